@@ -1,0 +1,39 @@
+# support-plans: the two commands are `make test` (every test) and, once the
+# story lands, `make demo`. `make local-up` / `make local-down` run the local
+# stack on its own.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help test unit stack-tests local-up local-down local-seed venv fmt lint ci
+
+help:
+	@echo "make test        every test (installs what it needs into .venv)"
+	@echo "make local-up    start the local stack in the background; writes .local/env"
+	@echo "make local-down  stop everything local-up started"
+	@echo "make local-seed  local-up with the sample plans and workloads loaded"
+	@echo "make lint        cargo fmt --check and clippy -D warnings"
+
+venv:
+	@infra/local/venv.sh
+
+# The Rust tests run against a private moto server (each store test makes its
+# own table); then the local-up/local-down contract is checked.
+test: venv
+	@infra/local/with-stack.sh infra/local/cargo-test.sh
+	@infra/local/test-local-stack.sh
+
+local-up: venv
+	@infra/local/up.sh
+
+local-seed: venv
+	@SEED=1 infra/local/up.sh
+
+local-down:
+	@infra/local/down.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,17 @@
+//! The support-plans domain: workloads and vendor support plans (SPEC §2),
+//! their checked parsing, freshness and incident matching, and the storage
+//! ports. Nothing here knows AWS or Lambda.
+
+pub mod freshness;
+pub mod matching;
+pub mod model;
+pub mod ports;
+pub mod types;
+pub mod validate;
+
+pub use model::{
+    Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, Owner, PlanSpec,
+    Revision, Role, Severity, Status, Step, SupportPlan, VerifiedVia, Workload, WorkloadSpec,
+};
+pub use types::{Email, HttpsUrl, Phone, Slug};
+pub use validate::{FieldError, ValidationErrors};

@@ -1,0 +1,177 @@
+//! What the domain needs from storage. Adapters (DynamoDB, in-memory) implement
+//! these; each trait mirrors one slice of least-privilege access.
+
+use std::future::Future;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::model::{Change, Revision, Status, SupportPlan, Workload};
+use crate::types::Slug;
+
+pub const MAX_PAGE: u16 = 100;
+pub const DEFAULT_PAGE: u16 = 50;
+
+/// A page to read: at most `limit` items after `cursor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    limit: u16,
+    after: Option<String>,
+}
+
+impl PageRequest {
+    /// Checks `limit` (1–100) and decodes the opaque `cursor` of a previous page.
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, StoreError> {
+        let limit = match limit {
+            None => DEFAULT_PAGE,
+            Some(n) if (1..=u32::from(MAX_PAGE)).contains(&n) => n as u16,
+            Some(_) => return Err(StoreError::InvalidPage(format!("limit must be 1 to {MAX_PAGE}"))),
+        };
+        let after = cursor.map(decode_cursor).transpose()?;
+        Ok(Self { limit, after })
+    }
+
+    pub fn first(limit: u16) -> Self {
+        Self {
+            limit: limit.clamp(1, MAX_PAGE),
+            after: None,
+        }
+    }
+
+    pub fn limit(&self) -> u16 {
+        self.limit
+    }
+
+    /// The sort key (a plan id, a workload name, a version) the page starts after.
+    pub fn after(&self) -> Option<&str> {
+        self.after.as_deref()
+    }
+}
+
+/// The opaque cursor for "after this key". Keys are slugs or version numbers,
+/// so a decoded cursor is checked to be one before it is used.
+pub fn encode_cursor(after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(after)
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, StoreError> {
+    let bad = || StoreError::InvalidPage("cursor is not one this API issued".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let s = String::from_utf8(bytes).map_err(|_| bad())?;
+    let is_version = !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    if Slug::parse(&s).is_ok() || is_version {
+        Ok(s)
+    } else {
+        Err(bad())
+    }
+}
+
+/// One page of results and the cursor of the next, if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Which plans to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanFilter {
+    All,
+    /// The plans a workload depends on, in its dependency order.
+    Workload(Slug),
+    OwnerTeam(Slug),
+    Status(Status),
+}
+
+/// Which workloads to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkloadFilter {
+    All,
+    OwnerTeam(Slug),
+    Status(Status),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("'{0}' already exists")]
+    AlreadyExists(String),
+    #[error("'{0}' was not found")]
+    NotFound(String),
+    /// Someone else wrote first: the version read is no longer current.
+    #[error("'{id}' changed since version {expected} was read")]
+    Conflict { id: String, expected: u64 },
+    #[error("{0}")]
+    InvalidPage(String),
+    #[error("storage failed: {0}")]
+    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+type Res<T> = Result<T, StoreError>;
+
+pub trait PlanStore: Send + Sync {
+    /// Writes version 1; `AlreadyExists` if the id is taken.
+    fn create_plan(&self, plan: &SupportPlan) -> impl Future<Output = Res<()>> + Send;
+    fn get_plan(&self, id: &Slug) -> impl Future<Output = Res<Option<SupportPlan>>> + Send;
+    /// Plans by id, in the order asked; ids that do not exist are left out.
+    fn get_plans(&self, ids: &[Slug]) -> impl Future<Output = Res<Vec<SupportPlan>>> + Send;
+    /// Writes `next` (version n+1) only if version n is still current, and
+    /// keeps it in the history with `change`; `Conflict` otherwise.
+    fn put_plan_version(&self, next: &SupportPlan, change: Change) -> impl Future<Output = Res<()>> + Send;
+    /// Every stored version, newest first.
+    fn plan_history(
+        &self,
+        id: &Slug,
+        page: &PageRequest,
+    ) -> impl Future<Output = Res<Page<Revision<SupportPlan>>>> + Send;
+    fn list_plans(
+        &self,
+        filter: &PlanFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Res<Page<SupportPlan>>> + Send;
+}
+
+pub trait WorkloadStore: Send + Sync {
+    fn create_workload(&self, workload: &Workload) -> impl Future<Output = Res<()>> + Send;
+    fn get_workload(&self, name: &Slug) -> impl Future<Output = Res<Option<Workload>>> + Send;
+    fn put_workload_version(&self, next: &Workload, change: Change) -> impl Future<Output = Res<()>> + Send;
+    fn workload_history(
+        &self,
+        name: &Slug,
+        page: &PageRequest,
+    ) -> impl Future<Output = Res<Page<Revision<Workload>>>> + Send;
+    fn list_workloads(
+        &self,
+        filter: &WorkloadFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Res<Page<Workload>>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgeries() {
+        let c = encode_cursor("aws-business");
+        assert_eq!(
+            PageRequest::parse(Some(10), Some(&c)).unwrap().after(),
+            Some("aws-business")
+        );
+        for bad in [
+            "!!",
+            &URL_SAFE_NO_PAD.encode("PLAN#x\"}"),
+            &URL_SAFE_NO_PAD.encode(""),
+        ] {
+            assert!(
+                matches!(
+                    PageRequest::parse(None, Some(bad)),
+                    Err(StoreError::InvalidPage(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(PageRequest::parse(Some(0), None).is_err());
+        assert!(PageRequest::parse(Some(101), None).is_err());
+        assert_eq!(PageRequest::parse(None, None).unwrap().limit(), DEFAULT_PAGE);
+    }
+}

@@ -1,0 +1,75 @@
+//! `local-stack`: the local stack's own tooling.
+//!
+//! ```text
+//! local-stack create-table --name NAME [--template PATH]
+//! local-stack list-tables
+//! local-stack seed --table NAME [--samples DIR]
+//! ```
+//! Endpoints and credentials come from the environment (`.local/env`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use local_stack::{TableDefinition, create_table, sdk_error, seed, template_path};
+use support_plans_aws::DynamoStore;
+use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    match args.first().map(String::as_str) {
+        Some("create-table") => {
+            let name = flag(&args, "--name").context("--name is required")?;
+            let path = flag(&args, "--template").map_or_else(template_path, PathBuf::from);
+            let def = TableDefinition::from_template(&path)?;
+            create_table(&client, &def, &name).await?;
+            eprintln!(
+                "created table {name} from {} ({})",
+                path.display(),
+                def.logical_id
+            );
+        }
+        Some("list-tables") => {
+            let out = client.list_tables().send().await.map_err(sdk_error)?;
+            for t in out.table_names() {
+                println!("{t}");
+            }
+        }
+        Some("seed") => {
+            let table = flag(&args, "--table").context("--table is required")?;
+            let dir = flag(&args, "--samples").map_or_else(seed::samples_dir, PathBuf::from);
+            let samples = seed::load(&dir, jiff::Timestamp::now())?;
+            let store = DynamoStore::new(client, table);
+            for p in &samples.plans {
+                store
+                    .create_plan(p)
+                    .await
+                    .with_context(|| format!("plan {}", p.id()))?;
+            }
+            for w in &samples.workloads {
+                store
+                    .create_workload(w)
+                    .await
+                    .with_context(|| format!("workload {}", w.name()))?;
+            }
+            eprintln!(
+                "seeded {} plans and {} workloads",
+                samples.plans.len(),
+                samples.workloads.len()
+            );
+        }
+        _ => bail!(
+            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME"
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The local contract: `make local-up` gives a table the SDK can list through
+# .local/env, and `make local-down` leaves no process of it behind.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL_DIR="$(mktemp -d "${TMPDIR:-/tmp}/support-plans-up.XXXXXX")"
+export LOCAL_DIR
+trap 'make -s -C "$ROOT" local-down >/dev/null 2>&1 || true; rm -rf "$LOCAL_DIR"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+make -s -C "$ROOT" local-up
+[ -f "$LOCAL_DIR/env" ] || fail "local-up wrote no env file"
+for var in AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY TABLE_NAME; do
+    grep -q "^export $var=" "$LOCAL_DIR/env" || fail "env file lacks $var"
+done
+pids="$(cat "$LOCAL_DIR"/*.pid)"
+tables="$( (. "$LOCAL_DIR/env" && "$ROOT/target/debug/local-stack" list-tables) )"
+table="$( (. "$LOCAL_DIR/env" && echo "$TABLE_NAME") )"
+echo "$tables" | grep -qx "$table" || fail "table $table not listed while up (got: $tables)"
+endpoint="$( (. "$LOCAL_DIR/env" && echo "$AWS_ENDPOINT_URL") )"
+
+make -s -C "$ROOT" local-down
+for pid in $pids; do
+    if kill -0 "$pid" 2>/dev/null; then fail "process $pid still running after local-down"; fi
+    if pgrep -g "$pid" >/dev/null 2>&1; then fail "process group $pid still has members after local-down"; fi
+done
+if "$ROOT/.venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$endpoint" 2>/dev/null; then
+    fail "$endpoint still answers after local-down"
+fi
+[ ! -e "$LOCAL_DIR/env" ] || fail "env file left after local-down"
+echo "local stack: 1 passed, 0 failed"

@@ -1,0 +1,102 @@
+//! Shared set-up for the tests against the local stack (moto server).
+//!
+//! Each test gets its own table, created from `template.yaml`'s definition,
+//! so tests never see each other's data.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use support_plans_aws::DynamoStore;
+use support_plans_domain::model::{Actor, PlanSpec, SupportPlan, Workload, WorkloadSpec};
+
+static TABLES: AtomicU32 = AtomicU32::new(0);
+
+/// The SDK configuration of the local stack. Refuses anything but loopback,
+/// so a stray environment can never point the tests at a real account.
+pub async fn local_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "these tests run against the local stack: run `make test`, or `make local-up` and \
+         `source .local/env` (AWS_ENDPOINT_URL is {endpoint:?})"
+    );
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// A store on a new, empty table of its own.
+pub async fn fresh_store() -> DynamoStore {
+    let config = local_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let name = format!(
+        "test-{}-{}-{}",
+        std::process::id(),
+        TABLES.fetch_add(1, Ordering::Relaxed),
+        Timestamp::now().as_millisecond()
+    );
+    let def = local_stack::TableDefinition::from_template(&local_stack::template_path())
+        .expect("template.yaml defines the table");
+    local_stack::create_table(&client, &def, &name)
+        .await
+        .expect("create the test table");
+    DynamoStore::new(client, name)
+}
+
+pub fn actor(name: &str) -> Actor {
+    Actor::parse(name).expect("a valid actor")
+}
+
+/// A valid plan body; tests change what they need.
+pub fn plan_body(id: &str, team: &str) -> Value {
+    json!({
+        "id": id,
+        "vendor": "Example Vendor",
+        "product": "Example Cloud",
+        "tier": "Enterprise",
+        "owner": {"team": team, "email": format!("{team}@example.com")},
+        "account_ref": "Customer #AC-1001",
+        "channels": [
+            {"kind": "portal", "value": "https://support.example.net/cases", "hours": "24x7"},
+            {"kind": "phone", "value": "+12065550100", "hours": "business-hours"}
+        ],
+        "severities": [
+            {"name": "Sev 1", "response_minutes": 60, "impacts": [1, 2]},
+            {"name": "Sev 2", "response_minutes": 240, "impacts": [3]}
+        ],
+        "escalation_steps": [
+            {"title": "Open a Sev 1 case", "instructions": "Use the portal.", "after_minutes": 0, "contact": "support"},
+            {"title": "Call the TAM", "instructions": "If no answer in 30 minutes.", "after_minutes": 30, "contact": "tam"}
+        ],
+        "contacts": [
+            {"id": "support", "name": "Vendor Support", "role": "vendor-support", "email": "support@example.net"},
+            {"id": "tam", "name": "Dana Reyes", "role": "vendor-tam", "phone": "+12065550101"}
+        ]
+    })
+}
+
+pub fn plan_spec(id: &str, team: &str) -> PlanSpec {
+    PlanSpec::parse(&plan_body(id, team)).expect("a valid plan body")
+}
+
+pub fn new_plan(id: &str, team: &str) -> SupportPlan {
+    SupportPlan::create(
+        plan_spec(id, team),
+        &actor("arn:aws:iam::111122223333:user/creator"),
+        Timestamp::now(),
+    )
+}
+
+pub fn new_workload(name: &str, team: &str, dependencies: &[&str]) -> Workload {
+    let spec = WorkloadSpec::parse(&json!({
+        "name": name,
+        "owner": {"team": team, "email": format!("{team}@example.com")},
+        "criticality": "tier-1",
+        "dependencies": dependencies,
+    }))
+    .expect("a valid workload body");
+    Workload::create(
+        spec,
+        &actor("arn:aws:iam::111122223333:user/creator"),
+        Timestamp::now(),
+    )
+}

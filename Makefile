@@ -1,17 +1,21 @@
-# support-plans: the two commands are `make test` (every test) and, once the
-# story lands, `make demo`. `make local-up` / `make local-down` run the local
+# support-plans: the two commands are `make demo` (the story, locally) and
+# `make test` (every test). `make local-up` / `make local-down` run the local
 # stack on its own.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help test unit stack-tests local-up local-down local-seed venv fmt lint ci
+.PHONY: help demo test unit stack-tests local-up local-down local-seed venv fmt lint ci
 
 help:
+	@echo "make demo        the story, locally: start the stack, load samples, show what is stale, stop"
 	@echo "make test        every test (installs what it needs into .venv)"
 	@echo "make local-up    start the local stack in the background; writes .local/env"
 	@echo "make local-down  stop everything local-up started"
 	@echo "make local-seed  local-up with the sample plans and workloads loaded"
 	@echo "make lint        cargo fmt --check and clippy -D warnings"
+
+demo: venv
+	@infra/local/demo.sh
 
 venv:
 	@infra/local/venv.sh

@@ -439,3 +439,34 @@ async fn the_freshness_job_reads_every_active_plan_in_pages() {
     assert!(plans.iter().all(|p| p.is_active()));
     assert!(reads >= 1);
 }
+
+#[tokio::test]
+async fn the_samples_load_into_a_table_as_make_local_seed_does() {
+    let store = fresh_store().await;
+    let samples = local_stack::seed::load(&local_stack::seed::samples_dir(), Timestamp::now()).unwrap();
+    for p in &samples.plans {
+        store.create_plan(p).await.unwrap();
+    }
+    for w in &samples.workloads {
+        store.create_workload(w).await.unwrap();
+    }
+    let plans = store
+        .list_plans(&PlanFilter::All, &PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(plans.items.len(), samples.plans.len());
+    let payments = store
+        .get_workload(&slug("payments"))
+        .await
+        .unwrap()
+        .expect("the payments sample");
+    let deps = store
+        .list_plans(&PlanFilter::Workload(slug("payments")), &PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        deps.items.len(),
+        payments.spec.dependencies.len(),
+        "every dependency of payments is a sample plan"
+    );
+}

@@ -4,13 +4,14 @@
 //! local-stack create-table --name NAME [--template PATH]
 //! local-stack list-tables
 //! local-stack seed --table NAME [--samples DIR]
+//! local-stack report --table NAME
 //! ```
 //! Endpoints and credentials come from the environment (`.local/env`).
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use local_stack::{TableDefinition, create_table, sdk_error, seed, template_path};
+use local_stack::{TableDefinition, create_table, report, sdk_error, seed, template_path};
 use support_plans_aws::DynamoStore;
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
 
@@ -67,8 +68,13 @@ async fn main() -> anyhow::Result<()> {
                 samples.workloads.len()
             );
         }
+        Some("report") => {
+            let table = flag(&args, "--table").context("--table is required")?;
+            let store = DynamoStore::new(client, table);
+            print!("{}", report::render(&store, jiff::Timestamp::now()).await?);
+        }
         _ => bail!(
-            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME"
+            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME | report --table NAME"
         ),
     }
     Ok(())

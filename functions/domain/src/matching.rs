@@ -65,25 +65,53 @@ fn response_plan_name(reference: &str) -> &str {
     }
 }
 
+/// The response-plan ARN an incident ARN implies: same partition and account.
+fn response_plan_arn_of_incident(arn: &str) -> Option<String> {
+    let (prefix, _) = arn.split_once(":incident-record/")?;
+    Some(format!(
+        "{prefix}:response-plan/{}",
+        response_plan_of_incident(arn)?
+    ))
+}
+
+/// Whether a workload's `match.response_plans` entry names one of the incident's
+/// response plans. An ARN entry must match an ARN exactly (so a same-named plan
+/// in another account does not match); a name entry matches by name.
+fn response_plan_matches(entry: &str, names: &[&str], arns: &[String]) -> bool {
+    if entry.starts_with("arn:") {
+        arns.iter().any(|a| a == entry)
+    } else {
+        names.contains(&entry)
+    }
+}
+
 /// Matches `incident` against the active `workloads`; picks plans from `plans`.
 pub fn match_incident<'a>(
     incident: &Incident,
     workloads: &'a [Workload],
     plans: &'a [SupportPlan],
 ) -> Outcome<'a> {
-    let incident_plans: Vec<&str> = incident
+    let names: Vec<&str> = incident
         .arn
         .as_deref()
         .and_then(response_plan_of_incident)
         .into_iter()
         .chain(incident.response_plan.as_deref().map(response_plan_name))
         .collect();
+    let arns: Vec<String> = incident
+        .arn
+        .as_deref()
+        .and_then(response_plan_arn_of_incident)
+        .into_iter()
+        .chain(incident.response_plan.clone().filter(|r| r.starts_with("arn:")))
+        .collect();
+    let incident_plans = (names.as_slice(), arns.as_slice());
 
     let mut matched: Vec<MatchedWorkload<'a>> = workloads
         .iter()
         .filter(|w| w.is_active())
         .filter_map(|w| {
-            let reasons = reasons_for(incident, &incident_plans, w);
+            let reasons = reasons_for(incident, incident_plans, w);
             (!reasons.is_empty()).then_some(MatchedWorkload { workload: w, reasons })
         })
         .collect();
@@ -109,7 +137,7 @@ pub fn match_incident<'a>(
     }
 }
 
-fn reasons_for(incident: &Incident, incident_plans: &[&str], w: &Workload) -> Vec<Reason> {
+fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Workload) -> Vec<Reason> {
     let m = &w.spec.matching;
     let mut reasons = Vec::new();
     if incident.workloads.iter().any(|n| n == w.name().as_str()) {
@@ -118,7 +146,7 @@ fn reasons_for(incident: &Incident, incident_plans: &[&str], w: &Workload) -> Ve
     if let Some(rp) = m
         .response_plans
         .iter()
-        .find(|r| incident_plans.contains(&response_plan_name(r)))
+        .find(|r| response_plan_matches(r, names, arns))
     {
         reasons.push(Reason::ResponsePlan {
             response_plan: rp.clone(),
@@ -233,5 +261,20 @@ mod tests {
             response_plan_of_incident("arn:aws:ssm-incidents::1:response-plan/x"),
             None
         );
+    }
+
+    #[test]
+    fn a_response_plan_arn_matches_only_its_own_account() {
+        let incident = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3";
+        let arns = vec![response_plan_arn_of_incident(incident).unwrap()];
+        assert_eq!(
+            arns[0],
+            "arn:aws:ssm-incidents::111122223333:response-plan/payments-critical"
+        );
+        let names = ["payments-critical"];
+        assert!(response_plan_matches("payments-critical", &names, &arns));
+        assert!(response_plan_matches(&arns[0], &names, &arns));
+        let other_account = "arn:aws:ssm-incidents::999999999999:response-plan/payments-critical";
+        assert!(!response_plan_matches(other_account, &names, &arns));
     }
 }

@@ -456,7 +456,7 @@ fn parse_severity(v: &Value, cx: &mut Cx) -> Option<Severity> {
     let name = cx.req(o, "name", |v, cx| text(v, cx, 1..=100, Lines::Single));
     let response_minutes = cx.req(o, "response_minutes", |v, cx| int(v, cx, 1..=10080));
     let impacts = cx.req(o, "impacts", |v, cx| {
-        let impacts = list(v, cx, 1..=5, |v, cx| {
+        let impacts = list(v, cx, 0..=5, |v, cx| {
             int(v, cx, 1..=5).and_then(|n| u8::try_from(n).ok())
         })?;
         let mut sorted = impacts.clone();

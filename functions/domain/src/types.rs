@@ -94,6 +94,9 @@ impl Email {
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains('@')
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
             && !local.contains(['<', '>', '(', ')', '[', ']', ',', ';', ':', '\\', '"']);
         if local_ok && is_hostname(domain) && domain.contains('.') {
             Ok(Self(s.to_owned()))
@@ -114,7 +117,9 @@ impl Phone {
         let groups_ok = !rest.starts_with([' ', '-'])
             && !rest.ends_with([' ', '-'])
             && !rest.contains("  ")
-            && !rest.contains("--");
+            && !rest.contains("--")
+            && !rest.contains(" -")
+            && !rest.contains("- ");
         if only_separators && groups_ok && (7..=15).contains(&digits.len()) && !digits.starts_with('0') {
             Ok(Self(s.to_owned()))
         } else {
@@ -151,7 +156,7 @@ impl HttpsUrl {
         }
         let host = match authority.rsplit_once(':') {
             Some((h, port))
-                if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.len() <= 5 =>
+                if port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0) =>
             {
                 h
             }
@@ -206,14 +211,19 @@ const SECRET_WORDS: &[&str] = &[
 ];
 
 fn looks_like_secret(s: &str) -> bool {
-    let tokens = || {
-        s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .filter(|w| !w.is_empty())
-    };
-    let keyword = tokens().any(|w| SECRET_WORDS.contains(&w.to_ascii_lowercase().as_str()))
-        || s.to_ascii_lowercase().contains("api key");
-    // Long random-looking runs: access keys, bearer tokens.
-    let random_run = tokens().any(|w| {
+    let lower = s.to_ascii_lowercase();
+    // A secret word alone ("PIN 5678", "token=…") or glued to its value ("PIN5678").
+    let keyword = lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        SECRET_WORDS.iter().any(|k| {
+            w.strip_prefix(k)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
+    }) || lower.contains("api key")
+        || lower.contains("api-key")
+        || lower.contains("api_key");
+    // Long random-looking runs of letters and digits: access keys, bearer tokens.
+    // Separators end a run, so "ENT-2024-00042-EMEA" is four short runs.
+    let random_run = s.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
         let has = |f: fn(&u8) -> bool| w.as_bytes().iter().any(f);
         w.len() >= 20
             && has(u8::is_ascii_digit)
@@ -264,6 +274,7 @@ mod tests {
             "+1 (206) 555",
             "+1206555010012345",
             "+1--2065550100",
+            "+1 -206 555 0100",
         ] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }

@@ -10,7 +10,9 @@
 //! | workload version | `WORKLOAD#<name>` | `V#<version>` | none |
 //!
 //! Every write is a transaction of the current item, conditional on the
-//! version read, and the new version's history item: both or neither.
+//! version read, and the new version's history item: both or neither. The
+//! history item is itself conditional on not existing, a second guard: two
+//! writers of version n+1 can never both land.
 //! Lists read an index or the primary key; nothing scans the table.
 
 use std::collections::HashMap;

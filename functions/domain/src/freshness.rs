@@ -28,6 +28,7 @@ impl Default for Policy {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
@@ -37,6 +38,7 @@ pub enum State {
 }
 
 /// When something falls due, and where `now` stands against it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Due {
     pub state: State,
@@ -76,6 +78,7 @@ impl Due {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContactFreshness {
     pub contact: Slug,
@@ -88,6 +91,7 @@ pub struct ContactFreshness {
 }
 
 /// `renewing` (within the window) or `lapsed` (past `renews_on`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContractState {
@@ -96,6 +100,7 @@ pub enum ContractState {
     Lapsed,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ContractFreshness {
     pub renews_on: Date,
@@ -105,6 +110,7 @@ pub struct ContractFreshness {
     pub days_to_renewal: i64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanFreshness {
     pub contacts: Vec<ContactFreshness>,

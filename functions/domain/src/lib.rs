@@ -2,6 +2,7 @@
 //! their checked parsing, freshness and incident matching, and the storage
 //! ports. Nothing here knows AWS or Lambda.
 
+pub mod card;
 pub mod freshness;
 pub mod matching;
 pub mod model;

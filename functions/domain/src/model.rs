@@ -10,6 +10,7 @@ use crate::validate::{Cx, Lines, Obj, ValidationErrors, check_text, int, list, o
 
 // ---------------------------------------------------------------- enums
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
@@ -17,6 +18,7 @@ pub enum Status {
     Retired,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Criticality {
     /// Most critical.
@@ -28,6 +30,7 @@ pub enum Criticality {
     Tier3,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChannelKind {
@@ -38,6 +41,7 @@ pub enum ChannelKind {
     Api,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
@@ -49,6 +53,7 @@ pub enum Role {
     EscalationManager,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VerifiedVia {
@@ -71,6 +76,7 @@ const ROLES: &[&str] = &[
 // ---------------------------------------------------------------- shared parts
 
 /// Who keeps a plan or workload true.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     pub team: Slug,
@@ -80,6 +86,7 @@ pub struct Owner {
 }
 
 /// Who made a change: an IAM principal ARN or a user name from a token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Actor(String);
@@ -108,6 +115,7 @@ impl From<Actor> for String {
 }
 
 /// The fields the service owns on every record; never taken from a request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     pub version: u64,
@@ -137,6 +145,7 @@ impl Meta {
 }
 
 /// What a write did, kept with each version in the history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Change {
@@ -148,6 +157,7 @@ pub enum Change {
 }
 
 /// One stored version of a record, with who wrote it and when.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Revision<T> {
     pub version: u64,
@@ -159,6 +169,7 @@ pub struct Revision<T> {
 
 // ---------------------------------------------------------------- support plan
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
     pub kind: ChannelKind,
@@ -176,6 +187,7 @@ impl Channel {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Severity {
     pub name: String,
@@ -183,6 +195,7 @@ pub struct Severity {
     pub impacts: Vec<u8>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub title: String,
@@ -192,6 +205,7 @@ pub struct Step {
     pub contact: Option<Slug>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     pub id: Slug,
@@ -215,6 +229,7 @@ pub struct Contact {
 }
 
 /// The caller-owned part of a support plan: what a request may set.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSpec {
     pub id: Slug,
@@ -241,6 +256,7 @@ pub struct PlanSpec {
 }
 
 /// A stored support plan: the caller's spec plus what the service owns.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupportPlan {
     #[serde(flatten)]
@@ -399,16 +415,16 @@ fn check_contact_ids_unique(contacts: &[Contact], cx: &mut Cx) {
 
 fn check_step_contacts(steps: &[Step], contacts: &[Contact], cx: &mut Cx) {
     for (i, step) in steps.iter().enumerate() {
-        if let Some(id) = &step.contact {
-            if !contacts.iter().any(|c| &c.id == id) {
-                cx.at("escalation_steps", |cx| {
-                    cx.at_index(i, |cx| {
-                        cx.at("contact", |cx| {
-                            cx.error(format!("'{id}' is not a contact of this plan"))
-                        });
+        if let Some(id) = &step.contact
+            && !contacts.iter().any(|c| &c.id == id)
+        {
+            cx.at("escalation_steps", |cx| {
+                cx.at_index(i, |cx| {
+                    cx.at("contact", |cx| {
+                        cx.error(format!("'{id}' is not a contact of this plan"))
                     });
                 });
-            }
+            });
         }
     }
 }
@@ -650,6 +666,7 @@ impl SupportPlan {
 // ---------------------------------------------------------------- workload
 
 /// How incidents are recognised as a workload's.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
     #[serde(default)]
@@ -661,6 +678,7 @@ pub struct Match {
 }
 
 /// The caller-owned part of a workload.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkloadSpec {
     pub name: Slug,
@@ -675,6 +693,7 @@ pub struct WorkloadSpec {
 }
 
 /// A stored workload. `status` is server-owned: `DELETE` retires.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workload {
     #[serde(flatten)]

@@ -1,0 +1,130 @@
+//! The plans API (SPEC §3): an axum router behind API Gateway's HTTP API.
+//! Routes are thin: parse into the domain, one store call, map the result.
+
+pub mod auth;
+pub mod error;
+pub mod http;
+pub mod plans;
+pub mod workloads;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use jiff::Timestamp;
+use support_plans_aws::DynamoStore;
+use support_plans_domain::freshness::Policy;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::AuthConfig;
+use crate::error::ApiError;
+
+/// What every request needs, built once per process.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: DynamoStore,
+    pub auth: AuthConfig,
+    pub policy: Policy,
+    /// The clock; tests fix it.
+    pub clock: fn() -> Timestamp,
+}
+
+impl AppState {
+    pub fn new(store: DynamoStore, auth: AuthConfig) -> Self {
+        Self {
+            store,
+            auth,
+            policy: policy_from_env(),
+            clock: Timestamp::now,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+}
+
+/// `REMIND_BEFORE_DAYS` (default 14) sets when an item turns due-soon.
+pub fn policy_from_env() -> Policy {
+    let mut policy = Policy::default();
+    if let Some(days) = std::env::var("REMIND_BEFORE_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        policy.remind_before_days = days;
+    }
+    policy
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "support-plans",
+        description = "Vendor support plans for production workloads (AWS Well-Architected OPS07-BP06).",
+    ),
+    tags(
+        (name = "plans", description = "Vendor support plans"),
+        (name = "workloads", description = "Production workloads and the plans they rely on"),
+    )
+)]
+struct ApiDoc;
+
+/// The router and the OpenAPI document built from the same route list, so
+/// the two cannot disagree.
+pub fn router_and_doc() -> (OpenApiRouter<AppState>, utoipa::openapi::OpenApi) {
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(plans::list_plans, plans::create_plan))
+        .routes(routes!(plans::get_plan, plans::put_plan, plans::retire_plan))
+        .routes(routes!(plans::plan_history))
+        .routes(routes!(plans::verify_contact))
+        .routes(routes!(plans::review_plan))
+        .routes(routes!(workloads::list_workloads, workloads::create_workload))
+        .routes(routes!(
+            workloads::get_workload,
+            workloads::put_workload,
+            workloads::retire_workload
+        ))
+        .routes(routes!(workloads::workload_history))
+        .routes(routes!(workloads::support_card));
+    let doc = router.get_openapi().clone();
+    (router, doc)
+}
+
+/// The whole application: the API's routes, `/openapi.json`, and problem
+/// answers for unknown routes and methods.
+pub fn app(state: AppState) -> Router {
+    let (router, mut doc) = router_and_doc();
+    doc.paths.paths.insert(
+        "/openapi.json".into(),
+        utoipa::openapi::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .operation_id(Some("openapi"))
+                .summary(Some("This document"))
+                .response("200", utoipa::openapi::Response::new("the OpenAPI 3.1 document")),
+        ),
+    );
+    let json: Arc<str> = doc.to_json().expect("the document serializes").into();
+    let (router, _) = router.split_for_parts();
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let json = json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], json.to_string()) }
+            }),
+        )
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no-route", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this route does not take that method",
+            )
+            .into_response()
+        })
+        .with_state(state)
+}

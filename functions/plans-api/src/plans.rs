@@ -1,0 +1,368 @@
+//! `/plans`: thin routes over the domain and the store.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use support_plans_domain::freshness::{self, PlanFreshness};
+use support_plans_domain::model::{Change, PlanSpec, Revision, Status, SupportPlan, VerifiedVia};
+use support_plans_domain::ports::{PlanFilter, PlanStore as _};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::http::{IfMatch, JsonBody, OptionalJsonBody, Params, path_slug, with_etag};
+
+/// A plan with its freshness state (per contact, review and contract).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    #[serde(flatten)]
+    pub plan: SupportPlan,
+    pub freshness: PlanFreshness,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanList {
+    pub items: Vec<PlanView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanHistory {
+    /// Every version, newest first (the current one included), with who and when.
+    pub items: Vec<Revision<SupportPlan>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The optional body of verify and review: a note kept with the attestation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationNote {
+    pub note: Option<String>,
+}
+
+impl AppState {
+    pub fn view(&self, plan: SupportPlan) -> PlanView {
+        let freshness = freshness::evaluate(&plan, self.now(), &self.policy);
+        PlanView { plan, freshness }
+    }
+
+    fn plan_response(&self, status: StatusCode, plan: SupportPlan) -> Response {
+        let mut headers = with_etag(plan.meta.version);
+        if status == StatusCode::CREATED {
+            let location = format!("/plans/{}", plan.id());
+            headers.insert(
+                header::LOCATION,
+                location.parse().expect("a slug is a valid header value"),
+            );
+        }
+        (status, headers, Json(self.view(plan))).into_response()
+    }
+
+    pub async fn plan_or_404(&self, id: &str) -> Result<SupportPlan, ApiError> {
+        let slug = path_slug("id", id)?;
+        self.store
+            .get_plan(&slug)
+            .await?
+            .ok_or_else(|| ApiError::not_found("plan", id))
+    }
+}
+
+fn parse_note(body: Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+    match body {
+        None => Ok(None),
+        Some(v) => serde_json::from_value::<AttestationNote>(v)
+            .map(|n| n.note)
+            .map_err(|e| ApiError::field("note", format!("the body must be {{\"note\": \"…\"}}: {e}"))),
+    }
+}
+
+#[utoipa::path(get, path = "/plans", tag = "plans",
+    params(
+        ("workload" = Option<String>, Query, description = "plans this workload relies on, in its dependency order"),
+        ("owner_team" = Option<String>, Query, description = "plans owned by this team"),
+        ("status" = Option<String>, Query, description = "active or retired"),
+        ("stale" = Option<bool>, Query, description = "only plans with an item due soon or overdue"),
+        ("limit" = Option<u32>, Query, description = "1–100, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, body = PlanList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such workload"),
+    ))]
+pub async fn list_plans(
+    State(st): State<AppState>,
+    _caller: Caller,
+    params: Params,
+) -> Result<Json<PlanList>, ApiError> {
+    params.only(&["workload", "owner_team", "status", "stale", "limit", "cursor"])?;
+    let page = params.page()?;
+    let workload = params.slug("workload")?;
+    let team = params.slug("owner_team")?;
+    let status = match params.get("status") {
+        None => None,
+        Some("active") => Some(Status::Active),
+        Some("retired") => Some(Status::Retired),
+        Some(_) => return Err(ApiError::field("status", "must be one of: active, retired")),
+    };
+    let stale = params.flag("stale")?;
+    // One index answers the most selective filter; the others apply to its page.
+    let filter = match (&workload, &team, status) {
+        (Some(w), _, _) => PlanFilter::Workload(w.clone()),
+        (None, Some(t), _) => PlanFilter::OwnerTeam(t.clone()),
+        (None, None, Some(s)) => PlanFilter::Status(s),
+        (None, None, None) => PlanFilter::All,
+    };
+    let found = st.store.list_plans(&filter, &page).await?;
+    let items = found
+        .items
+        .into_iter()
+        .filter(|p| team.as_ref().is_none_or(|t| &p.spec.owner.team == t))
+        .filter(|p| status.is_none_or(|s| p.spec.status == s))
+        .map(|p| st.view(p))
+        .filter(|v| !stale || v.freshness.is_stale())
+        .collect();
+    Ok(Json(PlanList {
+        items,
+        next_cursor: found.next_cursor,
+    }))
+}
+
+#[utoipa::path(post, path = "/plans", tag = "plans", request_body = PlanSpec,
+    responses(
+        (status = 201, body = PlanView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_plan(
+    State(st): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let spec = PlanSpec::parse(&body)?;
+    st.auth.may_write(&caller, &[spec.owner.team.as_str()])?;
+    let plan = SupportPlan::create(spec, &caller.actor()?, st.now());
+    st.store.create_plan(&plan).await?;
+    Ok(st.plan_response(StatusCode::CREATED, plan))
+}
+
+#[utoipa::path(get, path = "/plans/{id}", tag = "plans",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = PlanView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_plan(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let plan = st.plan_or_404(&id).await?;
+    Ok(st.plan_response(StatusCode::OK, plan))
+}
+
+#[utoipa::path(put, path = "/plans/{id}", tag = "plans", request_body = PlanSpec,
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    responses(
+        (status = 200, body = PlanView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_plan(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let spec = PlanSpec::parse(&body)?;
+    let current = st.plan_or_404(&id).await?;
+    st.auth
+        .may_write(&caller, &owner_teams(&current, Some(spec.owner.team.as_str())))?;
+    let expected = if_match.required()?;
+    if_match.check(current.meta.version)?;
+    let next = current.replaced(spec, &caller.actor()?, st.now())?;
+    debug_assert_eq!(next.meta.version, expected + 1);
+    st.store.put_plan_version(&next, Change::Replaced).await?;
+    Ok(st.plan_response(StatusCode::OK, next))
+}
+
+/// The teams whose member may write: the current owner and, on a hand-over, the new one.
+fn owner_teams<'a>(current: &'a SupportPlan, new: Option<&'a str>) -> Vec<&'a str> {
+    let mut teams = vec![current.spec.owner.team.as_str()];
+    if let Some(n) = new.filter(|n| *n != teams[0]) {
+        teams.push(n);
+    }
+    teams
+}
+
+#[utoipa::path(delete, path = "/plans/{id}", tag = "plans",
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    responses(
+        (status = 200, body = PlanView, description = "the retired plan; its history is kept", headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn retire_plan(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<Response, ApiError> {
+    let current = st.plan_or_404(&id).await?;
+    st.auth.may_write(&caller, &owner_teams(&current, None))?;
+    if_match.required()?;
+    if_match.check(current.meta.version)?;
+    if current.spec.status == Status::Retired {
+        return Ok(st.plan_response(StatusCode::OK, current));
+    }
+    let next = current.retired(&caller.actor()?, st.now());
+    st.store.put_plan_version(&next, Change::Retired).await?;
+    Ok(st.plan_response(StatusCode::OK, next))
+}
+
+#[utoipa::path(get, path = "/plans/{id}/history", tag = "plans",
+    params(("id" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses(
+        (status = 200, body = PlanHistory),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn plan_history(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<PlanHistory>, ApiError> {
+    params.only(&["limit", "cursor"])?;
+    let page = params.page()?;
+    let plan = st.plan_or_404(&id).await?;
+    let found = st.store.plan_history(plan.id(), &page).await?;
+    Ok(Json(PlanHistory {
+        items: found.items,
+        next_cursor: found.next_cursor,
+    }))
+}
+
+/// Reads, changes and writes one plan, conditional on the version read. With
+/// an `If-Match` a stale version is 412; without one, a lost race is retried
+/// on the new version (verify and review do not depend on what they replace).
+async fn attest(
+    st: &AppState,
+    caller: &Caller,
+    id: &str,
+    if_match: IfMatch,
+    change: Change,
+    apply: impl Fn(&SupportPlan) -> Result<SupportPlan, ApiError>,
+) -> Result<Response, ApiError> {
+    for _ in 0..3 {
+        let current = st.plan_or_404(id).await?;
+        st.auth.may_write(caller, &owner_teams(&current, None))?;
+        if_match.check(current.meta.version)?;
+        let next = apply(&current)?;
+        match st.store.put_plan_version(&next, change.clone()).await {
+            Ok(()) => return Ok(st.plan_response(StatusCode::OK, next)),
+            Err(support_plans_domain::ports::StoreError::Conflict { .. }) if if_match.0.is_none() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "busy",
+        "the plan kept changing while this was recorded; try again",
+    ))
+}
+
+#[utoipa::path(post, path = "/plans/{id}/contacts/{contact_id}/verify", tag = "plans",
+    request_body(content = Option<AttestationNote>, description = "optional note kept with the attestation"),
+    params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = PlanView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn verify_contact(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, contact_id)): Path<(String, String)>,
+    if_match: IfMatch,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> Result<Response, ApiError> {
+    let note = parse_note(body)?;
+    let contact = path_slug("contact_id", &contact_id)?;
+    let actor = caller.actor()?;
+    let now = st.now();
+    let change = Change::ContactVerified {
+        contact: contact.clone(),
+    };
+    attest(&st, &caller, &id, if_match, change, |p| {
+        Ok(p.contact_verified(contact.as_str(), &actor, VerifiedVia::Api, note.clone(), now)?)
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/plans/{id}/review", tag = "plans",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = PlanView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn review_plan(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor()?;
+    let now = st.now();
+    attest(&st, &caller, &id, if_match, Change::Reviewed, |p| {
+        Ok(p.reviewed(&actor, now))
+    })
+    .await
+}
+
+/// Headers helper for tests and other routes.
+pub fn etag_of(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::ETAG)?
+        .to_str()
+        .ok()?
+        .trim_matches('"')
+        .parse()
+        .ok()
+}

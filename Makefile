@@ -20,10 +20,12 @@ demo: venv
 venv:
 	@infra/local/venv.sh
 
-# The Rust tests run against a private moto server (each store test makes its
-# own table); then the local-up/local-down contract is checked.
+# The template is linted; the Rust tests and schemathesis run against a private
+# local stack (each store test makes its own table); then the local-up /
+# local-down contract and the README's curl story are checked.
 test: venv
-	@infra/local/with-stack.sh infra/local/cargo-test.sh
+	@.venv/bin/cfn-lint template.yaml && echo "cfn-lint: template.yaml clean"
+	@infra/local/with-stack.sh infra/local/test-all.sh
 	@infra/local/test-local-stack.sh
 
 local-up: venv

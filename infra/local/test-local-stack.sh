@@ -10,7 +10,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 make -s -C "$ROOT" local-up
 [ -f "$LOCAL_DIR/env" ] || fail "local-up wrote no env file"
-for var in AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY TABLE_NAME; do
+for var in AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY TABLE_NAME API_URL LAMBDA_ENDPOINT; do
     grep -q "^export $var=" "$LOCAL_DIR/env" || fail "env file lacks $var"
 done
 pids="$(cat "$LOCAL_DIR"/*.pid)"
@@ -18,6 +18,9 @@ tables="$( (. "$LOCAL_DIR/env" && "$ROOT/target/debug/local-stack" list-tables) 
 table="$( (. "$LOCAL_DIR/env" && echo "$TABLE_NAME") )"
 echo "$tables" | grep -qx "$table" || fail "table $table not listed while up (got: $tables)"
 endpoint="$( (. "$LOCAL_DIR/env" && echo "$AWS_ENDPOINT_URL") )"
+api="$( (. "$LOCAL_DIR/env" && echo "$API_URL") )"
+# The README's curl story against the API under cargo lambda watch.
+(. "$LOCAL_DIR/env" && "$ROOT/infra/local/curl-story.sh") || fail "the curl story against API_URL failed"
 
 make -s -C "$ROOT" local-down
 for pid in $pids; do
@@ -26,6 +29,9 @@ for pid in $pids; do
 done
 if "$ROOT/.venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$endpoint" 2>/dev/null; then
     fail "$endpoint still answers after local-down"
+fi
+if "$ROOT/.venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$api/openapi.json" 2>/dev/null; then
+    fail "$api still answers after local-down"
 fi
 [ ! -e "$LOCAL_DIR/env" ] || fail "env file left after local-down"
 echo "local stack: 1 passed, 0 failed"

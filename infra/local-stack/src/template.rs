@@ -208,6 +208,15 @@ mod tests {
     }
 
     #[test]
+    fn nothing_in_the_template_can_enable_the_local_identity_switch() {
+        let text = std::fs::read_to_string(crate::template_path()).unwrap();
+        assert!(
+            !text.contains("LOCAL_AUTH"),
+            "LOCAL_AUTH is for the local stack only (SPEC §3)"
+        );
+    }
+
+    #[test]
     fn a_template_without_a_table_is_refused() {
         let err =
             TableDefinition::from_template_str("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n").unwrap_err();

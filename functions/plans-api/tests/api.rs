@@ -634,3 +634,111 @@ async fn workloads_need_existing_plans_and_give_a_support_card() {
         "payments"
     );
 }
+
+/// Every route: 401 without an identity, 404 for an unknown resource, 403 for a
+/// write by someone outside the owner team, 428 for a write without If-Match.
+#[tokio::test]
+async fn every_route_answers_401_404_403_and_428_where_they_apply() {
+    let api = Api::new().await;
+    api.seed_plan("stripe", "payments").await;
+    let w = api
+        .post(
+            "/workloads",
+            &PAYMENTS,
+            &workload_body("payments", "payments", &["stripe"]),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.text);
+    let plan = plan_body("stripe", "payments").to_string();
+    let workload = workload_body("payments", "payments", &["stripe"]).to_string();
+
+    // (method, path on an existing resource, path on a missing one, body, a write?)
+    let routes: &[(&str, &str, Option<&str>, Option<&str>, bool)] = &[
+        ("GET", "/plans", None, None, false),
+        ("POST", "/plans", None, Some(&plan), true),
+        ("GET", "/plans/stripe", Some("/plans/ghost"), None, false),
+        ("PUT", "/plans/stripe", Some("/plans/ghost"), Some(&plan), true),
+        ("DELETE", "/plans/stripe", Some("/plans/ghost"), None, true),
+        (
+            "GET",
+            "/plans/stripe/history",
+            Some("/plans/ghost/history"),
+            None,
+            false,
+        ),
+        (
+            "POST",
+            "/plans/stripe/contacts/tam/verify",
+            Some("/plans/ghost/contacts/tam/verify"),
+            None,
+            true,
+        ),
+        (
+            "POST",
+            "/plans/stripe/review",
+            Some("/plans/ghost/review"),
+            None,
+            true,
+        ),
+        ("GET", "/workloads", None, None, false),
+        ("POST", "/workloads", None, Some(&workload), true),
+        (
+            "GET",
+            "/workloads/payments",
+            Some("/workloads/ghost"),
+            None,
+            false,
+        ),
+        (
+            "PUT",
+            "/workloads/payments",
+            Some("/workloads/ghost"),
+            Some(&workload),
+            true,
+        ),
+        (
+            "DELETE",
+            "/workloads/payments",
+            Some("/workloads/ghost"),
+            None,
+            true,
+        ),
+        (
+            "GET",
+            "/workloads/payments/history",
+            Some("/workloads/ghost/history"),
+            None,
+            false,
+        ),
+        (
+            "GET",
+            "/workloads/payments/support",
+            Some("/workloads/ghost/support"),
+            None,
+            false,
+        ),
+    ];
+    for (method, path, missing, body, write) in routes {
+        let r = api.call(method, path, &Who::Nobody, &[], *body).await;
+        assert_eq!(r.status, 401, "{method} {path} without identity");
+        if let Some(missing) = missing {
+            let r = api
+                .call(method, missing, &ADMIN, &[("if-match", "\"1\"")], *body)
+                .await;
+            assert_eq!(r.status, 404, "{method} {missing}: {}", r.text);
+        }
+        if *write {
+            let r = api
+                .call(method, path, &PLATFORM, &[("if-match", "\"1\"")], *body)
+                .await;
+            assert_eq!(r.status, 403, "{method} {path} by another team: {}", r.text);
+        }
+        if *write && (*method == "PUT" || *method == "DELETE") {
+            let r = api.call(method, path, &PAYMENTS, &[], *body).await;
+            assert_eq!(r.status, 428, "{method} {path} without If-Match: {}", r.text);
+        }
+    }
+    // Nothing above changed anything.
+    assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"1\"");
+    assert_eq!(api.get("/workloads/payments", &READER).await.etag(), "\"1\"");
+}

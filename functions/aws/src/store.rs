@@ -444,11 +444,22 @@ impl DynamoStore {
         Ok(paged(records, page.limit(), more, |r| r.key().to_owned()))
     }
 
-    /// Every page of an index partition, for whole-table jobs (the freshness check).
-    /// Returns the records and the number of requests it took.
+    /// Every plan with `status`, read once through the index, page by page,
+    /// for whole-table jobs (the freshness check). Also returns the number of
+    /// requests it took.
     pub async fn all_plans(&self, status: Status) -> Result<(Vec<SupportPlan>, usize), StoreError> {
-        let partition = format!("{}#{}", SupportPlan::KIND, status_name(status));
-        let mut plans = Vec::new();
+        self.all_with_status(status).await
+    }
+
+    /// Every workload with `status` (the responder matches against all active ones).
+    pub async fn all_workloads(&self, status: Status) -> Result<(Vec<Workload>, usize), StoreError> {
+        self.all_with_status(status).await
+    }
+
+    async fn all_with_status<R: Record>(&self, status: Status) -> Result<(Vec<R>, usize), StoreError> {
+        let partition = format!("{}#{}", R::KIND, status_name(status));
+        let (ipk, _) = Index::Status.keys();
+        let mut records = Vec::new();
         let mut start: Option<Item> = None;
         let mut reads = 0;
         loop {
@@ -457,7 +468,8 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(Index::Status.name())
-                .key_condition_expression("gsi3pk = :pk")
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", ipk)
                 .expression_attribute_values(":pk", s(&partition))
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -465,11 +477,11 @@ impl DynamoStore {
                 .map_err(service_error)?;
             reads += 1;
             for item in out.items.unwrap_or_default() {
-                plans.push(record_of(item)?);
+                records.push(record_of(item)?);
             }
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok((plans, reads)),
+                _ => return Ok((records, reads)),
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod freshness;
 pub mod matching;
 pub mod model;
 pub mod ports;
+pub mod post;
 pub mod types;
 pub mod validate;
 

@@ -21,6 +21,7 @@ pub struct Incident {
 
 /// Why a workload matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Reason {
     Explicit,
@@ -83,6 +84,21 @@ fn response_plan_matches(entry: &str, names: &[&str], arns: &[String]) -> bool {
     } else {
         names.contains(&entry)
     }
+}
+
+/// The plan ids the matched workloads depend on, so that a caller can fetch
+/// just those before calling [`match_incident`] with them.
+pub fn needed_plans(incident: &Incident, workloads: &[Workload]) -> Vec<crate::types::Slug> {
+    let outcome = match_incident(incident, workloads, &[]);
+    let mut ids = Vec::new();
+    for m in &outcome.workloads {
+        for d in &m.workload.spec.dependencies {
+            if !ids.contains(d) {
+                ids.push(d.clone());
+            }
+        }
+    }
+    ids
 }
 
 /// Matches `incident` against the active `workloads`; picks plans from `plans`.

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod matching;
 pub mod plans;
 pub mod workloads;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub policy: Policy,
     /// The clock; tests fix it.
     pub clock: fn() -> Timestamp,
+    /// Where posts point for a full plan and for the directory.
+    pub links: support_plans_domain::post::Links,
 }
 
 impl AppState {
@@ -39,6 +42,7 @@ impl AppState {
             auth,
             policy: policy_from_env(),
             clock: Timestamp::now,
+            links: support_plans_domain::post::Links::from_env(),
         }
     }
 
@@ -68,6 +72,7 @@ pub fn policy_from_env() -> Policy {
     tags(
         (name = "plans", description = "Vendor support plans"),
         (name = "workloads", description = "Production workloads and the plans they rely on"),
+        (name = "incidents", description = "What the incident responder would post"),
     )
 )]
 struct ApiDoc;
@@ -88,7 +93,8 @@ pub fn router_and_doc() -> (OpenApiRouter<AppState>, utoipa::openapi::OpenApi) {
             workloads::retire_workload
         ))
         .routes(routes!(workloads::workload_history))
-        .routes(routes!(workloads::support_card));
+        .routes(routes!(workloads::support_card))
+        .routes(routes!(matching::match_incident));
     let doc = router.get_openapi().clone();
     (router, doc)
 }

@@ -742,3 +742,67 @@ async fn every_route_answers_401_404_403_and_428_where_they_apply() {
     assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"1\"");
     assert_eq!(api.get("/workloads/payments", &READER).await.etag(), "\"1\"");
 }
+
+#[tokio::test]
+async fn match_shows_the_workloads_plans_and_exact_text_the_responder_would_post() {
+    let api = Api::new().await;
+    api.seed_plan("stripe", "payments").await;
+    api.seed_plan("aws-business", "platform").await;
+    let w = api
+        .post(
+            "/workloads",
+            &PAYMENTS,
+            &workload_body("payments", "payments", &["stripe", "aws-business"]),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.text);
+
+    let body = json!({"title": "Checkout errors", "impact": 1, "resources": ["arn:aws:rds:us-east-1:111122223333:db:payments-main"]});
+    let r = api.post("/match", &READER, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let posts = r.json();
+    assert_eq!(posts["workloads"][0]["name"], "payments");
+    assert_eq!(posts["workloads"][0]["reasons"][0]["kind"], "resource");
+    let plans: Vec<&str> = posts["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["plan_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(plans, vec!["stripe", "aws-business"]);
+    assert!(
+        posts["notes"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("**Open as: Sev 1** (impact 1)"),
+        "{}",
+        posts["notes"][0]["text"]
+    );
+    assert_eq!(posts["related"][0]["url"], "https://support.example.net/cases");
+    assert!(posts["unmatched_note"].is_null());
+
+    let none = api
+        .post("/match", &READER, &json!({"title": "Printer jam"}))
+        .await
+        .json();
+    assert_eq!(none["notes"].as_array().unwrap().len(), 0);
+    assert!(
+        none["unmatched_note"]
+            .as_str()
+            .unwrap()
+            .contains("no workload matched")
+    );
+
+    let bad = api
+        .post(
+            "/match",
+            &READER,
+            &json!({"impact": 9, "resources": ["not-an-arn"], "colour": 1}),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let mut fields = bad.fields();
+    fields.sort();
+    assert_eq!(fields, vec!["colour", "impact", "resources[0]"]);
+    assert_eq!(api.post("/match", &Who::Nobody, &body).await.status, 401);
+}

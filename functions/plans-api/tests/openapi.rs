@@ -23,6 +23,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/workloads/{name}/history"),
     ("get", "/workloads/{name}/support"),
     ("get", "/openapi.json"),
+    ("post", "/match"),
 ];
 
 async fn document(api: &Api) -> serde_json::Value {

@@ -1,0 +1,477 @@
+//! What the incident responder posts (SPEC §4), rendered from the matched
+//! plans. `POST /match` shows exactly this text, through the same functions.
+
+use std::fmt::Write as _;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::freshness::{self, Policy, State};
+use crate::matching::{Incident, Outcome, Reason, match_incident};
+use crate::model::{ChannelKind, Contact, Role, SupportPlan, Workload};
+
+/// Incident Manager's limit on a timeline event's `eventData`.
+pub const MAX_EVENT_DATA: usize = 12_000;
+
+/// What the responder knows of an incident besides what matching needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentContext {
+    pub facts: Incident,
+    /// Incident Manager impact, 1 (critical) … 5 (no impact), when known.
+    pub impact: Option<u8>,
+    /// When the incident started: the vendor's response is due from here.
+    pub started_at: Timestamp,
+}
+
+/// Where people read more: the directory (a portal, or the API) and a plan's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// A URL with `{id}` for a plan's full page, e.g. `https://portal.example.com/plans/{id}`.
+    pub plan_url: String,
+    /// The directory of workloads and plans.
+    pub directory_url: String,
+}
+
+impl Links {
+    /// `PLAN_URL` (with `{id}`) and `DIRECTORY_URL` from the environment; the
+    /// stack sets both to the API's own routes unless a portal is configured.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            plan_url: var("PLAN_URL").unwrap_or_else(|| "GET /plans/{id} on the support-plans API".into()),
+            directory_url: var("DIRECTORY_URL")
+                .unwrap_or_else(|| "GET /workloads on the support-plans API".into()),
+        }
+    }
+
+    pub fn plan(&self, id: &str) -> String {
+        self.plan_url.replace("{id}", id)
+    }
+}
+
+/// A related item to add to the incident: a portal where a case is opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelatedLink {
+    pub plan_id: String,
+    pub title: String,
+    pub url: String,
+}
+
+/// One plan's note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanNote {
+    pub plan_id: String,
+    pub text: String,
+    /// Whether the plan was cut at a step boundary to fit.
+    pub truncated: bool,
+}
+
+/// Everything the responder would post for one incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Posts {
+    pub workloads: Vec<MatchedView>,
+    pub notes: Vec<PlanNote>,
+    /// The note posted when nothing matched.
+    pub unmatched_note: Option<String>,
+    pub related: Vec<RelatedLink>,
+    /// The AWS Chatbot custom notification, once per incident.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub chat: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MatchedView {
+    pub name: String,
+    pub criticality: crate::model::Criticality,
+    pub reasons: Vec<Reason>,
+}
+
+fn when(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn role(r: Role) -> &'static str {
+    match r {
+        Role::Owner => "owner",
+        Role::VendorTam => "vendor TAM",
+        Role::VendorAccountManager => "vendor account manager",
+        Role::VendorSupport => "vendor support",
+        Role::InternalPoc => "internal point of contact",
+        Role::EscalationManager => "escalation manager",
+    }
+}
+
+fn channel_kind(k: ChannelKind) -> &'static str {
+    match k {
+        ChannelKind::Portal => "Portal",
+        ChannelKind::Phone => "Phone",
+        ChannelKind::Email => "E-mail",
+        ChannelKind::Chat => "Chat",
+        ChannelKind::Api => "API",
+    }
+}
+
+/// "AWS (Business)" — vendor and tier, as a title.
+pub fn plan_title(plan: &SupportPlan) -> String {
+    format!("{} ({})", plan.spec.vendor, plan.spec.tier)
+}
+
+/// The related items for a plan's portal channels.
+pub fn portal_links(plan: &SupportPlan) -> Vec<RelatedLink> {
+    plan.spec
+        .channels
+        .iter()
+        .filter(|c| c.kind == ChannelKind::Portal)
+        .map(|c| RelatedLink {
+            plan_id: plan.id().to_string(),
+            title: truncate_chars(&format!("Open a case: {}", plan_title(plan)), 200),
+            url: c.value.clone(),
+        })
+        .collect()
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The severity line: which vendor severity to open, its promised first
+/// response, and when that response is due.
+fn severity_lines(plan: &SupportPlan, ctx: &IncidentContext) -> String {
+    let sevs = &plan.spec.severities;
+    let mut out = String::new();
+    let mapped = ctx
+        .impact
+        .and_then(|i| sevs.iter().find(|s| s.impacts.contains(&i)));
+    match (ctx.impact, mapped) {
+        (Some(impact), Some(s)) => {
+            let due = ctx
+                .started_at
+                .checked_add(SignedDuration::from_mins(i64::from(s.response_minutes)))
+                .unwrap_or(ctx.started_at);
+            let _ = writeln!(
+                out,
+                "**Open as: {}** (impact {impact}). Promised first response: {} min, due by **{}**.",
+                s.name,
+                s.response_minutes,
+                when(due)
+            );
+        }
+        (Some(impact), None) => {
+            let _ = writeln!(
+                out,
+                "No severity of this plan is mapped to impact {impact}; choose from:"
+            );
+            for s in sevs {
+                let _ = writeln!(out, "- {} (first response {} min)", s.name, s.response_minutes);
+            }
+        }
+        (None, _) => {
+            let _ = writeln!(out, "Incident impact unknown; the plan's severities:");
+            for s in sevs {
+                let _ = writeln!(out, "- {} (first response {} min)", s.name, s.response_minutes);
+            }
+        }
+    }
+    out
+}
+
+fn contact_text(c: &Contact, warnings: &[(String, String)]) -> String {
+    let mut s = format!("{} ({})", c.name, role(c.role));
+    if let Some(p) = &c.phone {
+        let _ = write!(s, ", {p}");
+    }
+    if let Some(e) = &c.email {
+        let _ = write!(s, ", {e}");
+    }
+    if let Some((_, w)) = warnings.iter().find(|(id, _)| id == c.id.as_str()) {
+        let _ = write!(s, " ⚠ {w}");
+    }
+    s
+}
+
+/// One plan's note, at most [`MAX_EVENT_DATA`] characters; a longer plan is
+/// cut at a step boundary with a pointer to the full plan.
+pub fn plan_note(plan: &SupportPlan, ctx: &IncidentContext, links: &Links, policy: &Policy) -> PlanNote {
+    let p = &plan.spec;
+    // Freshness as of the incident's start, so the same incident always reads the same.
+    let fresh = freshness::evaluate(plan, ctx.started_at, policy);
+    let warnings: Vec<(String, String)> = fresh
+        .contacts
+        .iter()
+        .filter(|c| c.due.state == State::Overdue)
+        .map(|c| {
+            let text = match c.verified_at {
+                Some(at) => format!(
+                    "not verified since {} ({} days overdue)",
+                    at.strftime("%Y-%m-%d"),
+                    c.due.days_overdue
+                ),
+                None => "never verified".to_owned(),
+            };
+            (c.contact.to_string(), text)
+        })
+        .collect();
+
+    let mut head = String::new();
+    let product = if p.product.is_empty() || p.product == p.vendor {
+        String::new()
+    } else {
+        format!(" — {}", p.product)
+    };
+    let _ = writeln!(head, "### Vendor support: {}{product} ({})", p.vendor, p.tier);
+    head.push_str(&severity_lines(plan, ctx));
+    let mut facts = Vec::new();
+    if let Some(a) = &p.account_ref {
+        facts.push(format!("Account: {a}"));
+    }
+    if let Some(d) = &p.docs_url {
+        facts.push(format!("Docs: {d}"));
+    }
+    if !facts.is_empty() {
+        let _ = writeln!(head, "{}", facts.join(" · "));
+    }
+    let _ = writeln!(head, "\n**How to request support**");
+    for c in &p.channels {
+        let notes = c
+            .notes
+            .as_deref()
+            .map(|n| format!(" — {}", n.replace('\n', " ")))
+            .unwrap_or_default();
+        let _ = writeln!(
+            head,
+            "- {}: {} ({}){notes}",
+            channel_kind(c.kind),
+            c.value,
+            c.hours
+        );
+    }
+    let _ = writeln!(head, "\n**Escalation steps**");
+
+    let steps: Vec<String> = p
+        .escalation_steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut t = format!("{}. [from minute {}] **{}**", i + 1, s.after_minutes, s.title);
+            if let Some(c) = s
+                .contact
+                .as_ref()
+                .and_then(|id| p.contacts.iter().find(|c| &c.id == id))
+            {
+                let _ = write!(t, " — {}", contact_text(c, &warnings));
+            }
+            t.push('\n');
+            for line in s.instructions.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = writeln!(t, "   {line}");
+            }
+            t
+        })
+        .collect();
+
+    // Contacts not named by a step, with their warnings.
+    let mut tail = String::new();
+    let unnamed: Vec<&Contact> = p
+        .contacts
+        .iter()
+        .filter(|c| {
+            !p.escalation_steps
+                .iter()
+                .any(|s| s.contact.as_ref() == Some(&c.id))
+        })
+        .collect();
+    if !unnamed.is_empty() {
+        let _ = writeln!(tail, "\n**Other contacts**");
+        for c in unnamed {
+            let _ = writeln!(tail, "- {}", contact_text(c, &warnings));
+        }
+    }
+    let full_plan = links.plan(p.id.as_str());
+    let _ = write!(tail, "\nFull plan: {full_plan}");
+
+    let mut text = head;
+    let mut truncated = false;
+    for (i, step) in steps.iter().enumerate() {
+        let rest_after = steps.len() - i - 1;
+        // Room for this step, then either the tail or the pointer.
+        let pointer = format!(
+            "\n… {} more step(s): see the full plan at {full_plan}",
+            rest_after + 1
+        );
+        let needed = text.chars().count() + step.chars().count();
+        let closing = if rest_after == 0 {
+            tail.chars().count()
+        } else {
+            pointer.chars().count() + 80
+        };
+        if needed + closing > MAX_EVENT_DATA {
+            text.push_str(&pointer);
+            truncated = true;
+            break;
+        }
+        text.push_str(step);
+    }
+    if !truncated {
+        if text.chars().count() + tail.chars().count() <= MAX_EVENT_DATA {
+            text.push_str(&tail);
+        } else {
+            let _ = write!(text, "\nFull plan: {full_plan}");
+        }
+    }
+    // A head alone over the limit (huge channel notes): cut hard, keep the pointer.
+    if text.chars().count() > MAX_EVENT_DATA {
+        let pointer = format!("\n… see the full plan at {full_plan}");
+        text = text
+            .chars()
+            .take(MAX_EVENT_DATA - pointer.chars().count())
+            .collect::<String>()
+            + &pointer;
+        truncated = true;
+    }
+    PlanNote {
+        plan_id: p.id.to_string(),
+        text,
+        truncated,
+    }
+}
+
+/// The note for an incident no workload matched.
+pub fn unmatched_note(ctx: &IncidentContext, links: &Links) -> String {
+    let mut s = String::from("### Vendor support: no workload matched\n");
+    let _ = writeln!(
+        s,
+        "support-plans found no workload for this incident (title, response plan, involved resources and the `workload` tag were checked), so no vendor escalation steps are posted."
+    );
+    if !ctx.facts.resources.is_empty() {
+        let _ = writeln!(s, "Involved resources: {}", ctx.facts.resources.join(", "));
+    }
+    let _ = write!(
+        s,
+        "Find the vendor in the directory: {}. To have steps posted next time, add a match rule to the workload (response plan, resource pattern or title keyword), or tag the incident `workload=<name>`.",
+        links.directory_url
+    );
+    s
+}
+
+/// The AWS Chatbot custom notification summarising every matched plan.
+pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<'_>, links: &Links) -> Value {
+    let title = if ctx.facts.title.is_empty() {
+        "Incident".to_owned()
+    } else {
+        ctx.facts.title.clone()
+    };
+    let mut description = String::new();
+    if outcome.is_unmatched() {
+        let _ = write!(
+            description,
+            "No workload matched; no vendor escalation steps. Directory: {}",
+            links.directory_url
+        );
+    } else {
+        let names: Vec<&str> = outcome
+            .workloads
+            .iter()
+            .map(|m| m.workload.name().as_str())
+            .collect();
+        let _ = writeln!(description, "Workloads: {}", names.join(", "));
+        for plan in &outcome.plans {
+            let sev = ctx
+                .impact
+                .and_then(|i| plan.spec.severities.iter().find(|s| s.impacts.contains(&i)));
+            let _ = write!(description, "\n*{}*", plan_title(plan));
+            if let Some(s) = sev {
+                let due = ctx
+                    .started_at
+                    .checked_add(SignedDuration::from_mins(i64::from(s.response_minutes)))
+                    .unwrap_or(ctx.started_at);
+                let _ = write!(
+                    description,
+                    ": open as *{}*, first response due by {}",
+                    s.name,
+                    when(due)
+                );
+            }
+            if let Some(c) = plan.spec.channels.first() {
+                let _ = write!(description, " — {}: {}", channel_kind(c.kind), c.value);
+            }
+        }
+    }
+    let next_steps: Vec<String> = outcome
+        .plans
+        .iter()
+        .map(|p| {
+            format!(
+                "Open a case with {} — steps in the incident notes; full plan: {}",
+                plan_title(p),
+                links.plan(p.id().as_str())
+            )
+        })
+        .collect();
+    let thread = ctx.facts.arn.clone().unwrap_or_else(|| incident_id.to_owned());
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": incident_id,
+        "content": {
+            "textType": "client-markdown",
+            "title": truncate_chars(&format!(":rotating_light: Vendor escalation: {title}"), 250),
+            "description": truncate_chars(&description, 8000),
+            "nextSteps": next_steps,
+            "keywords": ["support-plans"],
+        },
+        "metadata": {
+            "threadId": thread,
+            "summary": truncate_chars(&format!("Vendor escalation steps for {title}"), 250),
+            "eventType": "support-plans.escalation",
+            "relatedResources": ctx.facts.resources,
+            "additionalContext": {
+                "plans": outcome.plans.iter().map(|p| p.id().to_string()).collect::<Vec<_>>(),
+                "workloads": outcome.workloads.iter().map(|m| m.workload.name().to_string()).collect::<Vec<_>>(),
+            },
+        },
+    })
+}
+
+/// Matches the incident and renders every post: the one code path of the
+/// responder and of `POST /match`.
+pub fn prepare(
+    ctx: &IncidentContext,
+    incident_id: &str,
+    workloads: &[Workload],
+    plans: &[SupportPlan],
+    links: &Links,
+    policy: &Policy,
+) -> Posts {
+    let outcome = match_incident(&ctx.facts, workloads, plans);
+    let notes = outcome
+        .plans
+        .iter()
+        .map(|p| plan_note(p, ctx, links, policy))
+        .collect();
+    let related = outcome.plans.iter().flat_map(|p| portal_links(p)).collect();
+    Posts {
+        workloads: outcome
+            .workloads
+            .iter()
+            .map(|m| MatchedView {
+                name: m.workload.name().to_string(),
+                criticality: m.workload.spec.criticality,
+                reasons: m.reasons.clone(),
+            })
+            .collect(),
+        notes,
+        unmatched_note: outcome.is_unmatched().then(|| unmatched_note(ctx, links)),
+        related,
+        chat: chat_message(ctx, incident_id, &outcome, links),
+    }
+}

@@ -1,0 +1,229 @@
+//! What the responder posts: the severity to open, the due time, steps with
+//! contacts, warnings, the 12,000-character cut, the chat message.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use support_plans_domain::freshness::Policy;
+use support_plans_domain::matching::Incident;
+use support_plans_domain::model::{Actor, PlanSpec, SupportPlan, Workload, WorkloadSpec};
+use support_plans_domain::post::{IncidentContext, Links, MAX_EVENT_DATA, plan_note, prepare};
+
+const ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0";
+
+fn sample(kind: &str, name: &str) -> Value {
+    let path = format!(
+        "{}/../../infra/local/samples/{kind}/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn actor() -> Actor {
+    Actor::parse("tests").unwrap()
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn plan(name: &str, created: &str) -> SupportPlan {
+    SupportPlan::create(
+        PlanSpec::parse(&sample("plans", name)).unwrap(),
+        &actor(),
+        at(created),
+    )
+}
+
+fn links() -> Links {
+    Links {
+        plan_url: "https://portal.example.com/plans/{id}".into(),
+        directory_url: "https://portal.example.com/plans".into(),
+    }
+}
+
+fn ctx(title: &str, impact: Option<u8>, resources: &[&str]) -> IncidentContext {
+    IncidentContext {
+        facts: Incident {
+            arn: Some(ARN.into()),
+            title: title.into(),
+            response_plan: None,
+            resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+            workloads: vec![],
+        },
+        impact,
+        started_at: at("2026-11-21T10:00:00Z"),
+    }
+}
+
+#[test]
+fn an_impact_1_note_names_the_severity_its_response_time_and_when_it_is_due() {
+    let aws = plan("aws-business", "2026-11-01T00:00:00Z");
+    let note = plan_note(
+        &aws,
+        &ctx("Checkout failing", Some(1), &[]),
+        &links(),
+        &Policy::default(),
+    );
+    assert!(
+        note.text
+            .contains("**Open as: Production system down** (impact 1)"),
+        "{}",
+        note.text
+    );
+    assert!(
+        note.text
+            .contains("Promised first response: 60 min, due by **2026-11-21 11:00 UTC**"),
+        "{}",
+        note.text
+    );
+    assert!(
+        note.text
+            .contains("- Portal: https://console.aws.amazon.com/support/home"),
+        "{}",
+        note.text
+    );
+    assert!(note.text.contains("1. [from minute 0]"), "{}", note.text);
+    assert!(
+        note.text
+            .contains("Full plan: https://portal.example.com/plans/aws-business")
+    );
+    assert!(!note.truncated);
+
+    let impact_3 = plan_note(&aws, &ctx("Slow", Some(3), &[]), &links(), &Policy::default());
+    assert!(
+        impact_3
+            .text
+            .contains("**Open as: Production system impaired** (impact 3)")
+    );
+    assert!(
+        impact_3.text.contains("due by **2026-11-21 14:00 UTC**"),
+        "{}",
+        impact_3.text
+    );
+}
+
+#[test]
+fn contacts_overdue_for_verification_carry_a_warning() {
+    // Created long ago, never verified: every contact is overdue at the incident's start.
+    let aws = plan("aws-business", "2025-01-01T00:00:00Z");
+    let note = plan_note(&aws, &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    assert!(note.text.contains("⚠ never verified"), "{}", note.text);
+
+    let mut verified = aws.clone();
+    for c in &mut verified.spec.contacts {
+        c.verified_at = Some(at("2026-11-20T00:00:00Z"));
+    }
+    let note = plan_note(&verified, &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    assert!(!note.text.contains('⚠'), "{}", note.text);
+}
+
+#[test]
+fn a_long_plan_is_cut_at_a_step_boundary_with_a_pointer() {
+    let mut body = sample("plans", "aws-business");
+    body["escalation_steps"] = Value::Array(
+        (0..20)
+            .map(|i| json!({"title": format!("Step {i}"), "instructions": format!("{i:02}").repeat(1000), "after_minutes": i * 10}))
+            .collect(),
+    );
+    let big = SupportPlan::create(
+        PlanSpec::parse(&body).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    let note = plan_note(&big, &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    assert!(note.truncated);
+    assert!(
+        note.text.chars().count() <= MAX_EVENT_DATA,
+        "{}",
+        note.text.chars().count()
+    );
+    // Whole steps only: every step that appears has all its instructions.
+    let shown: Vec<usize> = (0..20)
+        .filter(|i| note.text.contains(&format!("**Step {i}**")))
+        .collect();
+    assert!(!shown.is_empty() && shown.len() < 20);
+    for i in &shown {
+        assert!(
+            note.text.contains(&format!("{i:02}").repeat(1000)),
+            "step {i} cut mid-way"
+        );
+    }
+    let rest = 20 - shown.len();
+    assert!(
+        note.text.ends_with(&format!(
+            "… {rest} more step(s): see the full plan at https://portal.example.com/plans/aws-business"
+        )),
+        "{}",
+        &note.text[note.text.len() - 200..]
+    );
+}
+
+fn workload(name: &str) -> Workload {
+    Workload::create(
+        WorkloadSpec::parse(&sample("workloads", name)).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    )
+}
+
+#[test]
+fn prepare_matches_renders_every_plan_and_the_chat_message() {
+    let workloads = vec![
+        workload("payments"),
+        workload("checkout-web"),
+        workload("analytics"),
+    ];
+    let plans: Vec<SupportPlan> = [
+        "aws-business",
+        "datadog-enterprise",
+        "mongodb-atlas",
+        "stripe-premium",
+    ]
+    .iter()
+    .map(|p| plan(p, "2026-11-01T00:00:00Z"))
+    .collect();
+    let c = ctx(
+        "Card payments failing",
+        Some(1),
+        &["arn:aws:rds:us-east-1:111122223333:db:payments-main"],
+    );
+    let posts = prepare(&c, "6ac3b7d0", &workloads, &plans, &links(), &Policy::default());
+    assert_eq!(posts.workloads[0].name, "payments");
+    let noted: Vec<&str> = posts.notes.iter().map(|n| n.plan_id.as_str()).collect();
+    assert_eq!(noted.len(), 4, "{noted:?}");
+    assert!(posts.unmatched_note.is_none());
+    assert!(
+        posts
+            .related
+            .iter()
+            .any(|r| r.title == "Open a case: Amazon Web Services (Business)"),
+        "{:?}",
+        posts.related
+    );
+
+    let chat = &posts.chat;
+    assert_eq!(chat["version"], "1.0");
+    assert_eq!(chat["source"], "custom");
+    assert_eq!(chat["content"]["textType"], "client-markdown");
+    assert_eq!(chat["metadata"]["threadId"], ARN);
+    assert!(
+        chat["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Production system down")
+    );
+}
+
+#[test]
+fn nothing_matched_gives_one_note_pointing_at_the_directory() {
+    let workloads = vec![workload("payments")];
+    let plans = vec![plan("aws-business", "2026-11-01T00:00:00Z")];
+    let mut c = ctx("Printer on fire", Some(4), &[]);
+    c.facts.arn = Some("arn:aws:ssm-incidents::111122223333:incident-record/office/1".into());
+    let posts = prepare(&c, "1", &workloads, &plans, &links(), &Policy::default());
+    assert!(posts.notes.is_empty());
+    assert!(posts.related.is_empty());
+    let note = posts.unmatched_note.expect("an unmatched note");
+    assert!(note.contains("no workload matched"));
+    assert!(note.contains("https://portal.example.com/plans"));
+}

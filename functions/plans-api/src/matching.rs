@@ -1,0 +1,101 @@
+//! `POST /match`: the incident responder's dry run. The same matching and the
+//! same renderer as the responder (`support_plans_domain::post::prepare`).
+
+use axum::Json;
+use axum::extract::State;
+use jiff::Timestamp;
+use serde_json::Value;
+use support_plans_domain::matching::{Incident, needed_plans};
+use support_plans_domain::model::Status;
+use support_plans_domain::ports::PlanStore as _;
+use support_plans_domain::post::{IncidentContext, Posts, prepare};
+use support_plans_domain::types::Slug;
+use support_plans_domain::validate::{Cx, Lines, int, list, parsed, text};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::http::JsonBody;
+
+/// An incident as the responder would see it.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[allow(dead_code)] // the schema of the body; parsing is checked field by field below
+pub struct MatchRequest {
+    /// The incident's title.
+    title: Option<String>,
+    /// A response-plan name or ARN.
+    response_plan: Option<String>,
+    /// Involved resource ARNs.
+    resources: Option<Vec<String>>,
+    /// Incident Manager impact, 1 (critical) to 5 (no impact).
+    impact: Option<u8>,
+    /// A workload named explicitly.
+    workload: Option<String>,
+}
+
+fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
+    let parsed_ctx = Cx::run(|cx| {
+        let o = cx.object(
+            body,
+            &["title", "response_plan", "resources", "impact", "workload"],
+            &[],
+        )?;
+        let title = cx.or(o, "title", String::new(), |v, cx| {
+            text(v, cx, 0..=200, Lines::Single)
+        });
+        let response_plan = cx.opt(o, "response_plan", |v, cx| text(v, cx, 1..=1000, Lines::Single));
+        let resources = cx.or(o, "resources", Vec::new(), |v, cx| {
+            list(v, cx, 0..=50, |v, cx| {
+                parsed(v, cx, |s| {
+                    if s.starts_with("arn:")
+                        && s.len() <= 2048
+                        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        Ok(s.to_owned())
+                    } else {
+                        Err("must be a resource ARN".into())
+                    }
+                })
+            })
+        });
+        let impact = cx.opt(o, "impact", |v, cx| {
+            int(v, cx, 1..=5).and_then(|n| u8::try_from(n).ok())
+        });
+        let workload = cx.opt(o, "workload", |v, cx| parsed(v, cx, Slug::parse));
+        Some(IncidentContext {
+            facts: Incident {
+                arn: None,
+                title: title?,
+                response_plan: response_plan?,
+                resources: resources?,
+                workloads: workload?.map(|w| w.to_string()).into_iter().collect(),
+            },
+            impact: impact?,
+            started_at: Timestamp::UNIX_EPOCH,
+        })
+    })?;
+    Ok(parsed_ctx)
+}
+
+#[utoipa::path(post, path = "/match", tag = "incidents", request_body = MatchRequest,
+    responses(
+        (status = 200, body = Posts, description = "the matched workloads, plans and the exact text the responder would post"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn match_incident(
+    State(st): State<AppState>,
+    _caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Posts>, ApiError> {
+    let mut ctx = parse(&body)?;
+    ctx.started_at = st.now();
+    let (workloads, _) = st.store.all_workloads(Status::Active).await?;
+    let plans = st.store.get_plans(&needed_plans(&ctx.facts, &workloads)).await?;
+    Ok(Json(prepare(
+        &ctx, "dry-run", &workloads, &plans, &st.links, &st.policy,
+    )))
+}

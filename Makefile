@@ -26,6 +26,7 @@ venv:
 test: venv
 	@.venv/bin/cfn-lint template.yaml && echo "cfn-lint: template.yaml clean"
 	@infra/local/with-stack.sh infra/local/test-all.sh
+	@infra/incident-manager-emulator/tests/boto3_check.sh target/debug/incident-manager-emulator
 	@infra/local/test-local-stack.sh
 
 local-up: venv

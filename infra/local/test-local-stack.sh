@@ -10,7 +10,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 make -s -C "$ROOT" local-up
 [ -f "$LOCAL_DIR/env" ] || fail "local-up wrote no env file"
-for var in AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY TABLE_NAME API_URL LAMBDA_ENDPOINT; do
+for var in AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY TABLE_NAME API_URL LAMBDA_ENDPOINT \
+    REMINDER_TOPIC_ARN ESCALATION_TOPIC_ARN REMINDER_QUEUE_URL ESCALATION_QUEUE_URL VERIFY_KEY_SECRET_ARN \
+    AWS_ENDPOINT_URL_SSM_INCIDENTS INCIDENT_TOPIC_ARN INCIDENT_QUEUE_URL; do
     grep -q "^export $var=" "$LOCAL_DIR/env" || fail "env file lacks $var"
 done
 pids="$(cat "$LOCAL_DIR"/*.pid)"
@@ -21,6 +23,13 @@ endpoint="$( (. "$LOCAL_DIR/env" && echo "$AWS_ENDPOINT_URL") )"
 api="$( (. "$LOCAL_DIR/env" && echo "$API_URL") )"
 # The README's curl story against the API under cargo lambda watch.
 (. "$LOCAL_DIR/env" && "$ROOT/infra/local/curl-story.sh") || fail "the curl story against API_URL failed"
+# The freshness check under cargo lambda watch: reminders through SNS to SQS, one-click links.
+(. "$LOCAL_DIR/env" && "$ROOT/.venv/bin/python" "$ROOT/infra/local/freshness_story.py") \
+    || fail "the freshness story failed"
+# An incident started with the SDK gets its vendor steps with no other command:
+# the emulator delivers the event to the responder under cargo lambda watch.
+(. "$LOCAL_DIR/env" && "$ROOT/target/debug/local-stack" seed --table "$TABLE_NAME" \
+    && "$ROOT/.venv/bin/python" "$ROOT/infra/local/incident_story.py") || fail "the incident story failed"
 
 make -s -C "$ROOT" local-down
 for pid in $pids; do

@@ -17,7 +17,12 @@ fi
 "$ROOT/infra/local/venv.sh"
 export PATH="$ROOT/.venv/bin:$PATH"   # cargo-lambda (and zig) live in the venv
 echo "==> building the local-stack tool and the functions" >&2
-cargo build --quiet -p local-stack -p plans-api
+cargo build --quiet -p local-stack -p incident-manager-emulator
+# Each function as `cargo lambda watch` builds it (`cargo run --bin NAME`, its
+# own feature set), so that its first request does not wait for a compile.
+for function in plans-api freshness-check incident-responder; do
+    cargo build --quiet --bin "$function"
+done
 mkdir -p "$LOCAL_DIR"
 rm -f "$LOCAL_DIR/moto.port" "$LOCAL_DIR/env"
 
@@ -68,17 +73,51 @@ LOCAL_AUTH=1
 ADMIN_GROUPS=support-plans-admins
 RUST_LOG=${FUNCTION_LOG:-info}
 ENV
+# The freshness check's topics (each with a subscribed SQS queue to read what
+# was sent) and the verification key; the functions get them at start.
+echo "==> creating the reminder and escalation topics, their queues and the verification key" >&2
+"$ROOT/.venv/bin/python" "$ROOT/infra/local/topics.py" >"$LOCAL_DIR/topics.env"
+sed 's/^/export /' "$LOCAL_DIR/topics.env" >>"$LOCAL_DIR/env.tmp"
+grep -E '^(REMINDER_TOPIC_ARN|ESCALATION_TOPIC_ARN|VERIFY_KEY_SECRET_ARN|INCIDENT_TOPIC_ARN)=' "$LOCAL_DIR/topics.env" \
+    >>"$LOCAL_DIR/functions.env"
+echo "VERIFY_BASE_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api" >>"$LOCAL_DIR/functions.env"
+# Incident Manager: the project's emulator. It delivers the CloudTrail-shaped
+# StartIncident event and the runbook payload to the responder through the
+# Lambda Invoke API of cargo lambda watch, as EventBridge and the runbook would.
+echo "==> starting the Incident Manager emulator" >&2
+RESPONDER_INVOKE="http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/incident-responder/invocations"
+setsid "$ROOT/target/debug/incident-manager-emulator" --port-file "$LOCAL_DIR/emulator.port" \
+    --event-target "$RESPONDER_INVOKE" --runbook-target "$RESPONDER_INVOKE" \
+    >"$LOCAL_DIR/emulator.log" 2>&1 < /dev/null &
+echo $! >"$LOCAL_DIR/emulator.pid"
+for _ in $(seq 1 100); do
+    [ -s "$LOCAL_DIR/emulator.port" ] && break
+    sleep 0.1
+done
+[ -s "$LOCAL_DIR/emulator.port" ] || { echo "the emulator did not start; its log:" >&2; cat "$LOCAL_DIR/emulator.log" >&2; exit 1; }
+EMULATOR_URL="http://127.0.0.1:$(cat "$LOCAL_DIR/emulator.port")"
+cat >>"$LOCAL_DIR/functions.env" <<ENV
+AWS_ENDPOINT_URL_SSM_INCIDENTS=$EMULATOR_URL
+PLAN_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api/plans/{id}
+DIRECTORY_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api/workloads
+ENV
+echo "export AWS_ENDPOINT_URL_SSM_INCIDENTS=$EMULATOR_URL" >>"$LOCAL_DIR/env.tmp"
+
 # Reloading on every file change is for development (RELOAD=1); a test stack
 # must not restart its functions mid-run.
 reload=(--ignore-changes)
 [ "${RELOAD:-0}" = 1 ] && reload=()
-setsid cargo lambda watch --quiet "${reload[@]}" -A 127.0.0.1 -P "$LAMBDA_PORT" --env-file "$LOCAL_DIR/functions.env" \
+# --disable-cors: no preflight answers from cargo lambda itself; the function
+# answers every method, as behind API Gateway without a CORS configuration.
+setsid cargo lambda watch --quiet --disable-cors "${reload[@]}" -A 127.0.0.1 -P "$LAMBDA_PORT" --env-file "$LOCAL_DIR/functions.env" \
     >"$LOCAL_DIR/functions.log" 2>&1 < /dev/null &
 echo $! >"$LOCAL_DIR/functions.pid"
 API_URL="http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api"
 echo "==> waiting for the plans API under cargo lambda watch" >&2
-for _ in $(seq 1 600); do
-    if "$ROOT/.venv/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+# One patient request rather than many short ones: requests that time out
+# still queue in front of the function.
+for _ in $(seq 1 60); do
+    if "$ROOT/.venv/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=120)' \
         "$API_URL/openapi.json" 2>/dev/null; then
         break
     fi

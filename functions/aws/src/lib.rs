@@ -1,5 +1,15 @@
 //! The domain's ports on AWS. Adapters know nothing of HTTP or Lambda.
 
+#[cfg(feature = "incidents")]
+pub mod claims;
+#[cfg(feature = "incidents")]
+pub mod incidents;
 pub mod store;
+
+pub mod activity;
+pub mod reminder_state;
+pub mod secrets;
+#[cfg(feature = "sns")]
+pub mod sns;
 
 pub use store::DynamoStore;

@@ -224,6 +224,11 @@ impl DynamoStore {
         &self.table
     }
 
+    /// For the other adapters on the same table (reminder state, activity counts).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     fn put(&self, item: Item, condition: &str) -> Put {
         Put::builder()
             .table_name(&self.table)

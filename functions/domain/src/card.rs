@@ -5,33 +5,12 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use crate::freshness::{ContractState, PlanFreshness, State};
-use crate::model::{ChannelKind, Contact, Role, SupportPlan, Workload};
+use crate::model::{Contact, SupportPlan, Workload};
 use crate::types::Slug;
 
 /// Text for a Markdown table cell: no pipes, no line breaks.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-fn role(r: Role) -> &'static str {
-    match r {
-        Role::Owner => "owner",
-        Role::VendorTam => "vendor TAM",
-        Role::VendorAccountManager => "vendor account manager",
-        Role::VendorSupport => "vendor support",
-        Role::InternalPoc => "internal point of contact",
-        Role::EscalationManager => "escalation manager",
-    }
-}
-
-fn kind(k: ChannelKind) -> &'static str {
-    match k {
-        ChannelKind::Portal => "Portal",
-        ChannelKind::Phone => "Phone",
-        ChannelKind::Email => "E-mail",
-        ChannelKind::Chat => "Chat",
-        ChannelKind::Api => "API",
-    }
 }
 
 fn state(s: State) -> &'static str {
@@ -47,7 +26,7 @@ fn day(t: Timestamp) -> String {
 }
 
 fn contact_line(c: &Contact) -> String {
-    let mut s = format!("{} ({})", c.name, role(c.role));
+    let mut s = format!("{} ({})", c.name, c.role.label());
     if let Some(e) = &c.email {
         let _ = write!(s, ", {e}");
     }
@@ -143,7 +122,7 @@ pub fn markdown(
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                kind(ch.kind),
+                ch.kind.label(),
                 cell(&ch.value),
                 cell(&ch.hours),
                 cell(ch.notes.as_deref().unwrap_or(""))
@@ -202,7 +181,7 @@ pub fn markdown(
                     out,
                     "| {} | {} | {} | {} | {} | {} |",
                     cell(&c.name),
-                    role(c.role),
+                    c.role.label(),
                     c.email.as_ref().map(|e| cell(e.as_str())).unwrap_or_default(),
                     c.phone.as_ref().map(|p| cell(p.as_str())).unwrap_or_default(),
                     c.verified_at.map(day).unwrap_or_else(|| "never".to_owned()),

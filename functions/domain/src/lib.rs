@@ -8,6 +8,9 @@ pub mod matching;
 pub mod model;
 pub mod ports;
 pub mod post;
+pub mod readiness;
+pub mod reminders;
+pub mod token;
 pub mod types;
 pub mod validate;
 

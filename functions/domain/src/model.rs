@@ -61,6 +61,33 @@ pub enum VerifiedVia {
     Link,
 }
 
+impl Role {
+    /// How people say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::VendorTam => "vendor TAM",
+            Role::VendorAccountManager => "vendor account manager",
+            Role::VendorSupport => "vendor support",
+            Role::InternalPoc => "internal point of contact",
+            Role::EscalationManager => "escalation manager",
+        }
+    }
+}
+
+impl ChannelKind {
+    /// How people say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelKind::Portal => "Portal",
+            ChannelKind::Phone => "Phone",
+            ChannelKind::Email => "E-mail",
+            ChannelKind::Chat => "Chat",
+            ChannelKind::Api => "API",
+        }
+    }
+}
+
 const STATUSES: &[&str] = &["active", "retired"];
 const CRITICALITIES: &[&str] = &["tier-1", "tier-2", "tier-3"];
 const CHANNEL_KINDS: &[&str] = &["portal", "phone", "email", "chat", "api"];

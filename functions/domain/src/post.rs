@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::freshness::{self, Policy, State};
 use crate::matching::{Incident, Outcome, Reason, match_incident};
-use crate::model::{ChannelKind, Contact, Role, SupportPlan, Workload};
+use crate::model::{ChannelKind, Contact, SupportPlan, Workload};
 
 /// Incident Manager's limit on a timeline event's `eventData`.
 pub const MAX_EVENT_DATA: usize = 12_000;
@@ -95,27 +95,6 @@ fn when(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-fn role(r: Role) -> &'static str {
-    match r {
-        Role::Owner => "owner",
-        Role::VendorTam => "vendor TAM",
-        Role::VendorAccountManager => "vendor account manager",
-        Role::VendorSupport => "vendor support",
-        Role::InternalPoc => "internal point of contact",
-        Role::EscalationManager => "escalation manager",
-    }
-}
-
-fn channel_kind(k: ChannelKind) -> &'static str {
-    match k {
-        ChannelKind::Portal => "Portal",
-        ChannelKind::Phone => "Phone",
-        ChannelKind::Email => "E-mail",
-        ChannelKind::Chat => "Chat",
-        ChannelKind::Api => "API",
-    }
-}
-
 /// "AWS (Business)" — vendor and tier, as a title.
 pub fn plan_title(plan: &SupportPlan) -> String {
     format!("{} ({})", plan.spec.vendor, plan.spec.tier)
@@ -187,7 +166,7 @@ fn severity_lines(plan: &SupportPlan, ctx: &IncidentContext) -> String {
 }
 
 fn contact_text(c: &Contact, warnings: &[(String, String)]) -> String {
-    let mut s = format!("{} ({})", c.name, role(c.role));
+    let mut s = format!("{} ({})", c.name, c.role.label());
     if let Some(p) = &c.phone {
         let _ = write!(s, ", {p}");
     }
@@ -248,13 +227,7 @@ pub fn plan_note(plan: &SupportPlan, ctx: &IncidentContext, links: &Links, polic
             .as_deref()
             .map(|n| format!(" — {}", n.replace('\n', " ")))
             .unwrap_or_default();
-        let _ = writeln!(
-            head,
-            "- {}: {} ({}){notes}",
-            channel_kind(c.kind),
-            c.value,
-            c.hours
-        );
+        let _ = writeln!(head, "- {}: {} ({}){notes}", c.kind.label(), c.value, c.hours);
     }
     let _ = writeln!(head, "\n**Escalation steps**");
 
@@ -402,7 +375,7 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
                 );
             }
             if let Some(c) = plan.spec.channels.first() {
-                let _ = write!(description, " — {}: {}", channel_kind(c.kind), c.value);
+                let _ = write!(description, " — {}: {}", c.kind.label(), c.value);
             }
         }
     }

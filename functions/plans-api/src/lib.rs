@@ -6,6 +6,8 @@ pub mod error;
 pub mod http;
 pub mod matching;
 pub mod plans;
+pub mod readiness;
+pub mod verify;
 pub mod workloads;
 
 use std::sync::Arc;
@@ -33,6 +35,9 @@ pub struct AppState {
     pub clock: fn() -> Timestamp,
     /// Where posts point for a full plan and for the directory.
     pub links: support_plans_domain::post::Links,
+    /// The one-click verification key (SPEC §5), read once per cold start;
+    /// without it `/verify/{token}` answers 503.
+    pub verify_key: Option<support_plans_domain::token::VerifyKey>,
 }
 
 impl AppState {
@@ -43,6 +48,7 @@ impl AppState {
             policy: policy_from_env(),
             clock: Timestamp::now,
             links: support_plans_domain::post::Links::from_env(),
+            verify_key: None,
         }
     }
 
@@ -73,6 +79,8 @@ pub fn policy_from_env() -> Policy {
         (name = "plans", description = "Vendor support plans"),
         (name = "workloads", description = "Production workloads and the plans they rely on"),
         (name = "incidents", description = "What the incident responder would post"),
+        (name = "readiness", description = "How ready the workloads are (SPEC §6)"),
+        (name = "verification", description = "One-click verification from a reminder; the signed token is the credential"),
     )
 )]
 struct ApiDoc;
@@ -94,6 +102,8 @@ pub fn router_and_doc() -> (OpenApiRouter<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(workloads::workload_history))
         .routes(routes!(workloads::support_card))
+        .routes(routes!(readiness::readiness))
+        .routes(routes!(verify::verify_page, verify::verify_confirm))
         .routes(routes!(matching::match_incident));
     let doc = router.get_openapi().clone();
     (router, doc)

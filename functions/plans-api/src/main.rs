@@ -9,6 +9,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
-    let state = AppState::new(store, AuthConfig::from_env());
+    let mut state = AppState::new(store, AuthConfig::from_env());
+    // The one-click verification key: read once, here; a set but unreadable secret fails the init.
+    if let Ok(secret) = std::env::var("VERIFY_KEY_SECRET_ARN") {
+        let client = aws_sdk_secretsmanager::Client::new(&config);
+        state.verify_key = Some(support_plans_aws::secrets::verify_key(&client, &secret).await?);
+    }
     lambda_http::run(app(state)).await
 }

@@ -32,13 +32,23 @@ pub struct MatchRequest {
     impact: Option<u8>,
     /// A workload named explicitly.
     workload: Option<String>,
+    /// When the incident started (RFC 3339); the vendor's response is due from
+    /// here. Default: now.
+    started_at: Option<String>,
 }
 
 fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
     let parsed_ctx = Cx::run(|cx| {
         let o = cx.object(
             body,
-            &["title", "response_plan", "resources", "impact", "workload"],
+            &[
+                "title",
+                "response_plan",
+                "resources",
+                "impact",
+                "workload",
+                "started_at",
+            ],
             &[],
         )?;
         let title = cx.or(o, "title", String::new(), |v, cx| {
@@ -63,6 +73,12 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
             int(v, cx, 1..=5).and_then(|n| u8::try_from(n).ok())
         });
         let workload = cx.opt(o, "workload", |v, cx| parsed(v, cx, Slug::parse));
+        let started_at = cx.opt(o, "started_at", |v, cx| {
+            parsed(v, cx, |s| {
+                s.parse::<Timestamp>()
+                    .map_err(|_| "must be an RFC 3339 timestamp like 2026-11-21T10:00:00Z".to_owned())
+            })
+        });
         Some(IncidentContext {
             facts: Incident {
                 arn: None,
@@ -72,7 +88,7 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
                 workloads: workload?.map(|w| w.to_string()).into_iter().collect(),
             },
             impact: impact?,
-            started_at: Timestamp::UNIX_EPOCH,
+            started_at: started_at?.unwrap_or(Timestamp::UNIX_EPOCH),
         })
     })?;
     Ok(parsed_ctx)
@@ -92,7 +108,9 @@ pub async fn match_incident(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Posts>, ApiError> {
     let mut ctx = parse(&body)?;
-    ctx.started_at = st.now();
+    if body.get("started_at").is_none_or(serde_json::Value::is_null) {
+        ctx.started_at = st.now();
+    }
     let (workloads, _) = st.store.all_workloads(Status::Active).await?;
     let plans = st.store.get_plans(&needed_plans(&ctx.facts, &workloads)).await?;
     Ok(Json(prepare(

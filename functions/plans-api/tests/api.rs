@@ -653,7 +653,8 @@ async fn every_route_answers_401_404_403_and_428_where_they_apply() {
     let workload = workload_body("payments", "payments", &["stripe"]).to_string();
 
     // (method, path on an existing resource, path on a missing one, body, a write?)
-    let routes: &[(&str, &str, Option<&str>, Option<&str>, bool)] = &[
+    type Route<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, bool);
+    let routes: &[Route] = &[
         ("GET", "/plans", None, None, false),
         ("POST", "/plans", None, Some(&plan), true),
         ("GET", "/plans/stripe", Some("/plans/ghost"), None, false),

@@ -23,6 +23,9 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/workloads/{name}/history"),
     ("get", "/workloads/{name}/support"),
     ("get", "/openapi.json"),
+    ("get", "/readiness"),
+    ("get", "/verify/{token}"),
+    ("post", "/verify/{token}"),
     ("post", "/match"),
 ];
 

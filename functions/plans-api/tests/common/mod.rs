@@ -87,6 +87,14 @@ impl Api {
         }
     }
 
+    /// The API over `state` (e.g. with a verification key).
+    pub fn from_state(state: AppState) -> Self {
+        Self {
+            app: app(state.clone()),
+            state,
+        }
+    }
+
     /// The API Gateway event for a request, as API Gateway would send it.
     pub fn event(
         method: &str,

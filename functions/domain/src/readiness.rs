@@ -1,0 +1,156 @@
+//! The readiness figures (SPEC §6), served by `GET /readiness` and emitted as
+//! metrics by the freshness check: computed from the active workloads, the
+//! active plans and `now`, plus the activity counted as it happens (reminders,
+//! escalations, incidents) over the last `ACTIVITY_WINDOW_DAYS` days.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan as _};
+use serde::Serialize;
+
+use crate::freshness::{ContractState, PlanFreshness, State};
+use crate::model::{Criticality, SupportPlan, Workload};
+use crate::ports::StoreError;
+
+/// The activity counts cover the last 30 days, today included.
+pub const ACTIVITY_WINDOW_DAYS: i32 = 30;
+
+/// What happened, counted by day as it happens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    pub reminders_sent: u64,
+    pub escalations_sent: u64,
+    pub incidents_matched: u64,
+    pub incidents_unmatched: u64,
+}
+
+impl Activity {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The first day of the activity window ending on the day of `now` (UTC).
+pub fn window_start(now: Timestamp) -> Date {
+    let today = jiff::tz::Offset::UTC.to_datetime(now).date();
+    today
+        .checked_sub((ACTIVITY_WINDOW_DAYS - 1).days())
+        .unwrap_or(today)
+}
+
+/// Activity counters, one record per day. The incident responder adds its
+/// matched and unmatched incidents here; the freshness check its reminders
+/// and escalations.
+pub trait ActivityLog: Send + Sync {
+    /// Adds `counts` to the day's counters (atomically).
+    fn record(&self, day: Date, counts: &Activity) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The sums from `first_day` to today.
+    fn since(&self, first_day: Date) -> impl Future<Output = Result<Activity, StoreError>> + Send;
+}
+
+/// SPEC §6.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Readiness {
+    pub as_of: Timestamp,
+    /// Active workloads.
+    pub workloads: u64,
+    /// Active workloads none of whose dependencies is an active plan.
+    pub workloads_without_active_plan: u64,
+    /// Active tier-1 workloads whose active plans have no channel open 24x7.
+    pub tier1_workloads_without_24x7: u64,
+    /// Active plans.
+    pub plans: u64,
+    /// Contacts of active plans.
+    pub contacts: u64,
+    /// Contacts not overdue for verification, in % of all (one decimal); null without contacts.
+    pub contacts_fresh_percent: Option<f64>,
+    pub contacts_overdue: u64,
+    /// Plans whose review is overdue.
+    pub plans_due_for_review: u64,
+    /// Contracts renewing within the renewal window (60 days).
+    pub contracts_renewing: u64,
+    /// Contracts past `renews_on`.
+    pub contracts_lapsed: u64,
+    /// The days the activity counts below cover, today included.
+    pub window_days: i32,
+    #[serde(flatten)]
+    pub activity: Activity,
+}
+
+fn count<T>(items: impl Iterator<Item = T>, pred: impl Fn(&T) -> bool) -> u64 {
+    items.filter(|t| pred(t)).count() as u64
+}
+
+/// The figures over `workloads` and `plans` (both: the active ones), each plan
+/// evaluated in `freshness` (same order).
+pub fn figures(
+    workloads: &[Workload],
+    plans: &[SupportPlan],
+    freshness: &[PlanFreshness],
+    activity: Activity,
+    now: Timestamp,
+) -> Readiness {
+    debug_assert_eq!(plans.len(), freshness.len());
+    let active: HashMap<&str, &SupportPlan> = plans
+        .iter()
+        .filter(|p| p.is_active())
+        .map(|p| (p.id().as_str(), p))
+        .collect();
+    let workloads: Vec<&Workload> = workloads.iter().filter(|w| w.is_active()).collect();
+    let plans_of = |w: &Workload| -> Vec<&SupportPlan> {
+        w.spec
+            .dependencies
+            .iter()
+            .filter_map(|d| active.get(d.as_str()).copied())
+            .collect()
+    };
+    let without_plan = count(workloads.iter(), |w| plans_of(w).is_empty());
+    let tier1_without_24x7 = count(workloads.iter(), |w| {
+        w.spec.criticality == Criticality::Tier1
+            && !plans_of(w)
+                .iter()
+                .any(|p| p.spec.channels.iter().any(|c| c.is_24x7()))
+    });
+    let contacts: u64 = freshness.iter().map(|f| f.contacts.len() as u64).sum();
+    let overdue: u64 = freshness
+        .iter()
+        .map(|f| count(f.contacts.iter(), |c| c.due.state == State::Overdue))
+        .sum();
+    let fresh_percent =
+        (contacts > 0).then(|| ((contacts - overdue) as f64 * 1000.0 / contacts as f64).round() / 10.0);
+    let contract = |state: ContractState| {
+        count(freshness.iter(), |f| {
+            f.contract.is_some_and(|c| c.contract == state)
+        })
+    };
+    Readiness {
+        as_of: now,
+        workloads: workloads.len() as u64,
+        workloads_without_active_plan: without_plan,
+        tier1_workloads_without_24x7: tier1_without_24x7,
+        plans: plans.len() as u64,
+        contacts,
+        contacts_fresh_percent: fresh_percent,
+        contacts_overdue: overdue,
+        plans_due_for_review: count(freshness.iter(), |f| f.review.state == State::Overdue),
+        contracts_renewing: contract(ContractState::Renewing),
+        contracts_lapsed: contract(ContractState::Lapsed),
+        window_days: ACTIVITY_WINDOW_DAYS,
+        activity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_is_thirty_days_today_included() {
+        let now: Timestamp = "2026-11-21T08:00:00Z".parse().unwrap();
+        assert_eq!(window_start(now).to_string(), "2026-10-23");
+    }
+}

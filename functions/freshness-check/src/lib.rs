@@ -1,0 +1,269 @@
+//! The freshness check (SPEC §5): on a schedule, or on demand with
+//! `{"dry_run": true}`, it reads the active plans once (paginated), reminds
+//! each owner with something due through SNS, escalates what is long
+//! overdue, and reports the readiness figures of SPEC §6 as CloudWatch
+//! Embedded Metric Format.
+//!
+//! The handler is a translation: event → [`Request`], one [`run`], summary out.
+//! The clock is an argument of [`run`]; only tests pass another one.
+
+use jiff::Timestamp;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Map, Value, json};
+use support_plans_aws::DynamoStore;
+use support_plans_aws::sns::SnsNotifier;
+use support_plans_domain::model::Status;
+use support_plans_domain::ports::StoreError;
+use support_plans_domain::readiness::{self, Activity, ActivityLog as _, Readiness};
+use support_plans_domain::reminders::{Check, Settings, Summary, evaluate_all};
+use support_plans_domain::token::Links;
+
+/// The metrics' CloudWatch namespace.
+pub const NAMESPACE: &str = "SupportPlans";
+const SERVICE: &str = "freshness-check";
+
+/// The function's configuration, from its environment (fails fast at init).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub table: String,
+    pub reminder_topic: String,
+    pub escalation_topic: String,
+    pub key_secret: String,
+    /// The API's base URL, for the one-click links.
+    pub base_url: String,
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// `TABLE_NAME`, `REMINDER_TOPIC_ARN`, `ESCALATION_TOPIC_ARN`,
+    /// `VERIFY_KEY_SECRET_ARN`, `VERIFY_BASE_URL` (required);
+    /// `REMIND_BEFORE_DAYS` (14), `REMIND_EVERY_DAYS` (7), `ESCALATE_AFTER_DAYS` (30).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError(format!("{name} is not set")))
+        };
+        let days = |name: &str, default: u32, max: u32| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=max).contains(d))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "{name} must be a whole number of days from 1 to {max}, not {v:?}"
+                    ))
+                }),
+        };
+        let mut settings = Settings::default();
+        settings.policy.remind_before_days = days("REMIND_BEFORE_DAYS", 14, 90)?;
+        settings.remind_every_days = days("REMIND_EVERY_DAYS", 7, 90)?;
+        settings.escalate_after_days = days("ESCALATE_AFTER_DAYS", 30, 365)?;
+        Ok(Self {
+            table: required("TABLE_NAME")?,
+            reminder_topic: required("REMINDER_TOPIC_ARN")?,
+            escalation_topic: required("ESCALATION_TOPIC_ARN")?,
+            key_secret: required("VERIFY_KEY_SECRET_ARN")?,
+            base_url: required("VERIFY_BASE_URL")?,
+            settings,
+        })
+    }
+}
+
+/// What every invocation needs, built once per process.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub store: DynamoStore,
+    pub notifier: SnsNotifier,
+    pub links: Links,
+    pub reminder_topic: String,
+    pub escalation_topic: String,
+    pub settings: Settings,
+}
+
+/// The invocation: a schedule's payload (anything; only `dry_run` is read)
+/// or `{"dry_run": true}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Request {
+    pub dry_run: bool,
+}
+
+impl Request {
+    pub fn parse(event: &Value) -> Result<Self, CheckError> {
+        let Value::Object(fields) = event else {
+            return Err(CheckError::BadEvent(
+                "the event must be a JSON object, e.g. {\"dry_run\": true}".into(),
+            ));
+        };
+        match fields.get("dry_run") {
+            None | Some(Value::Null) => Ok(Self { dry_run: false }),
+            Some(Value::Bool(b)) => Ok(Self { dry_run: *b }),
+            Some(other) => Err(CheckError::BadEvent(format!(
+                "dry_run must be true or false, not {other}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Retrying will not help: answered, not retried.
+    #[error("bad event: {0}")]
+    BadEvent(String),
+    /// The plans (or the reminder states) could not be read: nothing was sent.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Some owners could not be reminded; a retry sends what is missing only.
+    #[error("{errors} owner(s) could not be reminded: {summary}")]
+    Incomplete { errors: usize, summary: String },
+}
+
+impl From<CheckError> for Diagnostic {
+    fn from(e: CheckError) -> Self {
+        let error_type = match &e {
+            CheckError::BadEvent(_) => "BadEvent",
+            CheckError::Store(_) => "StoreUnavailable",
+            CheckError::Incomplete { .. } => "Incomplete",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// What a run did, the figures it saw, and (unless dry) its metrics line.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub readiness: Readiness,
+    pub metrics: Option<String>,
+}
+
+/// One run at `now`: read, evaluate, remind, escalate, count.
+pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome, CheckError> {
+    let (plans, plan_reads) = app.store.all_plans(Status::Active).await?;
+    let (workloads, workload_reads) = app.store.all_workloads(Status::Active).await?;
+    let freshness = evaluate_all(&plans, now, &app.settings.policy);
+    let check = Check {
+        states: &app.store,
+        notifier: &app.notifier,
+        links: &app.links,
+        settings: app.settings,
+        reminder_topic: &app.reminder_topic,
+        escalation_topic: &app.escalation_topic,
+    };
+    let mut summary = check.run(&plans, &freshness, now, request.dry_run).await?;
+    summary.table_reads += plan_reads + workload_reads;
+    let sent = Activity {
+        reminders_sent: summary.reminders as u64,
+        escalations_sent: summary.escalations as u64,
+        ..Activity::default()
+    };
+    if !request.dry_run && !sent.is_empty() {
+        let today = jiff::tz::Offset::UTC.to_datetime(now).date();
+        if let Err(e) = app.store.record(today, &sent).await {
+            // What was sent stays sent; only the readiness count misses it.
+            summary.failures.push(format!("counting what was sent: {e}"));
+        }
+    }
+    let activity = app.store.since(readiness::window_start(now)).await?;
+    summary.table_reads += 1;
+    let figures = readiness::figures(&workloads, &plans, &freshness, activity, now);
+    let metrics = (!request.dry_run).then(|| emf_line(&figures, &summary, now));
+    Ok(Outcome {
+        summary,
+        readiness: figures,
+        metrics,
+    })
+}
+
+/// The SPEC §6 figures as one CloudWatch Embedded Metric Format line.
+/// `RemindersSent` and `EscalationsSent` count this run; the incident counts
+/// cover the readiness window (the responder's own metrics count each one).
+pub fn emf_line(r: &Readiness, s: &Summary, now: Timestamp) -> String {
+    let mut metrics: Vec<(&str, &str, Value)> = vec![
+        ("Workloads", "Count", json!(r.workloads)),
+        (
+            "WorkloadsWithoutActivePlan",
+            "Count",
+            json!(r.workloads_without_active_plan),
+        ),
+        (
+            "Tier1WorkloadsWithout24x7",
+            "Count",
+            json!(r.tier1_workloads_without_24x7),
+        ),
+        ("Plans", "Count", json!(r.plans)),
+        ("Contacts", "Count", json!(r.contacts)),
+        ("ContactsOverdue", "Count", json!(r.contacts_overdue)),
+        ("PlansDueForReview", "Count", json!(r.plans_due_for_review)),
+        ("ContractsRenewing", "Count", json!(r.contracts_renewing)),
+        ("ContractsLapsed", "Count", json!(r.contracts_lapsed)),
+        ("RemindersSent", "Count", json!(s.reminders)),
+        ("EscalationsSent", "Count", json!(s.escalations)),
+        ("IncidentsMatched", "Count", json!(r.activity.incidents_matched)),
+        (
+            "IncidentsUnmatched",
+            "Count",
+            json!(r.activity.incidents_unmatched),
+        ),
+        ("ItemsDueSoon", "Count", json!(s.due_soon)),
+        ("ItemsOverdue", "Count", json!(s.overdue)),
+        ("FreshnessCheckErrors", "Count", json!(s.errors)),
+    ];
+    if let Some(p) = r.contacts_fresh_percent {
+        metrics.insert(5, ("ContactsFreshPercent", "Percent", json!(p)));
+    }
+    let mut line = Map::new();
+    line.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": now.as_millisecond(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Service"]],
+                "Metrics": metrics.iter().map(|(n, u, _)| json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    line.insert("Service".into(), json!(SERVICE));
+    for (name, _, value) in metrics {
+        line.insert(name.into(), value);
+    }
+    Value::Object(line).to_string()
+}
+
+/// The Lambda handler: logs the summary, prints the metrics, and fails the
+/// invocation (so that it is retried, then dead-lettered) when an owner
+/// could not be reminded.
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+    let request =
+        Request::parse(&event.payload).inspect_err(|e| tracing::warn!(error = %e, "event refused"))?;
+    let outcome = run(app, request, Timestamp::now()).await.inspect_err(|e| {
+        tracing::error!(error = %e, "freshness check failed");
+    })?;
+    let summary = serde_json::to_value(&outcome.summary).expect("the summary serializes");
+    tracing::info!(dry_run = request.dry_run, summary = %summary, "freshness check done");
+    if let Some(line) = &outcome.metrics {
+        println!("{line}");
+    }
+    if outcome.summary.errors > 0 {
+        return Err(CheckError::Incomplete {
+            errors: outcome.summary.errors,
+            summary: summary.to_string(),
+        }
+        .into());
+    }
+    Ok(summary)
+}

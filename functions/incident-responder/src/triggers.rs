@@ -1,0 +1,284 @@
+//! The four event shapes of SPEC §4, told apart and checked. Anything else
+//! is `Ignored` with a reason: logged and counted, never retried.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// An Incident Manager incident: from the runbook or the CloudTrail event.
+    Incident {
+        arn: String,
+        source: &'static str,
+        resources: Vec<String>,
+        workload: Option<String>,
+        response_plan: Option<String>,
+    },
+    /// The reconciliation sweep.
+    Sweep,
+    /// A generic `Incident Started` event (incidents kept elsewhere).
+    Generic(Generic),
+    Ignored(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generic {
+    pub id: String,
+    pub title: String,
+    pub impact: Option<u8>,
+    pub workload: Option<String>,
+    pub resources: Vec<String>,
+    pub url: Option<String>,
+    pub time: Option<String>,
+}
+
+fn is_incident_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "ssm-incidents"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("incident-record/")
+        && s.len() <= 1000
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn is_arn(s: &str) -> bool {
+    s.starts_with("arn:") && s.len() <= 2048 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// `INVOLVED_RESOURCES` arrives as a list, or as a string holding a JSON list
+/// or comma-separated ARNs, depending on how the runbook passes it.
+fn resources(v: Option<&Value>) -> Result<Vec<String>, String> {
+    let list: Vec<String> = match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => {
+            serde_json::from_str(s).map_err(|_| "involved_resources is not a list of ARNs".to_owned())?
+        }
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Some(_) => return Err("involved_resources is not a list of ARNs".into()),
+    };
+    if list.len() > 100 || list.iter().any(|r| !is_arn(r)) {
+        return Err("involved_resources holds something that is not an ARN".into());
+    }
+    Ok(list)
+}
+
+fn workload(v: Option<&Value>) -> Result<Option<String>, String> {
+    match v.and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(w) => support_plans_domain::Slug::parse(w)
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| "workload is not a workload name".into()),
+    }
+}
+
+pub fn parse(event: &Value) -> Trigger {
+    match classify(event) {
+        Ok(t) => t,
+        Err(reason) => Trigger::Ignored(reason),
+    }
+}
+
+fn classify(event: &Value) -> Result<Trigger, String> {
+    let Some(obj) = event.as_object() else {
+        return Err("the event is not a JSON object".into());
+    };
+    // 1. The runbook: aws:invokeLambdaFunction with the dynamic parameters.
+    if let Some(arn) = obj.get("incident_record_arn") {
+        let arn = arn
+            .as_str()
+            .filter(|a| is_incident_arn(a))
+            .ok_or("incident_record_arn is not an incident ARN")?;
+        return Ok(Trigger::Incident {
+            arn: arn.to_owned(),
+            source: "runbook",
+            resources: resources(obj.get("involved_resources"))?,
+            workload: workload(obj.get("workload"))?,
+            response_plan: None,
+        });
+    }
+    if obj.get("sweep").and_then(Value::as_bool) == Some(true) {
+        return Ok(Trigger::Sweep);
+    }
+    let detail_type = obj.get("detail-type").and_then(Value::as_str).unwrap_or_default();
+    let source = obj.get("source").and_then(Value::as_str).unwrap_or_default();
+    let detail = obj.get("detail").cloned().unwrap_or(Value::Null);
+    match (source, detail_type) {
+        // 2. CloudTrail's StartIncident, through an EventBridge rule.
+        ("aws.ssm-incidents", "AWS API Call via CloudTrail" | "Amazon API Call via CloudTrail") => {
+            if detail.get("eventName").and_then(Value::as_str) != Some("StartIncident") {
+                return Err("a CloudTrail event other than StartIncident".into());
+            }
+            if detail.get("errorCode").is_some() {
+                return Err("a StartIncident call that failed".into());
+            }
+            let arn = detail
+                .pointer("/responseElements/incidentRecordArn")
+                .and_then(Value::as_str)
+                .filter(|a| is_incident_arn(a))
+                .ok_or("StartIncident event without an incident ARN")?;
+            let plan = detail
+                .pointer("/requestParameters/responsePlanArn")
+                .and_then(Value::as_str)
+                .filter(|a| is_arn(a))
+                .map(str::to_owned);
+            Ok(Trigger::Incident {
+                arn: arn.to_owned(),
+                source: "cloudtrail",
+                resources: Vec::new(),
+                workload: None,
+                response_plan: plan,
+            })
+        }
+        // 3. The sweep's schedule (EventBridge Scheduler or a scheduled rule).
+        ("aws.events" | "aws.scheduler", "Scheduled Event") => Ok(Trigger::Sweep),
+        // 4. A generic incident from elsewhere.
+        (_, "Incident Started") => generic(&detail, obj.get("time")).map(Trigger::Generic),
+        _ => Err(format!(
+            "an event this function does not handle (source {:?}, detail-type {:?})",
+            support_plans_domain::validate::printable(source, 64),
+            support_plans_domain::validate::printable(detail_type, 64)
+        )),
+    }
+}
+
+fn generic(detail: &Value, time: Option<&Value>) -> Result<Generic, String> {
+    let text = |k: &str, max: usize| -> Result<Option<String>, String> {
+        match detail.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().count() <= max && !s.chars().any(char::is_control) => {
+                Ok(Some(s.clone()))
+            }
+            Some(_) => Err(format!("detail.{k} is not text of at most {max} characters")),
+        }
+    };
+    let id = text("id", 128)?
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("detail.id is required")?;
+    let impact = match detail.get("impact") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|n| (1..=5).contains(n))
+                .and_then(|n| u8::try_from(n).ok())
+                .ok_or("detail.impact must be 1 to 5")?,
+        ),
+    };
+    let url = text("url", 1000)?;
+    if url
+        .as_deref()
+        .is_some_and(|u| support_plans_domain::HttpsUrl::parse(u).is_err())
+    {
+        return Err("detail.url must be an https URL".into());
+    }
+    Ok(Generic {
+        id,
+        title: text("title", 200)?.unwrap_or_default(),
+        impact,
+        workload: workload(detail.get("workload"))?,
+        resources: resources(detail.get("resources"))?,
+        url,
+        time: time.and_then(Value::as_str).map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0";
+
+    #[test]
+    fn the_four_shapes() {
+        let runbook = parse(
+            &json!({"incident_record_arn": ARN, "involved_resources": ["arn:aws:rds:us-east-1:111122223333:db:payments-main"]}),
+        );
+        assert!(
+            matches!(runbook, Trigger::Incident { source: "runbook", ref resources, .. } if resources.len() == 1)
+        );
+        let as_string =
+            parse(&json!({"incident_record_arn": ARN, "involved_resources": "[\"arn:aws:s3:::b\"]"}));
+        assert!(
+            matches!(as_string, Trigger::Incident { ref resources, .. } if resources == &["arn:aws:s3:::b"])
+        );
+        let cloudtrail = parse(
+            &json!({"source": "aws.ssm-incidents", "detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventName": "StartIncident", "responseElements": {"incidentRecordArn": ARN},
+                       "requestParameters": {"responsePlanArn": "arn:aws:ssm-incidents::111122223333:response-plan/payments-critical"}}}),
+        );
+        assert!(matches!(
+            cloudtrail,
+            Trigger::Incident {
+                source: "cloudtrail",
+                response_plan: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(parse(&json!({"sweep": true})), Trigger::Sweep);
+        assert_eq!(
+            parse(&json!({"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}})),
+            Trigger::Sweep
+        );
+        let generic = parse(&json!({"source": "acme.pager", "detail-type": "Incident Started",
+            "detail": {"id": "INC-42", "title": "Payments down", "impact": 1}}));
+        assert!(matches!(generic, Trigger::Generic(ref g) if g.id == "INC-42" && g.impact == Some(1)));
+    }
+
+    #[test]
+    fn anything_else_is_ignored_with_a_reason() {
+        for e in [
+            json!([1, 2]),
+            json!({"hello": "world"}),
+            json!({"incident_record_arn": "arn:aws:s3:::bucket"}),
+            json!({"incident_record_arn": ARN, "involved_resources": ["not an arn"]}),
+            json!({"source": "aws.ssm-incidents", "detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "UpdateIncidentRecord"}}),
+            json!({"source": "x", "detail-type": "Incident Started", "detail": {"title": "no id"}}),
+            json!({"source": "x", "detail-type": "Incident Started", "detail": {"id": "1", "impact": 9}}),
+        ] {
+            assert!(matches!(parse(&e), Trigger::Ignored(_)), "{e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod sample_events {
+    use super::*;
+
+    fn load(name: &str) -> Value {
+        let path = format!("{}/../../infra/local/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_sample_events_are_the_shapes_they_claim() {
+        assert!(matches!(
+            parse(&load("runbook.json")),
+            Trigger::Incident {
+                source: "runbook",
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(&load("cloudtrail-start-incident.json")),
+            Trigger::Incident {
+                source: "cloudtrail",
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(&load("generic-incident-started.json")),
+            Trigger::Generic(_)
+        ));
+        assert_eq!(parse(&load("sweep.json")), Trigger::Sweep);
+        assert!(matches!(parse(&load("unknown.json")), Trigger::Ignored(_)));
+    }
+}

@@ -1,0 +1,297 @@
+//! `GET/POST /verify/{token}`: one-click verification from a reminder (SPEC §5).
+//!
+//! The signed token is the credential: these routes need no authorizer.
+//! `GET` only shows what would be confirmed (mail scanners follow links); the
+//! page's button `POST`s to the same URL, which records the attestation as
+//! made by the plan's owner, through a link. A bad token gets a page that
+//! says why, with a 4xx, and nothing changes.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use support_plans_domain::model::{Actor, Change, Contact, SupportPlan, VerifiedVia};
+use support_plans_domain::ports::{PlanStore as _, StoreError};
+use support_plans_domain::token::{self, TokenError, VerifyClaims};
+
+use crate::AppState;
+
+/// What the attestation's note says.
+pub const LINK_NOTE: &str = "Confirmed through the one-click link of a freshness reminder.";
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small self-contained page. `body` is HTML already escaped by the caller.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\"><title>{title} - support-plans</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}\
+         button{{font-size:1.1rem;padding:.6rem 1.2rem;cursor:pointer}}dt{{font-weight:600}}dd{{margin:0 0 .5rem 0}}</style>\
+         </head><body><h1>{title}</h1>\n{body}\n</body></html>\n",
+        title = escape(title)
+    );
+    let mut response = (status, html).into_response();
+    let h = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        // The URL carries the credential: no caching, no referrer, no framing.
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn refused(e: TokenError) -> Response {
+    let (status, title, advice) = match e {
+        TokenError::Malformed => (
+            StatusCode::BAD_REQUEST,
+            "This link is incomplete",
+            "It may have been cut or wrapped by your mail program. Open the whole link from the reminder, or \
+             copy it into the address bar in one piece.",
+        ),
+        TokenError::BadSignature => (
+            StatusCode::FORBIDDEN,
+            "This link is not valid",
+            "It was not issued by support-plans, or it was altered. Use the link from your latest reminder.",
+        ),
+        TokenError::Expired => (
+            StatusCode::GONE,
+            "This link has expired",
+            "Links work for 14 days. The next reminder brings a fresh one, or verify the contact through the API.",
+        ),
+        TokenError::WrongPlan => (
+            StatusCode::NOT_FOUND,
+            "This plan is no longer there",
+            "The plan this link is for was deleted or retired, so there is nothing to verify.",
+        ),
+        TokenError::UnknownContact => (
+            StatusCode::NOT_FOUND,
+            "This contact is no longer in the plan",
+            "The plan was changed since the reminder was sent and no longer has this contact.",
+        ),
+    };
+    page(
+        status,
+        title,
+        &format!(
+            "<p>{}</p>\n<p>{}</p>\n<p>Nothing was changed.</p>",
+            escape(&e.to_string()),
+            escape(advice)
+        ),
+    )
+}
+
+fn unavailable(detail: &str) -> Response {
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again in a moment",
+        &format!("<p>{}</p>\n<p>Nothing was changed.</p>", escape(detail)),
+    )
+}
+
+fn day(t: Timestamp) -> String {
+    jiff::tz::Offset::UTC.to_datetime(t).date().to_string()
+}
+
+fn contact_html(plan: &SupportPlan, c: &Contact) -> String {
+    let s = &plan.spec;
+    let reach: Vec<String> = [
+        c.email.as_ref().map(|e| escape(e.as_str())),
+        c.phone.as_ref().map(|p| escape(p.as_str())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let verified = match (&c.verified_at, &c.verified_by) {
+        (Some(at), Some(by)) => format!("{} by {}", day(*at), escape(by.as_str())),
+        (Some(at), None) => day(*at),
+        _ => "never".to_owned(),
+    };
+    let role = serde_json::to_value(c.role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!(
+        "<dl>\n<dt>Plan</dt><dd>{vendor}{product} ({tier}), <code>{id}</code></dd>\n\
+         <dt>Contact</dt><dd>{name} ({role})</dd>\n<dt>Reach</dt><dd>{reach}</dd>\n\
+         <dt>Last verified</dt><dd>{verified}</dd>\n</dl>",
+        vendor = escape(&s.vendor),
+        product = if s.product.is_empty() || s.product == s.vendor {
+            String::new()
+        } else {
+            format!(", {}", escape(&s.product))
+        },
+        tier = escape(&s.tier),
+        id = escape(s.id.as_str()),
+        name = escape(&c.name),
+        role = escape(&role),
+        reach = reach.join(", "),
+    )
+}
+
+fn contact<'a>(plan: &'a SupportPlan, claims: &VerifyClaims) -> Option<&'a Contact> {
+    plan.spec.contacts.iter().find(|c| c.id == claims.contact)
+}
+
+/// The token's claims and the current plan, or the page that says why not.
+async fn checked(st: &AppState, raw: &str) -> Result<(VerifyClaims, SupportPlan), Response> {
+    let Some(key) = &st.verify_key else {
+        return Err(unavailable(
+            "One-click verification is not configured on this service.",
+        ));
+    };
+    let claims = token::verify(key, raw, st.now()).map_err(refused)?;
+    let plan = st.store.get_plan(&claims.plan).await.map_err(store_failed)?;
+    claims.check(plan.as_ref()).map_err(refused)?;
+    let plan = plan.expect("checked above");
+    Ok((claims, plan))
+}
+
+fn store_failed(e: StoreError) -> Response {
+    tracing::error!(error = %e, "verification: storage failed");
+    unavailable("The service could not reach its storage.")
+}
+
+#[utoipa::path(get, path = "/verify/{token}", tag = "verification",
+    params(("token" = String, Path, description = "the token of a reminder's link")),
+    responses(
+        (status = 200, description = "the plan and contact, with a button that confirms (POST to the same URL); nothing changes", content_type = "text/html", body = String),
+        (status = 400, description = "the link is incomplete or damaged", content_type = "text/html", body = String),
+        (status = 403, description = "the link was not issued by this service, or was altered", content_type = "text/html", body = String),
+        (status = 404, description = "the plan or the contact is no longer there", content_type = "text/html", body = String),
+        (status = 410, description = "the link has expired (14 days)", content_type = "text/html", body = String),
+        (status = 503, description = "verification is not configured, or storage is unreachable", content_type = "text/html", body = String),
+    ))]
+pub async fn verify_page(State(st): State<AppState>, Path(raw): Path<String>) -> Response {
+    let (claims, plan) = match checked(&st, &raw).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let c = contact(&plan, &claims).expect("checked");
+    page(
+        StatusCode::OK,
+        "Is this contact still right?",
+        &format!(
+            "{}\n<p>Confirm only once you have checked that this person or line still answers for this \
+             vendor. The confirmation is recorded as made by {} and kept in the plan's history.</p>\n\
+             <form method=\"post\"><button type=\"submit\">Yes, still right: confirm</button></form>\n\
+             <p>If something changed, update the plan instead (<code>PUT /plans/{}</code>).</p>",
+            contact_html(&plan, c),
+            escape(plan.spec.owner.email.as_str()),
+            escape(plan.spec.id.as_str()),
+        ),
+    )
+}
+
+#[utoipa::path(post, path = "/verify/{token}", tag = "verification",
+    params(("token" = String, Path, description = "the token of a reminder's link")),
+    responses(
+        (status = 200, description = "recorded (verified_via link, by the plan's owner), or already confirmed since the reminder", content_type = "text/html", body = String),
+        (status = 400, description = "the link is incomplete or damaged", content_type = "text/html", body = String),
+        (status = 403, description = "the link was not issued by this service, or was altered", content_type = "text/html", body = String),
+        (status = 404, description = "the plan or the contact is no longer there", content_type = "text/html", body = String),
+        (status = 409, description = "the plan kept changing while this was recorded", content_type = "text/html", body = String),
+        (status = 410, description = "the link has expired (14 days)", content_type = "text/html", body = String),
+        (status = 503, description = "verification is not configured, or storage is unreachable", content_type = "text/html", body = String),
+    ))]
+pub async fn verify_confirm(State(st): State<AppState>, Path(raw): Path<String>) -> Response {
+    // A lost race with another writer is retried on the new version: the
+    // attestation does not depend on what it replaces.
+    for _ in 0..3 {
+        let (claims, plan) = match checked(&st, &raw).await {
+            Ok(found) => found,
+            Err(page) => return page,
+        };
+        let c = contact(&plan, &claims).expect("checked");
+        // Confirmed since this link was issued (a second click, or another
+        // way): say so and write nothing.
+        if let Some(at) = c.verified_at.filter(|at| *at >= claims.issued_at()) {
+            return page(
+                StatusCode::OK,
+                "Already confirmed",
+                &format!(
+                    "{}\n<p>This contact was confirmed on {} since the reminder was sent. Nothing more to do.</p>",
+                    contact_html(&plan, c),
+                    day(at)
+                ),
+            );
+        }
+        let owner = match Actor::parse(plan.spec.owner.email.as_str()) {
+            Ok(a) => a,
+            Err(e) => return unavailable(&e),
+        };
+        let next = match plan.contact_verified(
+            claims.contact.as_str(),
+            &owner,
+            VerifiedVia::Link,
+            Some(LINK_NOTE.to_owned()),
+            st.now(),
+        ) {
+            Ok(next) => next,
+            Err(_) => return refused(TokenError::UnknownContact),
+        };
+        let change = Change::ContactVerified {
+            contact: claims.contact.clone(),
+        };
+        match st.store.put_plan_version(&next, change).await {
+            Ok(()) => {
+                let c = contact(&next, &claims).expect("still there");
+                return page(
+                    StatusCode::OK,
+                    "Thank you: confirmed",
+                    &format!(
+                        "{}\n<p>Recorded as verified by {} through this link. The next reminder will not ask \
+                         about this contact until it is due again.</p>",
+                        contact_html(&next, c),
+                        escape(owner.as_str())
+                    ),
+                );
+            }
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(StoreError::NotFound(_)) => return refused(TokenError::WrongPlan),
+            Err(e) => return store_failed(e),
+        }
+    }
+    page(
+        StatusCode::CONFLICT,
+        "Please try again",
+        "<p>The plan kept changing while this was recorded. Nothing was changed; use the link again.</p>",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_interpolated_is_escaped() {
+        assert_eq!(
+            escape(r#"<script>alert("x" & 'y')</script>"#),
+            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
+        );
+    }
+}

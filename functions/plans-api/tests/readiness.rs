@@ -1,0 +1,158 @@
+//! `GET /readiness` (SPEC §6) through the real handler against moto, over the
+//! sample data aged to a fixed day, plus a few records that make every
+//! figure non-trivial. The expected figures are counted by hand below.
+
+mod common;
+
+use common::{Api, READER, Who};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use support_plans_domain::model::{Actor, Change, PlanSpec, SupportPlan, Workload, WorkloadSpec};
+use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
+use support_plans_domain::readiness::{Activity, ActivityLog as _};
+
+const NOW: &str = "2026-11-21T08:00:00Z";
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+fn day(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
+    let mut state = Api::new().await.state;
+    state.clock = now;
+    let api = Api::from_state(state);
+    let store = &api.state.store;
+    let actor = Actor::parse("local-seed").unwrap();
+
+    let samples = local_stack::seed::load(&local_stack::seed::samples_dir(), now()).unwrap();
+    for p in &samples.plans {
+        store.create_plan(p).await.unwrap();
+    }
+    for w in &samples.workloads {
+        store.create_workload(w).await.unwrap();
+    }
+    // A plan open business hours only (its two contacts never verified,
+    // created yesterday), a retired plan, a tier-1 workload on the first, a
+    // workload on the second only, and a retired workload.
+    let mut body = support_plans_tests::plan_body("biz-hours", "platform");
+    body["channels"] = json!([{"kind": "phone", "value": "+12065550100", "hours": "business-hours"}]);
+    let biz = SupportPlan::create(
+        PlanSpec::parse(&body).unwrap(),
+        &actor,
+        now() - SignedDuration::from_hours(24),
+    );
+    store.create_plan(&biz).await.unwrap();
+    let old = SupportPlan::create(
+        support_plans_tests::plan_spec("old-vendor", "platform"),
+        &actor,
+        now(),
+    );
+    store.create_plan(&old).await.unwrap();
+    store
+        .put_plan_version(&old.retired(&actor, now()), Change::Retired)
+        .await
+        .unwrap();
+    let workload = |name: &str, criticality: &str, deps: &[&str]| {
+        let spec = WorkloadSpec::parse(&json!({
+            "name": name, "owner": {"team": "platform", "email": "platform-team@example.com"},
+            "criticality": criticality, "dependencies": deps,
+        }))
+        .unwrap();
+        Workload::create(spec, &actor, now())
+    };
+    store
+        .create_workload(&workload("legacy-batch", "tier-1", &["biz-hours"]))
+        .await
+        .unwrap();
+    store
+        .create_workload(&workload("reports", "tier-3", &["old-vendor"]))
+        .await
+        .unwrap();
+    let gone = workload("gone", "tier-1", &[]);
+    store.create_workload(&gone).await.unwrap();
+    store
+        .put_workload_version(&gone.retired(&actor, now()), Change::Retired)
+        .await
+        .unwrap();
+    // Activity: today and 29 days ago count (the window is 30 days, today
+    // included); 30 days ago does not.
+    let counts = |r, e, m, u| Activity {
+        reminders_sent: r,
+        escalations_sent: e,
+        incidents_matched: m,
+        incidents_unmatched: u,
+    };
+    store
+        .record(day("2026-11-21"), &counts(2, 1, 3, 0))
+        .await
+        .unwrap();
+    store
+        .record(day("2026-11-21"), &counts(1, 0, 0, 0))
+        .await
+        .unwrap();
+    store
+        .record(day("2026-10-23"), &counts(0, 1, 1, 1))
+        .await
+        .unwrap();
+    store
+        .record(day("2026-10-22"), &counts(100, 100, 100, 100))
+        .await
+        .unwrap();
+
+    let r = api.get("/readiness", &READER).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // By hand, on 2026-11-21 (infra/local/samples/README.md for the samples):
+    // - workloads: payments, checkout-web, analytics, legacy-batch, reports = 5
+    //   (gone is retired);
+    // - without an active plan: reports (old-vendor is retired) = 1;
+    // - tier-1 without a 24x7 channel: legacy-batch (biz-hours is business
+    //   hours only; payments relies on aws-business, 24x7) = 1;
+    // - plans: the 4 samples + biz-hours = 5 (old-vendor is retired);
+    // - contacts: 5 + 4 + 5 + 4 + 2 = 20; overdue: aws-solutions-architect,
+    //   platform-escalation-manager, mongodb-tam, mongodb-support,
+    //   stripe-support, and biz-hours' support and tam (never verified) = 7;
+    //   fresh: 13 / 20 = 65.0 %;
+    // - due for review: aws-business (20 days overdue) = 1;
+    // - renewing within 60 days: mongodb-atlas (40 days) = 1; lapsed: stripe-premium = 1;
+    // - activity over 2026-10-23..2026-11-21: reminders 2 + 1 + 0 = 3,
+    //   escalations 1 + 0 + 1 = 2, incidents matched 3 + 1 = 4, unmatched 1.
+    assert_eq!(
+        r.json(),
+        json!({
+            "as_of": NOW,
+            "workloads": 5,
+            "workloads_without_active_plan": 1,
+            "tier1_workloads_without_24x7": 1,
+            "plans": 5,
+            "contacts": 20,
+            "contacts_fresh_percent": 65.0,
+            "contacts_overdue": 7,
+            "plans_due_for_review": 1,
+            "contracts_renewing": 1,
+            "contracts_lapsed": 1,
+            "window_days": 30,
+            "reminders_sent": 3,
+            "escalations_sent": 2,
+            "incidents_matched": 4,
+            "incidents_unmatched": 1,
+        })
+    );
+}
+
+#[tokio::test]
+async fn readiness_needs_an_identity_and_takes_no_parameters() {
+    let api = Api::new().await;
+    assert_eq!(api.get("/readiness", &Who::Nobody).await.status, 401);
+    let r = api.get("/readiness?stale=true", &READER).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // An empty directory: zeros, and no percentage to give.
+    let r = api.get("/readiness", &READER).await.json();
+    assert_eq!(r["workloads"], 0);
+    assert_eq!(r["contacts_fresh_percent"], json!(null));
+}

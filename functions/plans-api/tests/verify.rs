@@ -1,0 +1,250 @@
+//! One-click verification (SPEC §5) through the real handler against moto:
+//! GET changes nothing, POST records the attestation (by the owner, via a
+//! link) in the plan and its history, and every bad token gets a clear page,
+//! a 4xx, and changes nothing. No identity is needed: the token is the credential.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{ADMIN, Api, READER, Resp, Who};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use support_plans_domain::Slug;
+use support_plans_domain::token::{VerifyKey, issue};
+use support_plans_tests::plan_body;
+
+fn key() -> VerifyKey {
+    VerifyKey::new(b"plans-api-test-key-plans-api-test-key-0123".to_vec()).unwrap()
+}
+
+fn slug(s: &str) -> Slug {
+    Slug::parse(s).unwrap()
+}
+
+fn token(plan: &str, contact: &str) -> String {
+    issue(&key(), &slug(plan), &slug(contact), Timestamp::now())
+}
+
+async fn api_with_key() -> Api {
+    let mut state = Api::new().await.state;
+    state.verify_key = Some(key());
+    Api::from_state(state)
+}
+
+fn assert_html(r: &Resp) {
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/html; charset=utf-8"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+    assert!(r.text.starts_with("<!doctype html>"), "{}", r.text);
+}
+
+fn contact<'a>(plan: &'a Value, id: &str) -> &'a Value {
+    plan["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn get_shows_and_changes_nothing_then_post_records_the_owners_attestation() {
+    let api = api_with_key().await;
+    api.seed_plan("stripe", "payments").await;
+    let path = format!("/verify/{}", token("stripe", "tam"));
+
+    // GET, without any identity: a page with the plan, the contact and a button.
+    let page = api.get(&path, &Who::Nobody).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_html(&page);
+    assert!(
+        page.text.contains("Dana Reyes") && page.text.contains("vendor-tam"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("<code>stripe</code>"), "{}", page.text);
+    assert!(page.text.contains("<form method=\"post\">"), "{}", page.text);
+    let plan = api.get("/plans/stripe", &READER).await;
+    assert_eq!(plan.etag(), "\"1\"", "a GET changes nothing");
+    assert!(contact(&plan.json(), "tam").get("verified_at").is_none());
+
+    // POST: recorded as verified by the plan's owner, through a link.
+    let done = api
+        .call(
+            "POST",
+            &path,
+            &Who::Nobody,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(""),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_html(&done);
+    assert!(done.text.contains("Thank you"), "{}", done.text);
+    let plan = api.get("/plans/stripe", &READER).await;
+    assert_eq!(plan.etag(), "\"2\"");
+    let plan = plan.json();
+    let tam = contact(&plan, "tam");
+    assert_eq!(tam["verified_via"], "link");
+    assert_eq!(tam["verified_by"], "payments@example.com");
+    assert!(tam["verified_note"].as_str().unwrap().contains("one-click link"));
+    let fresh = plan["freshness"]["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contact"] == "tam")
+        .unwrap();
+    assert_eq!(fresh["state"], "ok");
+    // The other contact is untouched.
+    assert!(contact(&plan, "support").get("verified_at").is_none());
+
+    // ... and in the history, newest first, with who and what.
+    let history = api.get("/plans/stripe/history", &READER).await.json();
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items[0]["change"],
+        json!({"kind": "contact-verified", "contact": "tam"})
+    );
+    assert_eq!(items[0]["by"], "payments@example.com");
+    assert_eq!(contact(&items[0]["record"], "tam")["verified_via"], "link");
+
+    // A second click records nothing more.
+    let again = api.post(&path, &Who::Nobody, &json!({})).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert!(again.text.contains("Already confirmed"), "{}", again.text);
+    assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"2\"");
+}
+
+#[tokio::test]
+async fn forged_tampered_expired_wrong_plan_and_unknown_contact_tokens_change_nothing() {
+    let api = api_with_key().await;
+    api.seed_plan("stripe", "payments").await;
+    api.seed_plan("old-vendor", "payments").await;
+    assert_eq!(
+        api.delete("/plans/old-vendor", &ADMIN, Some("\"1\""))
+            .await
+            .status,
+        200
+    );
+
+    let good = token("stripe", "tam");
+    let (_, tag) = good.split_once('.').unwrap();
+    let expires = (Timestamp::now() + SignedDuration::from_hours(24 * 14)).as_second();
+    let other_contact = URL_SAFE_NO_PAD.encode(format!("v1|stripe|support|{expires}"));
+    let longer = URL_SAFE_NO_PAD.encode(format!("v1|stripe|tam|{}", expires + 86_400 * 365));
+    let forger = VerifyKey::new(b"not-the-key-not-the-key-not-the-key-0000".to_vec()).unwrap();
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        (
+            "forged",
+            issue(&forger, &slug("stripe"), &slug("tam"), Timestamp::now()),
+            403,
+            "not valid",
+        ),
+        (
+            "tampered contact",
+            format!("{other_contact}.{tag}"),
+            403,
+            "not valid",
+        ),
+        ("tampered expiry", format!("{longer}.{tag}"), 403, "not valid"),
+        ("cut short", good[..good.len() - 4].to_owned(), 400, "incomplete"),
+        ("garbage", "hello".to_owned(), 400, "incomplete"),
+        (
+            "expired",
+            issue(
+                &key(),
+                &slug("stripe"),
+                &slug("tam"),
+                Timestamp::now() - SignedDuration::from_hours(24 * 15),
+            ),
+            410,
+            "expired",
+        ),
+        ("wrong plan", token("ghost", "tam"), 404, "no longer there"),
+        ("retired plan", token("old-vendor", "tam"), 404, "no longer there"),
+        (
+            "unknown contact",
+            token("stripe", "nobody"),
+            404,
+            "no longer in the plan",
+        ),
+    ];
+    for (what, t, status, says) in &cases {
+        for method in ["GET", "POST"] {
+            let r = api
+                .call(method, &format!("/verify/{t}"), &Who::Nobody, &[], None)
+                .await;
+            assert_eq!(r.status, *status, "{what} {method}: {}", r.text);
+            assert_html(&r);
+            assert!(r.text.contains(says), "{what} {method}: {}", r.text);
+            assert!(r.text.contains("Nothing was changed."), "{what} {method}");
+        }
+    }
+    let plan = api.get("/plans/stripe", &READER).await;
+    assert_eq!(plan.etag(), "\"1\"", "nothing changed");
+    assert_eq!(
+        api.get("/plans/stripe/history", &READER).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(api.get("/plans/old-vendor", &READER).await.etag(), "\"2\"");
+}
+
+#[tokio::test]
+async fn the_page_escapes_what_it_shows_and_needs_no_identity_even_locally() {
+    let mut state = Api::new().await.state;
+    state.verify_key = Some(key());
+    state.auth.local_auth = true;
+    let api = Api::from_state(state);
+    let mut body = plan_body("stripe", "payments");
+    body["contacts"][1]["name"] = json!("<script>alert('x')</script> & Co");
+    let created = api
+        .call(
+            "POST",
+            "/plans",
+            &Who::Nobody,
+            &[
+                ("x-local-principal", "admin@example.com"),
+                ("x-local-groups", common::ADMIN_GROUP),
+            ],
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    // No x-local-principal header: the token alone is enough.
+    let page = api
+        .get(&format!("/verify/{}", token("stripe", "tam")), &Who::Nobody)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(!page.text.contains("<script>"), "{}", page.text);
+    assert!(
+        page.text
+            .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co"),
+        "{}",
+        page.text
+    );
+    // Other routes still need an identity.
+    assert_eq!(api.get("/plans/stripe", &Who::Nobody).await.status, 401);
+}
+
+#[tokio::test]
+async fn without_a_key_the_pages_say_so_and_change_nothing() {
+    let api = Api::new().await;
+    api.seed_plan("stripe", "payments").await;
+    let path = format!("/verify/{}", token("stripe", "tam"));
+    for method in ["GET", "POST"] {
+        let r = api.call(method, &path, &Who::Nobody, &[], None).await;
+        assert_eq!(r.status, 503, "{method}: {}", r.text);
+        assert_html(&r);
+    }
+    assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"1\"");
+}

@@ -1,0 +1,69 @@
+"""The freshness check's part of the local stack, on moto (run by up.sh).
+
+Creates what template.yaml creates for it in AWS: the reminder and escalation
+SNS topics and the one-click verification key in Secrets Manager (64 letters
+and digits, as GenerateSecretString makes it). Then subscribes one SQS queue to
+each topic, raw message delivery off, so that each queued message is the SNS
+envelope with its Subject and MessageAttributes: what a person or a test reads.
+
+Also the incident responder's summary topic with its queue.
+
+Prints KEY=VALUE lines: REMINDER_TOPIC_ARN, ESCALATION_TOPIC_ARN,
+REMINDER_QUEUE_URL, ESCALATION_QUEUE_URL, VERIFY_KEY_SECRET_ARN,
+INCIDENT_TOPIC_ARN, INCIDENT_QUEUE_URL.
+Endpoint, region and credentials come from the environment (.local/env).
+"""
+
+import secrets
+import string
+import sys
+
+import boto3
+
+PREFIX = "support-plans"
+
+
+def topic_with_queue(sns, sqs, name):
+    topic_arn = sns.create_topic(Name=f"{PREFIX}-{name}")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"{PREFIX}-{name}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "false"},
+    )
+    return topic_arn, queue_url
+
+
+def main():
+    sns = boto3.client("sns")
+    sqs = boto3.client("sqs")
+    sm = boto3.client("secretsmanager")
+    reminder_topic, reminder_queue = topic_with_queue(sns, sqs, "reminders")
+    escalation_topic, escalation_queue = topic_with_queue(sns, sqs, "escalations")
+    # The incident responder's summary topic (INCIDENT_TOPIC_ARN).
+    incident_topic, incident_queue = topic_with_queue(sns, sqs, "incidents")
+    alphabet = string.ascii_letters + string.digits
+    key = "".join(secrets.choice(alphabet) for _ in range(64))
+    secret_arn = sm.create_secret(
+        Name=f"{PREFIX}/verify-key",
+        Description="HMAC-SHA256 key of the one-click verification links (local stack)",
+        SecretString=key,
+    )["ARN"]
+    for name, value in [
+        ("REMINDER_TOPIC_ARN", reminder_topic),
+        ("ESCALATION_TOPIC_ARN", escalation_topic),
+        ("REMINDER_QUEUE_URL", reminder_queue),
+        ("ESCALATION_QUEUE_URL", escalation_queue),
+        ("VERIFY_KEY_SECRET_ARN", secret_arn),
+        ("INCIDENT_TOPIC_ARN", incident_topic),
+        ("INCIDENT_QUEUE_URL", incident_queue),
+    ]:
+        print(f"{name}={value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

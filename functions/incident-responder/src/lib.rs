@@ -16,6 +16,7 @@ use support_plans_domain::matching::{Incident, needed_plans};
 use support_plans_domain::model::Status;
 use support_plans_domain::ports::PlanStore as _;
 use support_plans_domain::post::{IncidentContext, Links, Posts, prepare};
+use support_plans_domain::readiness::{Activity, ActivityLog as _};
 
 use crate::triggers::{Generic, Trigger};
 
@@ -206,6 +207,27 @@ impl Responder {
             .collect()
     }
 
+    /// Adds the incident to the day's matched or unmatched count (SPEC §6),
+    /// once: the count is itself a claimed part.
+    async fn count_once(&self, key: &str, matched: bool, now: Timestamp) -> Result<(), Error> {
+        if self.claims.claim(key, "COUNTED", now).await? != Claim::Acquired {
+            return Ok(());
+        }
+        let counts = Activity {
+            incidents_matched: u64::from(matched),
+            incidents_unmatched: u64::from(!matched),
+            ..Activity::default()
+        };
+        let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        match self.store.record(day, &counts).await {
+            Ok(()) => Ok(self.claims.done(key, "COUNTED").await?),
+            Err(e) => {
+                self.claims.release(key, "COUNTED").await?;
+                Err(e.into())
+            }
+        }
+    }
+
     async fn match_and_render(&self, ctx: &IncidentContext, id: &str) -> Result<Posts, Error> {
         let (workloads, _) = self.store.all_workloads(Status::Active).await?;
         let plans = self
@@ -251,6 +273,7 @@ impl Responder {
         }
         let ctx = context(&view, trigger_resources, workload, response_plan);
         let posts = self.match_and_render(&ctx, &id).await?;
+        self.count_once(arn, !posts.workloads.is_empty(), now).await?;
 
         let mut parts: Vec<(String, Part<'_>)> = Vec::new();
         for note in &posts.notes {
@@ -344,6 +367,7 @@ impl Responder {
             started_at,
         };
         let mut posts = self.match_and_render(&ctx, &g.id).await?;
+        self.count_once(&key, !posts.workloads.is_empty(), now).await?;
         if let Some(url) = &g.url {
             posts.chat["metadata"]["additionalContext"]["incident_url"] = json!(url);
         }

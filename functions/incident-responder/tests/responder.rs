@@ -95,6 +95,16 @@ async fn three_eventbridge_deliveries_a_runbook_call_and_a_sweep_post_everything
     assert!(total >= 1);
     assert_eq!(w.drain(&w.chat_queue).await.len(), 1);
     assert_eq!(w.drain(&w.incident_queue).await.len(), 1);
+
+    // The readiness figures count the incident once, as matched.
+    use support_plans_domain::readiness::{ActivityLog as _, window_start};
+    let activity = w
+        .responder
+        .store
+        .since(window_start(jiff::Timestamp::now()))
+        .await
+        .unwrap();
+    assert_eq!((activity.incidents_matched, activity.incidents_unmatched), (1, 0));
 }
 
 #[tokio::test]

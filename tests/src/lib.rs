@@ -100,3 +100,39 @@ pub fn new_workload(name: &str, team: &str, dependencies: &[&str]) -> Workload {
         Timestamp::now(),
     )
 }
+
+/// An SNS topic with an SQS queue subscribed to it (raw delivery off, so each
+/// queued message is the SNS envelope): how tests read what was published.
+/// Returns the topic ARN and the queue URL.
+pub async fn topic_with_queue(
+    sns: &aws_sdk_sns::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let topic = sns.create_topic().name(name).send().await.expect("create topic");
+    let topic_arn = topic.topic_arn().expect("a topic ARN").to_owned();
+    let queue = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("create queue");
+    let url = queue.queue_url().expect("a queue URL").to_owned();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes");
+    let queue_arn = attrs.attributes().expect("attributes")[&QueueAttributeName::QueueArn].clone();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .expect("subscribe the queue");
+    (topic_arn, url)
+}

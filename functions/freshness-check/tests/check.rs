@@ -90,9 +90,10 @@ impl Stack {
             std::process::id(),
             STACKS.fetch_add(1, Ordering::Relaxed)
         );
-        let (reminder_topic, reminders) = topic_with_queue(&sns, &sqs, &format!("reminders-{id}")).await;
+        let (reminder_topic, reminders) =
+            support_plans_tests::topic_with_queue(&sns, &sqs, &format!("reminders-{id}")).await;
         let (escalation_topic, escalations) =
-            topic_with_queue(&sns, &sqs, &format!("escalations-{id}")).await;
+            support_plans_tests::topic_with_queue(&sns, &sqs, &format!("escalations-{id}")).await;
         let app = App {
             store,
             notifier: SnsNotifier::new(sns),
@@ -176,33 +177,6 @@ impl Stack {
         });
         out
     }
-}
-
-async fn topic_with_queue(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-) -> (String, String) {
-    let topic = sns.create_topic().name(name).send().await.unwrap();
-    let topic_arn = topic.topic_arn().unwrap().to_owned();
-    let queue = sqs.create_queue().queue_name(name).send().await.unwrap();
-    let url = queue.queue_url().unwrap().to_owned();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue_arn = attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
-    (topic_arn, url)
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {

@@ -5,6 +5,7 @@ pub mod triggers;
 
 use std::collections::BTreeSet;
 
+use futures_util::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -449,33 +450,6 @@ fn summary(key: &str, posts: &Posts, t: &Tally, complete: bool) -> Value {
         "in_progress_elsewhere": t.busy,
         "complete": complete,
     })
-}
-
-/// Runs futures concurrently on this task (no spawn needed: they borrow).
-async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    let mut pending: Vec<_> = futures.into_iter().enumerate().collect();
-    std::future::poll_fn(move |cx| {
-        pending.retain_mut(|(i, f)| match f.as_mut().poll(cx) {
-            std::task::Poll::Ready(out) => {
-                results[*i] = Some(out);
-                false
-            }
-            std::task::Poll::Pending => true,
-        });
-        if pending.is_empty() {
-            std::task::Poll::Ready(
-                results
-                    .iter_mut()
-                    .map(|r| r.take().expect("every future finished"))
-                    .collect(),
-            )
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await
 }
 
 /// The SDK configuration every client shares: retries with backoff on

@@ -65,8 +65,11 @@ impl AuthConfig {
             || caller.groups.iter().any(|g| self.admin_groups.contains(g))
     }
 
-    /// May `caller` write a resource owned by every team in `teams`?
-    pub fn may_write(&self, caller: &Caller, teams: &[&str]) -> Result<(), ApiError> {
+    /// May `caller` write a resource owned by `owner`? On a hand-over to
+    /// `new_owner`, the caller must belong to both teams (or be an admin).
+    pub fn may_write(&self, caller: &Caller, owner: &str, new_owner: Option<&str>) -> Result<(), ApiError> {
+        let mut teams = vec![owner];
+        teams.extend(new_owner.filter(|n| *n != owner));
         if self.is_admin(caller) || teams.iter().all(|t| caller.groups.iter().any(|g| g == t)) {
             return Ok(());
         }
@@ -171,7 +174,8 @@ mod tests {
             groups: vec!["payments".into()],
         };
         assert!(!config.is_admin(&member));
-        assert!(config.may_write(&member, &["payments"]).is_ok());
-        assert!(config.may_write(&member, &["payments", "platform"]).is_err());
+        assert!(config.may_write(&member, "payments", None).is_ok());
+        assert!(config.may_write(&member, "payments", Some("payments")).is_ok());
+        assert!(config.may_write(&member, "payments", Some("platform")).is_err());
     }
 }

@@ -106,12 +106,7 @@ pub async fn list_plans(
     let page = params.page()?;
     let workload = params.slug("workload")?;
     let team = params.slug("owner_team")?;
-    let status = match params.get("status") {
-        None => None,
-        Some("active") => Some(Status::Active),
-        Some("retired") => Some(Status::Retired),
-        Some(_) => return Err(ApiError::field("status", "must be one of: active, retired")),
-    };
+    let status = params.status()?;
     let stale = params.flag("stale")?;
     // One index answers the most selective filter; the others apply to its page.
     let filter = match (&workload, &team, status) {
@@ -151,7 +146,7 @@ pub async fn create_plan(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let spec = PlanSpec::parse(&body)?;
-    st.auth.may_write(&caller, &[spec.owner.team.as_str()])?;
+    st.auth.may_write(&caller, spec.owner.team.as_str(), None)?;
     let plan = SupportPlan::create(spec, &caller.actor()?, st.now());
     st.store.create_plan(&plan).await?;
     Ok(st.plan_response(StatusCode::CREATED, plan))
@@ -196,23 +191,17 @@ pub async fn put_plan(
 ) -> Result<Response, ApiError> {
     let spec = PlanSpec::parse(&body)?;
     let current = st.plan_or_404(&id).await?;
-    st.auth
-        .may_write(&caller, &owner_teams(&current, Some(spec.owner.team.as_str())))?;
+    st.auth.may_write(
+        &caller,
+        current.spec.owner.team.as_str(),
+        Some(spec.owner.team.as_str()),
+    )?;
     let expected = if_match.required()?;
     if_match.check(current.meta.version)?;
     let next = current.replaced(spec, &caller.actor()?, st.now())?;
     debug_assert_eq!(next.meta.version, expected + 1);
     st.store.put_plan_version(&next, Change::Replaced).await?;
     Ok(st.plan_response(StatusCode::OK, next))
-}
-
-/// The teams whose member may write: the current owner and, on a hand-over, the new one.
-fn owner_teams<'a>(current: &'a SupportPlan, new: Option<&'a str>) -> Vec<&'a str> {
-    let mut teams = vec![current.spec.owner.team.as_str()];
-    if let Some(n) = new.filter(|n| *n != teams[0]) {
-        teams.push(n);
-    }
-    teams
 }
 
 #[utoipa::path(delete, path = "/plans/{id}", tag = "plans",
@@ -233,7 +222,8 @@ pub async fn retire_plan(
     if_match: IfMatch,
 ) -> Result<Response, ApiError> {
     let current = st.plan_or_404(&id).await?;
-    st.auth.may_write(&caller, &owner_teams(&current, None))?;
+    st.auth
+        .may_write(&caller, current.spec.owner.team.as_str(), None)?;
     if_match.required()?;
     if_match.check(current.meta.version)?;
     if current.spec.status == Status::Retired {
@@ -281,7 +271,8 @@ async fn attest(
 ) -> Result<Response, ApiError> {
     for _ in 0..3 {
         let current = st.plan_or_404(id).await?;
-        st.auth.may_write(caller, &owner_teams(&current, None))?;
+        st.auth
+            .may_write(caller, current.spec.owner.team.as_str(), None)?;
         if_match.check(current.meta.version)?;
         let next = apply(&current)?;
         match st.store.put_plan_version(&next, change.clone()).await {

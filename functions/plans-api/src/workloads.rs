@@ -106,12 +106,7 @@ pub async fn list_workloads(
     params.only(&["owner_team", "status", "limit", "cursor"])?;
     let page = params.page()?;
     let team = params.slug("owner_team")?;
-    let status = match params.get("status") {
-        None => None,
-        Some("active") => Some(Status::Active),
-        Some("retired") => Some(Status::Retired),
-        Some(_) => return Err(ApiError::field("status", "must be one of: active, retired")),
-    };
+    let status = params.status()?;
     let filter = match (&team, status) {
         (Some(t), _) => WorkloadFilter::OwnerTeam(t.clone()),
         (None, Some(s)) => WorkloadFilter::Status(s),
@@ -145,7 +140,7 @@ pub async fn create_workload(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let spec = WorkloadSpec::parse(&body)?;
-    st.auth.may_write(&caller, &[spec.owner.team.as_str()])?;
+    st.auth.may_write(&caller, spec.owner.team.as_str(), None)?;
     st.check_dependencies(&spec).await?;
     let w = Workload::create(spec, &caller.actor()?, st.now());
     st.store.create_workload(&w).await?;
@@ -167,14 +162,6 @@ pub async fn get_workload(
 ) -> Result<Response, ApiError> {
     let w = st.workload_or_404(&name).await?;
     Ok(st.workload_response(StatusCode::OK, w))
-}
-
-fn teams<'a>(current: &'a Workload, new: Option<&'a str>) -> Vec<&'a str> {
-    let mut teams = vec![current.spec.owner.team.as_str()];
-    if let Some(n) = new.filter(|n| *n != teams[0]) {
-        teams.push(n);
-    }
-    teams
 }
 
 #[utoipa::path(put, path = "/workloads/{name}", tag = "workloads", request_body = WorkloadSpec,
@@ -199,8 +186,11 @@ pub async fn put_workload(
 ) -> Result<Response, ApiError> {
     let spec = WorkloadSpec::parse(&body)?;
     let current = st.workload_or_404(&name).await?;
-    st.auth
-        .may_write(&caller, &teams(&current, Some(spec.owner.team.as_str())))?;
+    st.auth.may_write(
+        &caller,
+        current.spec.owner.team.as_str(),
+        Some(spec.owner.team.as_str()),
+    )?;
     if_match.required()?;
     if_match.check(current.meta.version)?;
     st.check_dependencies(&spec).await?;
@@ -227,7 +217,8 @@ pub async fn retire_workload(
     if_match: IfMatch,
 ) -> Result<Response, ApiError> {
     let current = st.workload_or_404(&name).await?;
-    st.auth.may_write(&caller, &teams(&current, None))?;
+    st.auth
+        .may_write(&caller, current.spec.owner.team.as_str(), None)?;
     if_match.required()?;
     if_match.check(current.meta.version)?;
     if current.status == Status::Retired {

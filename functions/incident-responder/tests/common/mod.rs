@@ -34,45 +34,6 @@ pub struct World {
     pub response_plan_arn: String,
 }
 
-async fn topic_with_queue(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-) -> (String, String) {
-    let topic = sns
-        .create_topic()
-        .name(name)
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let queue = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue_arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
-    (topic, queue)
-}
-
 impl World {
     /// The samples loaded (aged as seed.json says), a response plan
     /// `payments-critical` chatting to a topic, and a responder wired to it all.
@@ -90,9 +51,10 @@ impl World {
         let sns = aws_sdk_sns::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let unique = store.table().to_owned();
-        let (chat_topic, chat_queue) = topic_with_queue(&sns, &sqs, &format!("{unique}-chat")).await;
+        let (chat_topic, chat_queue) =
+            support_plans_tests::topic_with_queue(&sns, &sqs, &format!("{unique}-chat")).await;
         let (incident_topic, incident_queue) =
-            topic_with_queue(&sns, &sqs, &format!("{unique}-incidents")).await;
+            support_plans_tests::topic_with_queue(&sns, &sqs, &format!("{unique}-incidents")).await;
 
         let emulator = incident_manager_emulator::spawn(Default::default())
             .await

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# make demo: the story, locally. Starts a private local stack, loads the
-# sample plans and workloads, shows what each workload relies on and what has
-# gone stale, and stops everything.
+# make demo: the story, locally. Starts a private local stack (moto, the
+# Incident Manager emulator, the functions under cargo lambda watch), then
+# infra/local/demo.py tells the story against it, and everything is stopped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="$(mktemp -d "${TMPDIR:-/tmp}/support-plans-demo.XXXXXX")"
 export LOCAL_DIR
 trap '"$ROOT/infra/local/down.sh" >/dev/null 2>&1 || true; rm -rf "$LOCAL_DIR"' EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+bold() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
+started=$SECONDS
 
-step "1. Starting the local stack (moto server; the table from template.yaml)"
-SEED=1 "$ROOT/infra/local/up.sh"
+bold "1. Starting the local stack: moto (DynamoDB, SNS, SQS, Secrets Manager), the Incident Manager emulator, the three functions under cargo lambda watch"
+echo "(the first run builds the workspace; later runs start in seconds)"
+"$ROOT/infra/local/up.sh"
 # shellcheck disable=SC1091
 . "$LOCAL_DIR/env"
 
-step "2. What the table holds: each workload, the vendor plans it relies on, and what is stale"
-echo "(the samples in infra/local/samples, aged by seed.json; 'due soon' = within 14 days)"
-"$ROOT/target/debug/local-stack" report --table "$TABLE_NAME"
+"$ROOT/.venv/bin/python" -u "$ROOT/infra/local/demo.py"
 
-step "3. Stopping the local stack"
+bold "11. Stopping the local stack"
 "$ROOT/infra/local/down.sh"
+echo "everything stopped; the story took $((SECONDS - started)) s"

@@ -3,6 +3,8 @@
 //! Each test gets its own table, created from `template.yaml`'s definition,
 //! so tests never see each other's data.
 
+pub mod http;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;

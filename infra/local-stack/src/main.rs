@@ -4,6 +4,7 @@
 //! local-stack create-table --name NAME [--template PATH]
 //! local-stack list-tables
 //! local-stack seed --table NAME [--samples DIR]
+//! local-stack age --table NAME [--samples DIR]
 //! local-stack report --table NAME
 //! ```
 //! Endpoints and credentials come from the environment (`.local/env`).
@@ -13,7 +14,9 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use local_stack::{TableDefinition, create_table, report, sdk_error, seed, template_path};
 use support_plans_aws::DynamoStore;
+use support_plans_domain::model::{Actor, Change};
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
+use support_plans_domain::types::Slug;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -68,13 +71,37 @@ async fn main() -> anyhow::Result<()> {
                 samples.workloads.len()
             );
         }
+        Some("age") => {
+            // The sample plans were loaded through the API a moment ago; give
+            // each the history seed.json describes (a new version, conditional
+            // on the one read, like any write).
+            let table = flag(&args, "--table").context("--table is required")?;
+            let dir = flag(&args, "--samples").map_or_else(seed::samples_dir, PathBuf::from);
+            let seeds = seed::read_seed(&dir)?;
+            let actor = Actor::parse("local-seed").map_err(anyhow::Error::msg)?;
+            let store = DynamoStore::new(client, table);
+            let now = jiff::Timestamp::now();
+            for (id, s) in &seeds.plans {
+                let slug = Slug::parse(id).map_err(anyhow::Error::msg)?;
+                let current = store
+                    .get_plan(&slug)
+                    .await?
+                    .with_context(|| format!("plan {id} is not in the table; load the samples first"))?;
+                let next = seed::backdated(&current, s, &actor, now)?;
+                store
+                    .put_plan_version(&next, Change::Replaced)
+                    .await
+                    .with_context(|| format!("plan {id}"))?;
+            }
+            eprintln!("backdated {} plans as seed.json says", seeds.plans.len());
+        }
         Some("report") => {
             let table = flag(&args, "--table").context("--table is required")?;
             let store = DynamoStore::new(client, table);
             print!("{}", report::render(&store, jiff::Timestamp::now()).await?);
         }
         _ => bail!(
-            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME | report --table NAME"
+            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME | age --table NAME | report --table NAME"
         ),
     }
     Ok(())

@@ -65,9 +65,13 @@ fn json_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// `seed.json` of a samples directory.
+pub fn read_seed(dir: &Path) -> anyhow::Result<Seed> {
+    serde_json::from_value(read_json(&dir.join("seed.json"))?).context("reading seed.json")
+}
+
 pub fn load(dir: &Path, now: Timestamp) -> anyhow::Result<Samples> {
-    let seed: Seed =
-        serde_json::from_value(read_json(&dir.join("seed.json"))?).context("reading seed.json")?;
+    let seed = read_seed(dir)?;
     let actor = Actor::parse("local-seed").map_err(anyhow::Error::msg)?;
     let mut plans = Vec::new();
     for path in json_files(&dir.join("plans"))? {
@@ -93,6 +97,29 @@ pub fn load(dir: &Path, now: Timestamp) -> anyhow::Result<Samples> {
     Ok(Samples { plans, workloads })
 }
 
+/// The next version of a sample plan already in the table (created through the
+/// API), with the history `seed.json` gives it: created, reviewed and verified
+/// so many days ago. The local demo's time machine: a plan loaded a second ago
+/// shows what a year of keeping it looks like.
+pub fn backdated(
+    current: &SupportPlan,
+    seed: &PlanSeed,
+    actor: &Actor,
+    now: Timestamp,
+) -> anyhow::Result<SupportPlan> {
+    let mut spec = current.spec.clone();
+    for contact in &mut spec.contacts {
+        contact.verified_at = None;
+        contact.verified_by = None;
+        contact.verified_via = None;
+        contact.verified_note = None;
+    }
+    let mut next = age(spec, seed, actor, now)?;
+    next.meta.version = current.meta.version + 1;
+    next.meta.updated_at = now;
+    Ok(next)
+}
+
 fn age(mut spec: PlanSpec, seed: &PlanSeed, actor: &Actor, now: Timestamp) -> anyhow::Result<SupportPlan> {
     if let Some(days) = seed.renews_in_days {
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -116,4 +143,43 @@ fn age(mut spec: PlanSpec, seed: &PlanSeed, actor: &Actor, now: Timestamp) -> an
         contact.verified_note.clone_from(&c.note);
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backdating_a_plan_loaded_through_the_api_gives_it_the_seeds_history() {
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
+        let dir = samples_dir();
+        let seed = read_seed(&dir).unwrap();
+        let body = read_json(&dir.join("plans/aws-business.json")).unwrap();
+        let actor = Actor::parse("dana@example.com").unwrap();
+        let loaded = SupportPlan::create(PlanSpec::parse(&body).unwrap(), &actor, now);
+
+        let aged = backdated(&loaded, &seed.plans["aws-business"], &actor, now).unwrap();
+
+        assert_eq!(aged.meta.version, 2, "a new version, written after the one read");
+        assert_eq!(aged.meta.created_at, days_ago(now, 400));
+        assert_eq!(aged.reviewed_at, Some(days_ago(now, 200)));
+        let lead = aged
+            .spec
+            .contacts
+            .iter()
+            .find(|c| c.id.as_str() == "platform-lead")
+            .unwrap();
+        assert_eq!(lead.verified_at, Some(days_ago(now, 10)));
+        let never = aged
+            .spec
+            .contacts
+            .iter()
+            .find(|c| c.id.as_str() == "platform-escalation-manager")
+            .unwrap();
+        assert_eq!(
+            never.verified_at, None,
+            "a contact the seed does not verify stays unverified"
+        );
+        assert_eq!(aged.spec.vendor, loaded.spec.vendor, "the spec is the one loaded");
+    }
 }

@@ -1,0 +1,292 @@
+"""The story of `make demo`, against a running local stack (demo.sh starts it
+and sources its env): the same calls people and AWS would make, printed as
+they happen. Exits non-zero, saying why, when a step does not give what it
+should.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SAMPLES = os.path.join(ROOT, "infra", "local", "samples")
+API = os.environ["API_URL"]
+EMULATOR = os.environ["AWS_ENDPOINT_URL_SSM_INCIDENTS"]
+ACCOUNT = "111122223333"
+RDS = f"arn:aws:rds:us-east-1:{ACCOUNT}:db:payments-main"
+BOLD, DIM, END = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
+
+
+def step(n, title, why=""):
+    print(f"\n{BOLD}== {n}. {title}{END}")
+    if why:
+        print(textwrap.fill(why, 92))
+
+
+def fail(msg):
+    print(f"\nDEMO FAILED: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def indent(text, prefix="    "):
+    return textwrap.indent(text, prefix)
+
+
+def http(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    hdrs = {"content-type": "application/json"} if data else {}
+    hdrs.update(headers or {})
+    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def caller(team):
+    # Locally there is no API Gateway: the caller comes from two headers that
+    # only the local stack honours (LOCAL_AUTH=1). Deployed, it is IAM or a JWT.
+    return {"x-local-principal": f"lead@{team}.example.com", "x-local-groups": team}
+
+
+def samples(kind):
+    folder = os.path.join(SAMPLES, kind)
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".json"):
+            with open(os.path.join(folder, name)) as f:
+                yield json.load(f)
+
+
+def drain(sqs, url, wait=0):
+    """Every message on an SQS queue subscribed to an SNS topic (the envelope)."""
+    out = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            out.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        wait = 0
+
+
+def load_samples():
+    step(2, "Loading the sample support plans and workloads through the plans API",
+         "Each owner team writes its own plans (POST /plans), then the workloads that rely "
+         "on them (POST /workloads). Every write is validated by the domain and versioned.")
+    plans = list(samples("plans"))
+    for plan in plans:
+        team = plan["owner"]["team"]
+        status, headers, text = http("POST", f"{API}/plans", plan, caller(team))
+        if status != 201:
+            fail(f"POST /plans {plan['id']}: {status} {text}")
+        print(f"  POST /plans  {plan['id']:<20} 201 Created  ETag {headers.get('etag', headers.get('ETag'))}"
+              f"  ({plan['vendor']}, {plan['tier']}; owner team {team})")
+    for workload in samples("workloads"):
+        team = workload["owner"]["team"]
+        status, _, text = http("POST", f"{API}/workloads", workload, caller(team))
+        if status != 201:
+            fail(f"POST /workloads {workload['name']}: {status} {text}")
+        print(f"  POST /workloads {workload['name']:<17} 201 Created  ({workload['criticality']}; relies on "
+              f"{', '.join(workload['dependencies'])})")
+    bad = dict(plans[0], id="Not A Slug", contacts=[])
+    status, _, text = http("POST", f"{API}/plans", bad, caller(plans[0]["owner"]["team"]))
+    errors = json.loads(text).get("errors", [])
+    print(f"  and a bad one: POST /plans with a bad id and no contacts -> {status}, naming every field:")
+    for e in errors[:4]:
+        print(f"      {e.get('field')}: {e.get('message')}")
+    if status != 400:
+        fail(f"a bad plan was not refused: {status} {text}")
+
+    print("\n  A year of keeping them, in one step: the local-stack tool gives each plan the history"
+          "\n  infra/local/samples/seed.json describes (created, reviewed and verified so many days ago).")
+    subprocess.run([os.path.join(ROOT, "target", "debug", "local-stack"), "age", "--table",
+                    os.environ["TABLE_NAME"]], check=True)
+    status, _, card = http("GET", f"{API}/workloads/payments/support?format=markdown", headers=caller("payments"))
+    if status != 200:
+        fail(f"GET the payments support card: {status} {card}")
+    lines = card.splitlines()
+    print("\n  The support card of the payments workload, for a wiki (GET /workloads/payments/support?format=markdown),"
+          " first lines:")
+    print(indent("\n".join(lines[:14])))
+    print(f"    {DIM}... ({len(lines) - 14} more lines){END}")
+
+
+def response_plan(im, sns, sqs):
+    step(3, "Creating the response plan payments-critical in Incident Manager (the local emulator)",
+         "As a deployed stack is wired: the plan runs the support-plans runbook (an SSM Automation "
+         "document that invokes the responder with INCIDENT_RECORD_ARN and INVOLVED_RESOURCES), and "
+         "its chat channel is an AWS Chatbot SNS topic. The stack's EventBridge rule also sends the "
+         "responder CloudTrail's StartIncident event: two triggers, one answer.")
+    chat_topic = sns.create_topic(Name="payments-oncall-chatbot")["TopicArn"]
+    chat_queue = sqs.create_queue(QueueName="payments-oncall-chatbot")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=chat_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=chat_topic, Protocol="sqs", Endpoint=queue_arn)
+    arn = im.create_response_plan(
+        name="payments-critical",
+        displayName="Payments critical",
+        incidentTemplate={"title": "Payments incident", "impact": 2},
+        chatChannel={"chatbotSns": [chat_topic]},
+        actions=[{"ssmAutomation": {
+            "documentName": "support-plans-ResponderRunbook",  # the stack's RunbookName output
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/support-plans-RunbookRole",
+            "targetAccount": "RESPONSE_PLAN_OWNER_ACCOUNT",
+            "dynamicParameters": {
+                "INCIDENT_RECORD_ARN": {"variable": "INCIDENT_RECORD_ARN"},
+                "INVOLVED_RESOURCES": {"variable": "INVOLVED_RESOURCES"},
+            },
+        }}],
+    )["arn"]
+    print(f"  {arn}")
+    print(f"  chat channel (AWS Chatbot's SNS topic): {chat_topic}")
+    return arn, chat_queue
+
+
+def incident(im, plan_arn, chat_queue, sqs):
+    step(4, "An incident starts: card payments are failing (StartIncident with the AWS SDK)",
+         f"Impact 1, with the ledger database {RDS} as an involved resource. Nothing else is "
+         "called: the responder is triggered by the emulator, as by AWS.")
+    started = time.monotonic()
+    arn = im.start_incident(
+        responsePlanArn=plan_arn,
+        title="Card payments failing at checkout",
+        impact=1,
+        relatedItems=[{"identifier": {"type": "INVOLVED_RESOURCE", "value": {"arn": RDS}}}],
+    )["incidentRecordArn"]
+    print(f"  {arn}")
+    notes, deliveries = [], []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        notes = [e for e in im.list_timeline_events(incidentRecordArn=arn)["eventSummaries"] if e["eventType"] == "Note"]
+        with urllib.request.urlopen(f"{EMULATOR}/_emulator/deliveries", timeout=10) as r:
+            deliveries = [d for d in json.load(r)["deliveries"] if d.get("incident_record_arn") == arn]
+        if len(notes) >= 4 and len(deliveries) >= 2:
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    if len(notes) < 4:
+        fail(f"expected one note per vendor plan of the payments workload (4), got {len(notes)} in 120 s")
+    print(f"  {len(notes)} notes posted {elapsed:.1f} s after StartIncident; the emulator delivered "
+          + ", ".join(f"the {d['kind']} ({'ok' if d.get('delivered') else 'FAILED'})" for d in deliveries))
+
+    step(5, "The incident's timeline, as responders see it in the Incident Manager console",
+         "One note per vendor plan the matched workload relies on: the vendor severity to open for "
+         "this impact, the promised first response and when it is due, how to open a case, whom to "
+         "call next, and warnings on contacts nobody has verified lately.")
+    events = im.list_timeline_events(incidentRecordArn=arn, sortBy="EVENT_TIME", sortOrder="ASCENDING")["eventSummaries"]
+    full = None  # one note in full: the first that warns of a stale contact
+    for summary in events:
+        event = im.get_timeline_event(incidentRecordArn=arn, eventId=summary["eventId"])["event"]
+        when = event["eventTime"].strftime("%H:%M:%S")
+        print(f"\n  {BOLD}[{when}] {event['eventType']}{END}")
+        text = event["eventData"]
+        if event["eventType"] != "Note":
+            print(indent(text[:300]))
+            continue
+        lines = text.splitlines()
+        if full is None and "⚠" in text:
+            full = summary["eventId"]
+        shown = lines if full == summary["eventId"] else lines[:4]
+        print(indent("\n".join(shown)))
+        if len(shown) < len(lines):
+            print(f"    {DIM}... ({len(lines) - len(shown)} more lines){END}")
+    if full is None:
+        fail("no note warned of a stale contact, although seed.json makes some overdue")
+
+    step(6, "Related items added to the incident: each vendor's support portal")
+    items = im.list_related_items(incidentRecordArn=arn)["relatedItems"]
+    for item in items:
+        value = item["identifier"]["value"]
+        print(f"  {item['identifier']['type']:<18} {item.get('title', ''):<42} {value.get('url') or value.get('arn')}")
+    if sum(1 for i in items if i["identifier"]["type"] == "OTHER") < 1:
+        fail("no vendor portal was added as a related item")
+
+    step(7, "The message in the incident's chat channel (AWS Chatbot custom notification, via SNS)",
+         "Published once per topic, although two triggers arrived.")
+    chats = drain(sqs, chat_queue, wait=2)
+    summaries = drain(sqs, os.environ["INCIDENT_QUEUE_URL"], wait=1)
+    if len(chats) != 1:
+        fail(f"expected exactly one chat message on the response plan's channel, got {len(chats)}")
+    print(indent(json.dumps(json.loads(chats[0]["Message"]), indent=2, ensure_ascii=False)))
+    print(f"  messages on the chat channel: {len(chats)}; on the stack's incident topic: {len(summaries)}")
+    return arn
+
+
+def freshness(sqs):
+    step(8, "The freshness check runs (as its daily schedule would: the Lambda Invoke API)",
+         "It reads every active plan once, works out which contacts, reviews and contracts are due, "
+         "and sends each owner team one reminder; items overdue by more than 30 days also go to the "
+         "owner's escalation address.")
+    lam = boto3.client("lambda", endpoint_url=os.environ["LAMBDA_ENDPOINT"])
+    r = lam.invoke(FunctionName="freshness-check", Payload=b"{}")
+    body = r["Payload"].read().decode()
+    if r.get("FunctionError"):
+        fail(f"freshness-check: {body}")
+    print(f"  summary: {body}")
+    reminders = drain(sqs, os.environ["REMINDER_QUEUE_URL"], wait=2)
+    escalations = drain(sqs, os.environ["ESCALATION_QUEUE_URL"], wait=1)
+    if not reminders:
+        fail("the freshness check sent no reminder although the samples hold overdue contacts")
+
+    step(9, "The reminder e-mails, as an owner reads them (SNS topic -> the team's e-mail subscription)",
+         "Owners subscribe to the topic with a filter policy on owner_team, so each team gets its own.")
+    first_link = None
+    for m in reminders + escalations:
+        attrs = {k: v["Value"] for k, v in m.get("MessageAttributes", {}).items()}
+        to = attrs.get("escalation_email") if attrs.get("kind") == "escalation" else attrs.get("owner_email")
+        print(f"\n  {BOLD}To: {to}   [{attrs.get('kind')}; owner_team={attrs.get('owner_team')}]{END}")
+        print(f"  Subject: {m.get('Subject')}")
+        print(indent(m["Message"].rstrip()))
+        links = re.findall(r"Confirm in one click: (\S+/verify/\S+)", m["Message"])
+        first_link = first_link or (links[0] if links else None)
+    print(f"\n  reminders sent: {len(reminders)}; escalations sent: {len(escalations)}")
+    if first_link:
+        status, _, page = http("POST", first_link, None, {"content-type": "application/x-www-form-urlencoded"})
+        ok = status == 200 and "Thank you" in page
+        print(f"  The owner confirms the first contact with the e-mail's one-click link: POST -> {status}"
+              f"{' (contact verified, recorded with verified_via=link)' if ok else ''}")
+        if not ok:
+            fail(f"the one-click link answered {status}")
+
+
+def readiness():
+    step(10, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
+    status, _, text = http("GET", f"{API}/readiness", headers=caller("platform"))
+    if status != 200:
+        fail(f"GET /readiness: {status} {text}")
+    figures = json.loads(text)
+
+    def flat(prefix, value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from flat(f"{prefix}{k}.", v)
+        else:
+            yield prefix.rstrip("."), value
+
+    for key, value in flat("", figures):
+        print(f"  {key:<44} {value}")
+    return figures
+
+
+def main():
+    im = boto3.client("ssm-incidents")
+    sns = boto3.client("sns")
+    sqs = boto3.client("sqs")
+    load_samples()
+    plan_arn, chat_queue = response_plan(im, sns, sqs)
+    incident(im, plan_arn, chat_queue, sqs)
+    freshness(sqs)
+    readiness()
+
+
+if __name__ == "__main__":
+    main()

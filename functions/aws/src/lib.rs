@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod store;
 
 pub mod activity;
+pub mod calls;
 pub mod reminder_state;
 pub mod secrets;
 #[cfg(feature = "sns")]

@@ -8,6 +8,10 @@
 //! infra/local/with-stack.sh cargo run --release -p freshness-check --example scale -- --send
 //! ```
 //! `--send` also makes the real run (one SNS message per owner, through moto).
+//!
+//! The last line on stdout is one JSON object for `make bench`: the read's and
+//! the whole dry run's process CPU, the evaluation's thread CPU (milliseconds),
+//! the dry run's table reads and the plan read's Query pages.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -162,6 +166,7 @@ async fn main() {
     let (c0, t0, w0) = (cpu(), thread_cpu(), Instant::now());
     let (read, pages) = store.all_plans(Status::Active).await.unwrap();
     let (c1, t1, w1) = (cpu(), thread_cpu(), w0.elapsed());
+    let read_cpu = c1 - c0;
     assert_eq!(
         read.len(),
         PLANS,
@@ -190,6 +195,7 @@ async fn main() {
         }
     }
     let t1 = thread_cpu();
+    let eval_cpu = t1 - t0;
     println!(
         "evaluate:   {} plans, {} contacts, {} due soon, {} overdue, {} owners, {messages} messages \
          ({:.1} MiB); CPU {:.1?}",
@@ -207,6 +213,7 @@ async fn main() {
     let (c0, t0, w0) = (cpu(), thread_cpu(), Instant::now());
     let dry = run(&app, Request { dry_run: true }, now).await.unwrap();
     let (c1, t1) = (cpu(), thread_cpu());
+    let dry_cpu = c1 - c0;
     println!(
         "dry run:    {} table reads in all; CPU {:?} (thread {:.1?}), wall {:.1?}\n            {}",
         dry.summary.table_reads,
@@ -216,6 +223,15 @@ async fn main() {
         serde_json::to_string(&dry.summary).unwrap()
     );
 
+    let figures = json!({
+        "plans": PLANS,
+        "contacts": contacts,
+        "eval_cpu_ms": eval_cpu.as_millis() as u64,
+        "read_cpu_ms": read_cpu.as_millis() as u64,
+        "total_cpu_ms": dry_cpu.as_millis() as u64,
+        "table_reads": dry.summary.table_reads,
+        "pages": pages,
+    });
     if send {
         let (c0, w0) = (cpu(), Instant::now());
         let real = run(&app, Request { dry_run: false }, now).await.unwrap();
@@ -226,4 +242,5 @@ async fn main() {
             serde_json::to_string(&real.summary).unwrap()
         );
     }
+    println!("{figures}");
 }

@@ -10,11 +10,12 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support_plans_aws::DynamoStore;
+use support_plans_aws::calls::CallLog;
 use support_plans_aws::claims::{Claim, Claims};
 use support_plans_aws::incidents::{IncidentError, IncidentManager, IncidentView};
 use support_plans_domain::freshness::Policy;
-use support_plans_domain::matching::{Incident, needed_plans};
-use support_plans_domain::model::Status;
+use support_plans_domain::matching::{Incident, match_incident, needed_plans};
+use support_plans_domain::model::{Status, Workload};
 use support_plans_domain::ports::PlanStore as _;
 use support_plans_domain::post::{IncidentContext, Links, Posts, prepare};
 use support_plans_domain::readiness::{Activity, ActivityLog as _};
@@ -70,23 +71,46 @@ struct Tally {
     failures: Vec<String>,
 }
 
-impl Tally {
-    fn absorb(&mut self, other: Tally) {
-        self.notes += other.notes;
-        self.links += other.links;
-        self.chats += other.chats;
-        self.already_done += other.already_done;
-        self.busy += other.busy;
-        self.failures.extend(other.failures);
-    }
+/// Where and how one incident is answered.
+struct Target<'a> {
+    /// The claims' partition: the incident ARN, or `generic:<id>`.
+    key: &'a str,
+    /// The incident record notes and related items go to; `None`: chat only.
+    record: Option<&'a str>,
+    /// URLs the incident already has among its related items.
+    related_urls: &'a [String],
+    /// The incident's chat-channel topics (`INCIDENT_TOPIC_ARN` is added).
+    topics: &'a [String],
+    /// Whether the incident is added to the day's matched/unmatched count.
+    count: bool,
+    /// Whether a fully answered incident gets its `COMPLETE` marker.
+    mark_complete: bool,
+    /// A generic incident's own page, put in the chat message.
+    incident_url: Option<&'a str>,
 }
 
-/// One part of the answer: a note, a related item or a chat message.
-enum Part<'a> {
-    Note { text: &'a str },
-    Link { title: &'a str, url: &'a str },
-    Chat { topic: &'a str, message: String },
+/// One post, made once its part is claimed.
+enum Job<'a> {
+    Note {
+        part: String,
+        text: &'a str,
+    },
+    Link {
+        part: String,
+        title: &'a str,
+        url: &'a str,
+    },
+    Chat {
+        part: String,
+        topic: &'a str,
+        message: &'a str,
+    },
+    Count {
+        matched: bool,
+    },
 }
+
+const COUNTED: &str = "COUNTED";
 
 impl Responder {
     /// Handles one event. `Err` means the invocation must fail (and be retried
@@ -113,138 +137,243 @@ impl Responder {
         }
     }
 
-    /// Runs the claimed parts concurrently; each is claimed, done, then marked.
-    async fn post_parts(
+    /// Matches, claims, posts, in as few sequential round trips as the
+    /// guarantees allow (the incident and the workloads were read before):
+    ///
+    /// 1. the relevant plans are read while every part that can be named
+    ///    without them is claimed (a note and the related items per needed
+    ///    plan, the chat message per topic, the count);
+    /// 2. every claimed part is posted, and the incident counted, at once;
+    /// 3. then, off the path to the posts: claims marked done, or released
+    ///    (failed, or unused: a plan retired or gone), and `COMPLETE`.
+    async fn answer(
         &self,
-        key: &str,
-        arn: Option<&str>,
-        parts: Vec<(String, Part<'_>)>,
+        target: &Target<'_>,
+        ctx: &IncidentContext,
+        id: &str,
+        workloads: &[Workload],
         now: Timestamp,
-    ) -> Tally {
-        let runs = parts.into_iter().map(|(name, part)| async move {
-            let mut t = Tally::default();
-            match self.claims.claim(key, &name, now).await {
-                Ok(Claim::Done) => {
-                    t.already_done += 1;
-                    return t;
-                }
-                Ok(Claim::Busy) => {
-                    t.busy += 1;
-                    return t;
-                }
-                Ok(Claim::Acquired) => {}
-                Err(e) => {
-                    t.failures.push(format!("{name}: {e}"));
-                    return t;
-                }
+    ) -> Result<(Posts, Tally), Error> {
+        let key = target.key;
+        let needed = needed_plans(&ctx.facts, workloads);
+        let matched = !match_incident(&ctx.facts, workloads, &[]).is_unmatched();
+        let mut topics: Vec<&str> = Vec::new();
+        for t in target.topics.iter().chain(self.incident_topic.iter()) {
+            if !topics.contains(&t.as_str()) {
+                topics.push(t);
             }
-            let token = client_token(key, &name);
-            let result: Result<(), String> = match (&part, arn) {
-                (Part::Note { text }, Some(arn)) => self
-                    .incidents
-                    .post_note(arn, text, now, &token)
-                    .await
-                    .map_err(|e| e.to_string()),
-                (Part::Link { title, url }, Some(arn)) => self
-                    .incidents
-                    .add_link(arn, title, url, &token)
-                    .await
-                    .map_err(|e| e.to_string()),
-                (Part::Chat { topic, message }, _) => self
-                    .sns
-                    .publish()
-                    .topic_arn(*topic)
-                    .message(message.as_str())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_sdk_sns::error::DisplayErrorContext(e).to_string()),
-                (_, None) => Err("no incident record to post into".into()),
-            };
-            match result {
-                Ok(()) => {
-                    match &part {
-                        Part::Note { .. } => t.notes += 1,
-                        Part::Link { .. } => t.links += 1,
-                        Part::Chat { .. } => t.chats += 1,
-                    }
-                    if let Err(e) = self.claims.done(key, &name).await {
-                        t.failures
-                            .push(format!("{name}: posted, but not marked done: {e}"));
-                    }
-                }
-                Err(e) => {
-                    if let Err(r) = self.claims.release(key, &name).await {
-                        tracing::warn!(part = %name, error = %r, "claim not released; it will expire");
-                    }
-                    t.failures.push(format!("{name}: {e}"));
-                }
+        }
+        let mut parts: Vec<String> = Vec::new();
+        if target.record.is_some() {
+            for p in &needed {
+                parts.push(format!("NOTE#{p}"));
+                parts.push(format!("LINK#{p}"));
             }
-            t
-        });
+            if !matched {
+                parts.push("NOTE#unmatched".into());
+            }
+        }
+        parts.extend(topics.iter().map(|t| format!("CHAT#{t}")));
+        if target.count {
+            parts.push(COUNTED.into());
+        }
+
+        // Round trip 1: the plans ‖ the claims.
+        let claims = join_all(parts.iter().map(|p| self.claims.claim(key, p, now)));
+        let (plans, claims) = tokio::join!(self.store.get_plans(&needed), claims);
         let mut tally = Tally::default();
-        for t in join_all(runs).await {
-            tally.absorb(t);
-        }
-        tally
-    }
-
-    fn chat_parts<'a>(&'a self, topics: &'a [String], posts: &Posts) -> Vec<(String, Part<'a>)> {
-        let message = posts.chat.to_string();
-        let mut seen = BTreeSet::new();
-        topics
-            .iter()
-            .chain(self.incident_topic.iter())
-            .filter(|t| seen.insert(t.as_str()))
-            .map(|t| {
-                (
-                    format!("CHAT#{t}"),
-                    Part::Chat {
-                        topic: t,
-                        message: message.clone(),
-                    },
-                )
-            })
-            .collect()
-    }
-
-    /// Adds the incident to the day's matched or unmatched count (SPEC §6),
-    /// once: the count is itself a claimed part.
-    async fn count_once(&self, key: &str, matched: bool, now: Timestamp) -> Result<(), Error> {
-        if self.claims.claim(key, "COUNTED", now).await? != Claim::Acquired {
-            return Ok(());
-        }
-        let counts = Activity {
-            incidents_matched: u64::from(matched),
-            incidents_unmatched: u64::from(!matched),
-            ..Activity::default()
-        };
-        let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-        match self.store.record(day, &counts).await {
-            Ok(()) => Ok(self.claims.done(key, "COUNTED").await?),
-            Err(e) => {
-                self.claims.release(key, "COUNTED").await?;
-                Err(e.into())
+        let mut held: BTreeSet<&str> = BTreeSet::new();
+        for (part, claim) in parts.iter().zip(claims) {
+            match claim {
+                Ok(Claim::Acquired) => {
+                    held.insert(part);
+                }
+                Ok(Claim::Done) => tally.already_done += 1,
+                Ok(Claim::Busy) => tally.busy += 1,
+                Err(e) => tally.failures.push(format!("{part}: {e}")),
             }
         }
-    }
-
-    async fn match_and_render(&self, ctx: &IncidentContext, id: &str) -> Result<Posts, Error> {
-        let (workloads, _) = self.store.all_workloads(Status::Active).await?;
-        let plans = self
-            .store
-            .get_plans(&needed_plans(&ctx.facts, &workloads))
-            .await?;
-        let posts = prepare(ctx, id, &workloads, &plans, &self.links, &self.policy);
+        let plans = match plans {
+            Ok(plans) => plans,
+            Err(e) => {
+                self.release_all(key, held.iter().copied()).await;
+                return Err(e.into());
+            }
+        };
+        let mut posts = prepare(ctx, id, workloads, &plans, &self.links, &self.policy);
+        if let Some(url) = target.incident_url {
+            posts.chat["metadata"]["additionalContext"]["incident_url"] = json!(url);
+        }
         metric(
-            if posts.workloads.is_empty() {
-                "IncidentsUnmatched"
-            } else {
+            if matched {
                 "IncidentsMatched"
+            } else {
+                "IncidentsUnmatched"
             },
             1,
         );
-        Ok(posts)
+
+        // Round trip 2: every post, and the count, concurrently.
+        let message = posts.chat.to_string();
+        let mut jobs: Vec<Job<'_>> = Vec::new();
+        if target.record.is_some() {
+            for note in &posts.notes {
+                let part = format!("NOTE#{}", note.plan_id);
+                if held.contains(part.as_str()) {
+                    jobs.push(Job::Note {
+                        part,
+                        text: &note.text,
+                    });
+                }
+            }
+            if let Some(text) = &posts.unmatched_note
+                && held.contains("NOTE#unmatched")
+            {
+                jobs.push(Job::Note {
+                    part: "NOTE#unmatched".into(),
+                    text,
+                });
+            }
+            // A URL two plans share is the first plan's to add, whichever
+            // invocation holds that plan's claim.
+            let mut owners: Vec<(&str, &str)> = Vec::new();
+            for link in &posts.related {
+                if !owners.iter().any(|(u, _)| *u == link.url) {
+                    owners.push((&link.url, &link.plan_id));
+                }
+            }
+            for (url, plan_id) in owners {
+                let part = format!("LINK#{plan_id}");
+                if !held.contains(part.as_str()) || target.related_urls.iter().any(|u| u == url) {
+                    continue;
+                }
+                let link = posts
+                    .related
+                    .iter()
+                    .find(|l| l.url == url)
+                    .expect("the owner is one of the links");
+                jobs.push(Job::Link {
+                    part,
+                    title: &link.title,
+                    url,
+                });
+            }
+        }
+        for topic in &topics {
+            let part = format!("CHAT#{topic}");
+            if held.contains(part.as_str()) {
+                jobs.push(Job::Chat {
+                    part,
+                    topic,
+                    message: &message,
+                });
+            }
+        }
+        if held.contains(COUNTED) {
+            jobs.push(Job::Count { matched });
+        }
+        let results = join_all(jobs.iter().map(|job| self.perform(key, target.record, job, now))).await;
+
+        // Off the path: each held claim done, or released.
+        let mut failed: BTreeSet<&str> = BTreeSet::new();
+        let mut used: BTreeSet<&str> = BTreeSet::new();
+        for (job, result) in jobs.iter().zip(results) {
+            let part = match job {
+                Job::Note { part, .. } | Job::Link { part, .. } | Job::Chat { part, .. } => part.as_str(),
+                Job::Count { .. } => COUNTED,
+            };
+            used.insert(part);
+            match (result, job) {
+                (Ok(()), Job::Note { .. }) => tally.notes += 1,
+                (Ok(()), Job::Link { .. }) => tally.links += 1,
+                (Ok(()), Job::Chat { .. }) => tally.chats += 1,
+                (Ok(()), Job::Count { .. }) => {}
+                (Err(e), _) => {
+                    failed.insert(part);
+                    tally.failures.push(format!("{part}: {e}"));
+                }
+            }
+        }
+        let active: BTreeSet<String> = posts
+            .notes
+            .iter()
+            .map(|n| format!("LINK#{}", n.plan_id))
+            .collect();
+        let mut done = Vec::new();
+        let mut release = Vec::new();
+        for part in held {
+            if failed.contains(part) {
+                release.push(part);
+            } else if used.contains(part) || active.contains(part) {
+                // An active plan's links with nothing left to add are done too.
+                done.push(part);
+            } else {
+                // A plan retired or gone since the workload named it.
+                release.push(part);
+            }
+        }
+        let marks = join_all(done.iter().map(|part| async move {
+            self.claims
+                .done(key, part)
+                .await
+                .map_err(|e| format!("{part}: posted, but not marked done: {e}"))
+        }));
+        let (marks, ()) = tokio::join!(marks, self.release_all(key, release));
+        tally.failures.extend(marks.into_iter().filter_map(Result::err));
+        if target.mark_complete && tally.failures.is_empty() && tally.busy == 0 {
+            self.claims.complete(key, now).await?;
+        }
+        Ok((posts, tally))
+    }
+
+    /// Gives claims back so that a retry may take them at once.
+    async fn release_all<'a>(&self, key: &str, parts: impl IntoIterator<Item = &'a str>) {
+        join_all(parts.into_iter().map(|part| async move {
+            if let Err(e) = self.claims.release(key, part).await {
+                tracing::warn!(part, error = %e, "claim not released; it will expire");
+            }
+        }))
+        .await;
+    }
+
+    async fn perform(
+        &self,
+        key: &str,
+        record: Option<&str>,
+        job: &Job<'_>,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        match (job, record) {
+            (Job::Note { part, text }, Some(arn)) => self
+                .incidents
+                .post_note(arn, text, now, &client_token(key, part))
+                .await
+                .map_err(|e| e.to_string()),
+            (Job::Link { title, url, .. }, Some(arn)) => self
+                .incidents
+                .add_link(arn, title, url, &client_token(key, &format!("LINK#{url}")))
+                .await
+                .map_err(|e| e.to_string()),
+            (Job::Note { .. } | Job::Link { .. }, None) => Err("no incident record to post into".into()),
+            (Job::Chat { topic, message, .. }, _) => self
+                .sns
+                .publish()
+                .topic_arn(*topic)
+                .message(*message)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_sdk_sns::error::DisplayErrorContext(e).to_string()),
+            (Job::Count { matched }, _) => {
+                let counts = Activity {
+                    incidents_matched: u64::from(*matched),
+                    incidents_unmatched: u64::from(!*matched),
+                    ..Activity::default()
+                };
+                let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+                self.store.record(day, &counts).await.map_err(|e| e.to_string())
+            }
+        }
     }
 
     async fn respond(
@@ -256,7 +385,10 @@ impl Responder {
         now: Timestamp,
     ) -> Result<Value, Error> {
         let id = arn.rsplit('/').next().unwrap_or(arn).to_owned();
-        let view = match self.incidents.read(arn).await {
+        // Round trip 0: the incident (three calls) ‖ the active workloads.
+        let (view, workloads) =
+            tokio::join!(self.incidents.read(arn), self.store.all_workloads(Status::Active));
+        let view = match view {
             Ok(v) => v,
             Err(IncidentError::NotFound(_)) => {
                 tracing::warn!(incident = %arn, "no such incident; nothing to do");
@@ -264,45 +396,32 @@ impl Responder {
                 return Ok(json!({"status": "ignored", "reason": "no such incident", "incident": arn}));
             }
             Err(IncidentError::Unavailable(e)) => {
-                return self
-                    .respond_blind(arn, &id, trigger_resources, workload, response_plan, now, e)
-                    .await;
+                let (workloads, _) = workloads?;
+                let blind = Blind {
+                    resources: trigger_resources,
+                    workload,
+                    response_plan,
+                    error: e,
+                };
+                return self.respond_blind(arn, &id, blind, &workloads, now).await;
             }
         };
         if view.resolved {
             return Ok(json!({"status": "resolved", "incident": arn}));
         }
+        let (workloads, _) = workloads?;
         let ctx = context(&view, trigger_resources, workload, response_plan);
-        let posts = self.match_and_render(&ctx, &id).await?;
-        self.count_once(arn, !posts.workloads.is_empty(), now).await?;
-
-        let mut parts: Vec<(String, Part<'_>)> = Vec::new();
-        for note in &posts.notes {
-            parts.push((format!("NOTE#{}", note.plan_id), Part::Note { text: &note.text }));
-        }
-        if let Some(text) = &posts.unmatched_note {
-            parts.push(("NOTE#unmatched".into(), Part::Note { text }));
-        }
-        let mut urls = BTreeSet::new();
-        for link in &posts.related {
-            if view.related_urls.contains(&link.url) || !urls.insert(link.url.as_str()) {
-                continue;
-            }
-            parts.push((
-                format!("LINK#{}", client_token(arn, &link.url)),
-                Part::Link {
-                    title: &link.title,
-                    url: &link.url,
-                },
-            ));
-        }
-        parts.extend(self.chat_parts(&view.chat_topics, &posts));
-
-        let tally = self.post_parts(arn, Some(arn), parts, now).await;
+        let target = Target {
+            key: arn,
+            record: Some(arn),
+            related_urls: &view.related_urls,
+            topics: &view.chat_topics,
+            count: true,
+            mark_complete: true,
+            incident_url: None,
+        };
+        let (posts, tally) = self.answer(&target, &ctx, &id, &workloads, now).await?;
         let complete = tally.failures.is_empty() && tally.busy == 0;
-        if complete {
-            self.claims.complete(arn, now).await?;
-        }
         let summary = summary(arn, &posts, &tally, complete);
         tracing::info!(%summary, "responded");
         if tally.failures.is_empty() {
@@ -314,33 +433,37 @@ impl Responder {
 
     /// Incident Manager is unreachable: match on what the trigger said, send
     /// the chat message to `INCIDENT_TOPIC_ARN` anyway, then fail.
-    #[allow(clippy::too_many_arguments)]
     async fn respond_blind(
         &self,
         arn: &str,
         id: &str,
-        resources: Vec<String>,
-        workload: Option<String>,
-        response_plan: Option<String>,
+        blind: Blind,
+        workloads: &[Workload],
         now: Timestamp,
-        error: String,
     ) -> Result<Value, Error> {
+        let error = blind.error;
         tracing::error!(incident = %arn, %error, "Incident Manager unavailable; sending the chat message only");
         let ctx = IncidentContext {
             facts: Incident {
                 arn: Some(arn.to_owned()),
                 title: String::new(),
-                response_plan,
-                resources,
-                workloads: workload.into_iter().collect(),
+                response_plan: blind.response_plan,
+                resources: blind.resources,
+                workloads: blind.workload.into_iter().collect(),
             },
             impact: None,
             started_at: now,
         };
-        let posts = self.match_and_render(&ctx, id).await?;
-        let tally = self
-            .post_parts(arn, None, self.chat_parts(&[], &posts), now)
-            .await;
+        let target = Target {
+            key: arn,
+            record: None,
+            related_urls: &[],
+            topics: &[],
+            count: false,
+            mark_complete: false,
+            incident_url: None,
+        };
+        let (_, tally) = self.answer(&target, &ctx, id, workloads, now).await?;
         Err(format!(
             "incident {arn}: Incident Manager unavailable ({error}); chat messages sent: {}{}",
             tally.chats,
@@ -367,14 +490,17 @@ impl Responder {
             impact: g.impact,
             started_at,
         };
-        let mut posts = self.match_and_render(&ctx, &g.id).await?;
-        self.count_once(&key, !posts.workloads.is_empty(), now).await?;
-        if let Some(url) = &g.url {
-            posts.chat["metadata"]["additionalContext"]["incident_url"] = json!(url);
-        }
-        let tally = self
-            .post_parts(&key, None, self.chat_parts(&[], &posts), now)
-            .await;
+        let (workloads, _) = self.store.all_workloads(Status::Active).await?;
+        let target = Target {
+            key: &key,
+            record: None,
+            related_urls: &[],
+            topics: &[],
+            count: true,
+            mark_complete: false,
+            incident_url: g.url.as_deref(),
+        };
+        let (posts, tally) = self.answer(&target, &ctx, &g.id, &workloads, now).await?;
         let summary = summary(&key, &posts, &tally, tally.failures.is_empty());
         if tally.failures.is_empty() {
             Ok(summary)
@@ -405,6 +531,14 @@ impl Responder {
             Err(failures.join("; ").into())
         }
     }
+}
+
+/// What the trigger said of an incident Incident Manager cannot tell.
+struct Blind {
+    resources: Vec<String>,
+    workload: Option<String>,
+    response_plan: Option<String>,
+    error: String,
 }
 
 /// Matching facts from the record, its related items, its tags and the trigger.
@@ -464,14 +598,21 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-impl Responder {
-    /// Built once per process from the environment: `TABLE_NAME` (required),
-    /// `INCIDENT_TOPIC_ARN`, `PLAN_URL`, `DIRECTORY_URL`, `REMIND_BEFORE_DAYS`,
-    /// `SWEEP_WINDOW_HOURS` (default 24).
-    pub async fn from_env() -> Result<Self, Error> {
+/// The responder's settings apart from its clients.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub table: String,
+    pub incident_topic: Option<String>,
+    pub links: Links,
+    pub policy: Policy,
+    pub sweep_window: SignedDuration,
+}
+
+impl Options {
+    /// `TABLE_NAME` (required), `INCIDENT_TOPIC_ARN`, `PLAN_URL`,
+    /// `DIRECTORY_URL`, `REMIND_BEFORE_DAYS`, `SWEEP_WINDOW_HOURS` (default 24).
+    pub fn from_env() -> Result<Self, Error> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-        let config = sdk_config().await;
-        let dynamo = aws_sdk_dynamodb::Client::new(&config);
         let mut policy = Policy::default();
         if let Some(days) = std::env::var("REMIND_BEFORE_DAYS")
             .ok()
@@ -484,14 +625,47 @@ impl Responder {
             .and_then(|v| v.parse().ok())
             .unwrap_or(24);
         Ok(Self {
-            store: DynamoStore::new(dynamo.clone(), table.clone()),
-            claims: Claims::new(dynamo, table),
-            incidents: IncidentManager::new(aws_sdk_ssmincidents::Client::new(&config)),
-            sns: aws_sdk_sns::Client::new(&config),
+            table,
             incident_topic: std::env::var("INCIDENT_TOPIC_ARN").ok().filter(|t| !t.is_empty()),
             links: Links::from_env(),
             policy,
             sweep_window: SignedDuration::from_hours(hours),
         })
+    }
+}
+
+impl Responder {
+    /// Built once per process from the environment.
+    pub async fn from_env() -> Result<Self, Error> {
+        let options = Options::from_env()?;
+        Ok(Self::from_config(&sdk_config().await, None, options))
+    }
+
+    /// The clients from one SDK configuration; with `calls`, each client
+    /// records its calls there (to count round trips).
+    pub fn from_config(config: &aws_config::SdkConfig, calls: Option<&CallLog>, options: Options) -> Self {
+        let mut dynamo = aws_sdk_dynamodb::config::Builder::from(config);
+        let mut incidents = aws_sdk_ssmincidents::config::Builder::from(config);
+        let mut sns = aws_sdk_sns::config::Builder::from(config);
+        if let Some(calls) = calls {
+            dynamo.push_interceptor(aws_sdk_dynamodb::config::SharedInterceptor::new(
+                calls.interceptor(),
+            ));
+            incidents.push_interceptor(aws_sdk_ssmincidents::config::SharedInterceptor::new(
+                calls.interceptor(),
+            ));
+            sns.push_interceptor(aws_sdk_sns::config::SharedInterceptor::new(calls.interceptor()));
+        }
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
+        Self {
+            store: DynamoStore::new(dynamo.clone(), options.table.clone()),
+            claims: Claims::new(dynamo, options.table),
+            incidents: IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(incidents.build())),
+            sns: aws_sdk_sns::Client::from_conf(sns.build()),
+            incident_topic: options.incident_topic,
+            links: options.links,
+            policy: options.policy,
+            sweep_window: options.sweep_window,
+        }
     }
 }

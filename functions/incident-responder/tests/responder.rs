@@ -362,3 +362,45 @@ async fn a_plan_of_20_steps_of_2000_characters_is_cut_at_a_step_boundary() {
             .contains("more step(s): see the full plan at https://portal.example.com/plans/aws-business")
     );
 }
+
+/// SPEC §10 "incident to post": every post of a matched impact-1 incident
+/// lands within three sequential round trips (read ‖ read; plans ‖ claims;
+/// posts ‖ count); the bookkeeping after the last post is off that path.
+#[tokio::test]
+async fn a_matched_incident_is_posted_within_three_sequential_round_trips() {
+    use support_plans_aws::calls::{describe_rounds, sequential_depth};
+    let w = World::new().await;
+    let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
+    w.calls.clear();
+    w.handle(&runbook(&arn)).await.unwrap();
+
+    let calls = w.calls.calls();
+    let is_post = |op: &str| ["CreateTimelineEvent", "UpdateRelatedItems", "Publish"].contains(&op);
+    let last_post = calls
+        .iter()
+        .filter(|c| is_post(&c.operation))
+        .map(|c| c.end)
+        .max()
+        .expect("something was posted");
+    let path: Vec<_> = calls.iter().filter(|c| c.start < last_post).cloned().collect();
+    let rounds = describe_rounds(&path);
+    assert!(sequential_depth(&path) <= 3, "{rounds:?}");
+    let count = |op: &str| path.iter().filter(|c| c.operation == op).count();
+    assert_eq!(count("CreateTimelineEvent"), PAYMENTS_PLANS, "{rounds:?}");
+    assert_eq!(
+        count("Publish"),
+        2,
+        "the chat topic and INCIDENT_TOPIC_ARN: {rounds:?}"
+    );
+    assert!(count("UpdateRelatedItems") >= 1, "{rounds:?}");
+
+    // What those calls posted is there, once.
+    assert_eq!(w.notes(&arn).await.len(), PAYMENTS_PLANS);
+    let links = w.links(&arn).await;
+    assert_eq!(links.len(), count("UpdateRelatedItems"), "{links:?}");
+    assert_eq!(w.drain(&w.chat_queue).await.len(), 1);
+    assert_eq!(w.drain(&w.incident_queue).await.len(), 1);
+    // And the bookkeeping followed: a sweep finds the incident complete.
+    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
+    assert_eq!(swept["already_complete"], 1, "{swept}");
+}

@@ -8,10 +8,10 @@ use std::time::Duration;
 use aws_sdk_ssmincidents::types::{
     ChatChannel, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem, TimelineEvent,
 };
-use incident_responder::Responder;
+use incident_responder::{Options, Responder};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
-use support_plans_aws::claims::Claims;
+use support_plans_aws::calls::CallLog;
 use support_plans_aws::incidents::IncidentManager;
 use support_plans_domain::freshness::Policy;
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
@@ -32,6 +32,8 @@ pub struct World {
     pub incident_topic: String,
     pub incident_queue: String,
     pub response_plan_arn: String,
+    /// Every SDK call the responder made (not the test's own).
+    pub calls: CallLog,
 }
 
 impl World {
@@ -47,7 +49,6 @@ impl World {
             store.create_workload(w).await.unwrap();
         }
         let config = support_plans_tests::local_config().await;
-        let dynamo = aws_sdk_dynamodb::Client::new(&config);
         let sns = aws_sdk_sns::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let unique = store.table().to_owned();
@@ -82,11 +83,9 @@ impl World {
             .await
             .unwrap();
 
-        let responder = Responder {
-            store: store.clone(),
-            claims: Claims::new(dynamo, store.table()),
-            incidents: IncidentManager::new(im.clone()),
-            sns,
+        let calls = CallLog::default();
+        let options = Options {
+            table: store.table().to_owned(),
             incident_topic: Some(incident_topic.clone()),
             links: Links {
                 plan_url: "https://portal.example.com/plans/{id}".into(),
@@ -95,6 +94,12 @@ impl World {
             policy: Policy::default(),
             sweep_window: SignedDuration::from_hours(24),
         };
+        let mut responder = Responder::from_config(&config, Some(&calls), options);
+        // The emulator is not the configured endpoint: its client is built here.
+        let im_recorded = aws_sdk_ssmincidents::config::Builder::from(&im_config)
+            .interceptor(calls.interceptor())
+            .build();
+        responder.incidents = IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(im_recorded));
         Self {
             responder,
             im,
@@ -105,6 +110,7 @@ impl World {
             incident_topic,
             incident_queue,
             response_plan_arn: plan.arn,
+            calls,
         }
     }
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# make bench: builds release binaries, measures every figure of SPEC §10 and
+# prints one table against the bars (also written to target/bench/table.md).
+# BENCH_SMOKE=1 (CI): few iterations, no 10k-plan freshness load, no
+# criterion run; still builds everything and goes through every other path.
+# A part that fails is reported in the table as not measured and makes the
+# run fail: a failed run is not a figure. Method: infra/bench/README.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+SMOKE="${BENCH_SMOKE:-0}"
+OUT="$ROOT/target/bench"
+RESULTS="$OUT/results"
+BENCH="$ROOT/target/release/bench"
+FUNCTIONS=(plans-api incident-responder freshness-check)
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+if [ "$SMOKE" = 1 ]; then
+    RUNS=3 GETS=20 ITERATIONS=200
+else
+    RUNS=20 GETS=200 ITERATIONS=20000
+fi
+failed=()
+started=$(date +%s)
+timings=()
+
+step() { echo "==> $*" >&2; }
+skip() { printf '{"skipped": "%s"}\n' "$2" >"$RESULTS/$1"; }
+# timed NAME CMD...: runs CMD, records its duration; a failure is recorded, not fatal here.
+timed() {
+    local name="$1" t0 rc=0
+    shift
+    t0=$(date +%s)
+    "$@" || rc=$?
+    timings+=("$name: $(($(date +%s) - t0)) s")
+    if [ "$rc" != 0 ]; then
+        failed+=("$name (exit $rc)")
+        return 1
+    fi
+}
+
+infra/local/venv.sh
+export PATH="$ROOT/.venv/bin:$PATH" # cargo-lambda and its zig
+
+step "release builds (x86_64): the functions as deployed, then the harness and hello-world"
+timed "release build" cargo build --release -p plans-api -p incident-responder -p freshness-check
+timed "harness build" cargo build --release -p bench --bins
+
+step "cold start, peak RSS ($RUNS runs each) and GET latency ($GETS GETs) against the local stack"
+timed "stack" infra/local/with-stack.sh "$BENCH" stack --out "$RESULTS/stack.json" --runs "$RUNS" --gets "$GETS" \
+    || skip stack.json "FAILED: see the output above and target/bench/results/*.log"
+
+# example NAME PACKAGE RESULT: an example's last stdout line (one JSON object) under its own stack.
+example() {
+    local name="$1" package="$2" result="$3"
+    if [ ! -f "functions/$package/examples/$name.rs" ]; then
+        skip "$result" "functions/$package/examples/$name.rs does not exist"
+        return 0
+    fi
+    if timed "$name" infra/local/with-stack.sh cargo run --quiet --release -p "$package" --example "$name" \
+        >"$OUT/$name.out"; then
+        "$BENCH" last-json <"$OUT/$name.out" >"$RESULTS/$result" \
+            || { failed+=("$name: no JSON line"); skip "$result" "FAILED: no JSON line in target/bench/$name.out"; }
+    else
+        skip "$result" "FAILED: see the output above and target/bench/$name.out"
+    fi
+}
+step "responder critical path and end to end (the critical_path example)"
+example critical_path incident-responder responder.json
+if [ "$SMOKE" = 1 ]; then
+    skip freshness.json "skipped in the smoke run (BENCH_SMOKE=1)"
+else
+    step "freshness check over 10,000 plans / 100,000 contacts (the scale example; the load takes a while)"
+    example scale freshness-check freshness.json
+fi
+
+step "API handler overhead, store faked ($ITERATIONS timed calls)"
+criterion=()
+if [ "$SMOKE" != 1 ]; then
+    if timed "criterion" cargo bench --quiet -p bench --bench api_overhead; then
+        criterion=(--criterion "$ROOT/target/criterion/api_overhead/get_plan")
+    fi
+fi
+timed "overhead" "$BENCH" overhead --out "$RESULTS/overhead.json" --iterations "$ITERATIONS" "${criterion[@]}" \
+    || skip overhead.json "FAILED: see the output above"
+
+step "deployment zips (release, arm64, cargo lambda + zig)"
+rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
+    || rustup target add aarch64-unknown-linux-gnu
+bins=()
+for f in "${FUNCTIONS[@]}"; do bins+=(--bin "$f"); done
+if timed "arm64 zips" cargo lambda build --release --arm64 --output-format zip "${bins[@]}"; then
+    {
+        echo "{"
+        sep=""
+        for f in "${FUNCTIONS[@]}"; do
+            printf '%s  "%s": %s\n' "$sep" "$f" "$(stat -c %s "target/lambda/$f/bootstrap.zip")"
+            sep=","
+        done
+        echo "}"
+    } >"$RESULTS/zip.json"
+else
+    skip zip.json "FAILED: cargo lambda build --release --arm64"
+fi
+
+machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(rustc --version)"
+mode=""
+if [ "$SMOKE" = 1 ]; then mode=" (BENCH_SMOKE=1: smoke run, few iterations)"; fi
+head="\`make bench\`$mode, $(date -u '+%Y-%m-%d %H:%M UTC'); $machine"
+echo
+echo "$head"
+echo
+"$BENCH" table --dir "$RESULTS" --markdown "$OUT/table.md"
+printf '%s\n\n' "$head" | cat - "$OUT/table.md" >"$OUT/table.md.tmp"
+mv "$OUT/table.md.tmp" "$OUT/table.md"
+echo "steps: ${timings[*]/%/;} total $(($(date +%s) - started)) s"
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "bench FAILED: ${failed[*]}" >&2
+    exit 1
+fi

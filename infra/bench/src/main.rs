@@ -1,0 +1,313 @@
+//! `bench`: the parts of `make bench` that are Rust (infra/bench/run.sh
+//! calls them, and says what each figure means in infra/bench/README.md).
+//!
+//!   bench stack --out FILE [--runs N] [--gets N] [--bin-dir DIR]
+//!       under infra/local/with-stack.sh: GET latency through the API, then
+//!       cold start and peak RSS of hello-world and the three functions
+//!   bench overhead --out FILE [--iterations N] [--criterion DIR]
+//!       the API handler over a faked store, timed call by call
+//!   bench table --dir DIR --markdown FILE
+//!       prints the table of every result in DIR and writes it as Markdown
+//!   bench last-json
+//!       prints the last stdout line (stdin) of an example that is a JSON object
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bench::coldstart::{Check, Sample, Target, run_once};
+use bench::overhead::{Fixture, api_event};
+use bench::runtime_api::RuntimeApi;
+use bench::{last_json_line, quantile, table};
+use serde_json::{Value, json};
+
+type Result<T> = std::result::Result<T, String>;
+
+struct Args(Vec<String>);
+
+impl Args {
+    fn value(&self, flag: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .position(|a| a == flag)
+            .and_then(|i| self.0.get(i + 1))
+            .map(String::as_str)
+    }
+    fn required(&self, flag: &str) -> Result<&str> {
+        self.value(flag).ok_or_else(|| format!("{flag} is required"))
+    }
+    fn number(&self, flag: &str, default: usize) -> Result<usize> {
+        self.value(flag).map_or(Ok(default), |v| {
+            v.parse().map_err(|_| format!("{flag} takes a number, not {v:?}"))
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first().cloned() else {
+        eprintln!("usage: bench stack|overhead|table|last-json ... (see infra/bench/README.md)");
+        return ExitCode::from(2);
+    };
+    let args = Args(args);
+    let result = match command.as_str() {
+        "stack" => stack(&args),
+        "overhead" => overhead(&args),
+        "table" => print_table(&args),
+        "last-json" => last_json(),
+        other => Err(format!(
+            "unknown command {other:?}: stack, overhead, table or last-json"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write_json(path: &str, value: &Value) -> Result<()> {
+    if let Some(dir) = Path::new(path).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, format!("{value:#}\n")).map_err(|e| format!("{path}: {e}"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// `KEY=VALUE` lines (the local stack's `functions.env`).
+fn env_file(path: &Path) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
+}
+
+/// What Lambda sets for a `provided.al2023` function (Runtime API aside),
+/// with the template's JSON log format, then the function's own variables.
+fn lambda_env(name: &str, memory_mb: u32, own: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/21/[$LATEST]bench".to_owned(),
+        ),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
+        ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+        ("LAMBDA_TASK_ROOT", "/var/task".to_owned()),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime".to_owned()),
+        ("_HANDLER", "bootstrap".to_owned()),
+        ("TZ", ":UTC".to_owned()),
+        ("LANG", "en_US.UTF-8".to_owned()),
+        ("PATH", "/usr/local/bin:/usr/bin:/bin".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    // RUST_LOG is the local stack's own log switch; Lambda's is AWS_LAMBDA_LOG_LEVEL.
+    env.extend(own.iter().filter(|(k, _)| k != "RUST_LOG").cloned());
+    env
+}
+
+fn summary(samples: &[Sample]) -> Value {
+    let cold: Vec<f64> = samples.iter().map(|s| s.cold_ms).collect();
+    let hwm: Vec<f64> = samples.iter().map(|s| s.hwm_kib as f64 / 1024.0).collect();
+    let invoke: Vec<f64> = samples.iter().map(|s| s.invoke_ms).collect();
+    json!({
+        "runs": samples.len(),
+        "cold_ms_median": quantile(&cold, 0.5),
+        "cold_ms_max": quantile(&cold, 1.0),
+        "hwm_mib_median": quantile(&hwm, 0.5),
+        "hwm_mib_max": quantile(&hwm, 1.0),
+        "invoke_ms_median": quantile(&invoke, 0.5),
+        "cold_ms": cold,
+    })
+}
+
+fn stack(args: &Args) -> Result<()> {
+    let out = args.required("--out")?;
+    let runs = args.number("--runs", 20)?;
+    let gets = args.number("--gets", 200)?;
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let bin_dir = args
+        .value("--bin-dir")
+        .map_or_else(|| root.join("target/release"), PathBuf::from);
+    let local_dir = std::env::var("LOCAL_DIR")
+        .map_err(|_| "LOCAL_DIR is not set: run under infra/local/with-stack.sh")?;
+    let api_url =
+        std::env::var("API_URL").map_err(|_| "API_URL is not set: run under infra/local/with-stack.sh")?;
+    let own = env_file(&Path::new(&local_dir).join("functions.env"))?;
+    let plan_id = "bench-cold-start-plan";
+
+    let rt = runtime();
+    rt.block_on(bench::latency::seed_plan(&api_url, plan_id))?;
+    eprintln!("==> {gets} sequential GET {api_url}/plans/{plan_id}");
+    let latencies = rt.block_on(bench::latency::get_latencies(&api_url, plan_id, gets))?;
+    let get = json!({
+        "n": latencies.len(),
+        "p50_ms": quantile(&latencies, 0.5),
+        "p99_ms": quantile(&latencies, 0.99),
+        "max_ms": quantile(&latencies, 1.0),
+    });
+    eprintln!("    {get}");
+
+    let mut plans_event = api_event("GET", &format!("/plans/{plan_id}"), &[], None);
+    plans_event["headers"]["x-local-principal"] = json!("bench@example.com");
+    plans_event["headers"]["x-local-groups"] = json!("platform");
+    let sweep: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("infra/local/events/sweep.json"))
+            .map_err(|e| format!("infra/local/events/sweep.json: {e}"))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let target = |name: &str, memory: u32, event: Value, check: Check| Target {
+        name: name.to_owned(),
+        bin: bin_dir.join(name),
+        env: lambda_env(name, memory, &own),
+        event,
+        check,
+    };
+    // The template's memory sizes: 128 MB, the freshness check 256 MB.
+    let targets = [
+        target("hello-world", 128, json!({"hello": "world"}), Check::Answered),
+        target("plans-api", 128, plans_event, Check::Status200),
+        target("incident-responder", 128, sweep, Check::Answered),
+        target("freshness-check", 256, json!({"dry_run": true}), Check::Answered),
+    ];
+    for t in &targets {
+        if !t.bin.is_file() {
+            return Err(format!(
+                "{} is not built (cargo build --release)",
+                t.bin.display()
+            ));
+        }
+    }
+    let api = RuntimeApi::start().map_err(|e| format!("the runtime API: {e}"))?;
+    let log_dir = Path::new(out).parent().unwrap_or(Path::new(".")).to_path_buf();
+    std::fs::create_dir_all(&log_dir).map_err(|e| e.to_string())?;
+    let mut logs = Vec::new();
+    for t in &targets {
+        let path = log_dir.join(format!("{}.log", t.name));
+        logs.push(File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    eprintln!(
+        "==> cold start and peak RSS: {runs} runs each, interleaved, Runtime API on {}",
+        api.addr
+    );
+    let mut samples: BTreeMap<&str, Vec<Sample>> = BTreeMap::new();
+    for run in 0..runs {
+        for (t, log) in targets.iter().zip(&logs) {
+            let sample = run_once(&api, t, run as u32, log)
+                .map_err(|e| format!("{e} (its output: {}/{}.log)", log_dir.display(), t.name))?;
+            samples.entry(&t.name).or_default().push(sample);
+        }
+    }
+    let mut cold = serde_json::Map::new();
+    for (name, s) in &samples {
+        let summary = summary(s);
+        eprintln!(
+            "    {name:<20} cold median {:.2} ms, max {:.2} ms; peak RSS max {:.1} MiB; invocation median {:.2} ms",
+            summary["cold_ms_median"].as_f64().unwrap_or(f64::NAN),
+            summary["cold_ms_max"].as_f64().unwrap_or(f64::NAN),
+            summary["hwm_mib_max"].as_f64().unwrap_or(f64::NAN),
+            summary["invoke_ms_median"].as_f64().unwrap_or(f64::NAN),
+        );
+        cold.insert((*name).to_owned(), summary);
+    }
+    write_json(out, &json!({"cold_start": cold, "get": get}))
+}
+
+/// Criterion's estimate of the mean, from its `estimates.json`, in µs.
+fn criterion_mean(dir: &Path) -> Option<(f64, f64, f64)> {
+    let text = std::fs::read_to_string(dir.join("new/estimates.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let mean = &v["mean"];
+    Some((
+        mean["point_estimate"].as_f64()? / 1e3,
+        mean["confidence_interval"]["lower_bound"].as_f64()? / 1e3,
+        mean["confidence_interval"]["upper_bound"].as_f64()? / 1e3,
+    ))
+}
+
+fn overhead(args: &Args) -> Result<()> {
+    let out = args.required("--out")?;
+    let iterations = args.number("--iterations", 20_000)?;
+    let rt = runtime();
+    let fixture = rt.block_on(Fixture::new())?;
+    let mut times = Vec::with_capacity(iterations);
+    rt.block_on(async {
+        for _ in 0..iterations.min(1000) {
+            fixture.get_plan().await; // warm-up
+        }
+        for _ in 0..iterations {
+            let start = Instant::now();
+            std::hint::black_box(fixture.get_plan().await);
+            times.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    });
+    let mut result = json!({
+        "iterations": iterations,
+        "p50_us": quantile(&times, 0.5),
+        "p99_us": quantile(&times, 0.99),
+        "max_us": quantile(&times, 1.0),
+        "mean_us": times.iter().sum::<f64>() / times.len().max(1) as f64,
+    });
+    if let Some((mean, lo, hi)) = args
+        .value("--criterion")
+        .and_then(|d| criterion_mean(Path::new(d)))
+    {
+        result["criterion_mean_us"] = json!(mean);
+        result["criterion_ci_low_us"] = json!(lo);
+        result["criterion_ci_high_us"] = json!(hi);
+    }
+    eprintln!("    {result}");
+    write_json(out, &result)
+}
+
+fn print_table(args: &Args) -> Result<()> {
+    let dir = args.required("--dir")?;
+    let md_path = args.required("--markdown")?;
+    let rows = table::rows(Path::new(dir));
+    let md = table::markdown(&rows);
+    print!("{md}");
+    std::fs::write(md_path, &md).map_err(|e| format!("{md_path}: {e}"))?;
+    let missed = rows
+        .iter()
+        .filter(|r| r.verdict == table::Verdict::Missed)
+        .count();
+    let not_run = rows
+        .iter()
+        .filter(|r| r.verdict == table::Verdict::NotRun)
+        .count();
+    println!(
+        "\n{} met, {missed} missed, {not_run} not run (table also in {md_path})",
+        rows.len() - missed - not_run
+    );
+    Ok(())
+}
+
+fn last_json() -> Result<()> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    let value = last_json_line(&text).ok_or("the output has no JSON object line")?;
+    println!("{value}");
+    Ok(())
+}

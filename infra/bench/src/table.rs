@@ -1,0 +1,337 @@
+//! The table: one row per figure, against its bar (SPEC §10), from the JSON
+//! results the parts wrote into one directory. A part that did not run
+//! leaves `{"skipped": "why"}` or nothing; its rows say so.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+pub const FUNCTIONS: [&str; 3] = ["plans-api", "incident-responder", "freshness-check"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub what: String,
+    pub measured: String,
+    pub bar: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Met,
+    Missed,
+    NotRun,
+}
+
+impl Verdict {
+    fn of(met: bool) -> Self {
+        if met { Self::Met } else { Self::Missed }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Met => "met",
+            Self::Missed => "MISSED",
+            Self::NotRun => "not run",
+        }
+    }
+}
+
+fn read(dir: &Path, name: &str) -> Result<Value, String> {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).map_err(|_| format!("no {}", path.display()))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    match value.get("skipped").and_then(Value::as_str) {
+        Some(why) => Err(why.to_owned()),
+        None => Ok(value),
+    }
+}
+
+fn num(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+fn row(what: impl Into<String>, measured: impl Into<String>, bar: &str, verdict: Verdict) -> Row {
+    Row {
+        what: what.into(),
+        measured: measured.into(),
+        bar: bar.into(),
+        verdict,
+    }
+}
+
+fn not_run(what: impl Into<String>, bar: &str, why: &str) -> Row {
+    row(what, format!("not measured: {why}"), bar, Verdict::NotRun)
+}
+
+const COLD_BAR: &str = "init ≤ 10 ms and ≤ 3× hello-world (median)";
+const RSS_BAR: &str = "≤ 24 MiB through a test invocation (max)";
+const ZIP_BAR: &str = "≤ 4 MiB (release, arm64)";
+
+/// Every row, in the order of SPEC §10.
+pub fn rows(dir: &Path) -> Vec<Row> {
+    let mut rows = Vec::new();
+    match read(dir, "stack.json") {
+        Ok(stack) => {
+            let cold = &stack["cold_start"];
+            let hello = num(&cold["hello-world"], "cold_ms_median");
+            if let Some(h) = hello {
+                rows.push(row(
+                    "cold start: hello-world (baseline)",
+                    format!(
+                        "median {h:.1} ms, max {:.1} ms, peak RSS {:.1} MiB ({} runs)",
+                        num(&cold["hello-world"], "cold_ms_max").unwrap_or(f64::NAN),
+                        num(&cold["hello-world"], "hwm_mib_max").unwrap_or(f64::NAN),
+                        cold["hello-world"]["runs"]
+                    ),
+                    "(reference)",
+                    Verdict::Met,
+                ));
+            }
+            for f in FUNCTIONS {
+                let c = &cold[f];
+                match (num(c, "cold_ms_median"), num(c, "cold_ms_max"), hello) {
+                    (Some(med), Some(max), Some(h)) => {
+                        let ratio = med / h;
+                        rows.push(row(
+                            format!("cold start: {f}"),
+                            format!(
+                                "median {med:.1} ms ({ratio:.2}× hello-world), max {max:.1} ms ({} runs)",
+                                c["runs"]
+                            ),
+                            COLD_BAR,
+                            Verdict::of(med <= 10.0 && ratio <= 3.0),
+                        ));
+                    }
+                    _ => rows.push(not_run(
+                        format!("cold start: {f}"),
+                        COLD_BAR,
+                        "no figure in stack.json",
+                    )),
+                }
+                match (num(c, "hwm_mib_max"), num(c, "hwm_mib_median")) {
+                    (Some(max), Some(med)) => rows.push(row(
+                        format!("peak RSS: {f}"),
+                        format!("max {max:.1} MiB, median {med:.1} MiB"),
+                        RSS_BAR,
+                        Verdict::of(max <= 24.0),
+                    )),
+                    _ => rows.push(not_run(
+                        format!("peak RSS: {f}"),
+                        RSS_BAR,
+                        "no figure in stack.json",
+                    )),
+                }
+            }
+        }
+        Err(why) => {
+            for f in FUNCTIONS {
+                rows.push(not_run(format!("cold start: {f}"), COLD_BAR, &why));
+                rows.push(not_run(format!("peak RSS: {f}"), RSS_BAR, &why));
+            }
+        }
+    }
+    let zips = read(dir, "zip.json");
+    for f in FUNCTIONS {
+        let what = format!("deployment zip: {f}");
+        match zips.as_ref().map(|z| z[f].as_u64()) {
+            Ok(Some(bytes)) => {
+                let mib = bytes as f64 / 1024.0 / 1024.0;
+                rows.push(row(
+                    what,
+                    format!("{mib:.2} MiB ({bytes} bytes)"),
+                    ZIP_BAR,
+                    Verdict::of(mib <= 4.0),
+                ));
+            }
+            Ok(None) => rows.push(not_run(what, ZIP_BAR, "no size in zip.json")),
+            Err(why) => rows.push(not_run(what, ZIP_BAR, why)),
+        }
+    }
+    const TRIPS_BAR: &str = "≤ 3 sequential round trips";
+    const E2E_BAR: &str = "≤ 50 ms end to end (p50)";
+    match read(dir, "responder.json") {
+        Ok(r) => {
+            match r["round_trips"].as_u64() {
+                Some(n) => {
+                    let path: Vec<String> = r["critical_path"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_owned))
+                        .collect();
+                    rows.push(row(
+                        "responder: critical path",
+                        format!("{n} round trips: {}", path.join(" → ")),
+                        TRIPS_BAR,
+                        Verdict::of(n <= 3),
+                    ));
+                }
+                None => rows.push(not_run("responder: critical path", TRIPS_BAR, "no round_trips")),
+            }
+            match (num(&r, "responder_e2e_ms_p50"), num(&r, "responder_e2e_ms_p99")) {
+                (Some(p50), Some(p99)) => rows.push(row(
+                    "responder: end to end (local stack)",
+                    format!("p50 {p50:.1} ms, p99 {p99:.1} ms"),
+                    E2E_BAR,
+                    Verdict::of(p50 <= 50.0),
+                )),
+                _ => rows.push(not_run(
+                    "responder: end to end (local stack)",
+                    E2E_BAR,
+                    "no responder_e2e_ms_p50/p99",
+                )),
+            }
+        }
+        Err(why) => {
+            rows.push(not_run("responder: critical path", TRIPS_BAR, &why));
+            rows.push(not_run("responder: end to end (local stack)", E2E_BAR, &why));
+        }
+    }
+    const OVERHEAD_BAR: &str = "p99 ≤ 1 ms (store excluded)";
+    match read(dir, "overhead.json") {
+        Ok(o) => match num(&o, "p99_us") {
+            Some(p99) => {
+                let criterion = match (
+                    num(&o, "criterion_mean_us"),
+                    num(&o, "criterion_ci_low_us"),
+                    num(&o, "criterion_ci_high_us"),
+                ) {
+                    (Some(m), Some(lo), Some(hi)) => format!("; criterion mean {m:.1} µs [{lo:.1}, {hi:.1}]"),
+                    _ => "; criterion not run".to_owned(),
+                };
+                rows.push(row(
+                    "API handler overhead (GET /plans/{id}, store faked)",
+                    format!(
+                        "p50 {:.1} µs, p99 {p99:.1} µs over {} calls{criterion}",
+                        num(&o, "p50_us").unwrap_or(f64::NAN),
+                        o["iterations"]
+                    ),
+                    OVERHEAD_BAR,
+                    Verdict::of(p99 <= 1000.0),
+                ));
+            }
+            None => rows.push(not_run("API handler overhead", OVERHEAD_BAR, "no p99_us")),
+        },
+        Err(why) => rows.push(not_run("API handler overhead", OVERHEAD_BAR, &why)),
+    }
+    const GET_BAR: &str = "p50 ≤ 10 ms";
+    match read(dir, "stack.json").map(|s| s["get"].clone()) {
+        Ok(g) if num(&g, "p50_ms").is_some() => {
+            let p50 = num(&g, "p50_ms").unwrap_or(f64::NAN);
+            rows.push(row(
+                "GET /plans/{id} (local stack, cargo lambda watch)",
+                format!(
+                    "p50 {p50:.2} ms, p99 {:.2} ms over {} GETs",
+                    num(&g, "p99_ms").unwrap_or(f64::NAN),
+                    g["n"]
+                ),
+                GET_BAR,
+                Verdict::of(p50 <= 10.0),
+            ));
+        }
+        Ok(_) => rows.push(not_run(
+            "GET /plans/{id} (local stack)",
+            GET_BAR,
+            "no get figure in stack.json",
+        )),
+        Err(why) => rows.push(not_run("GET /plans/{id} (local stack)", GET_BAR, &why)),
+    }
+    const FRESH_BAR: &str = "≤ 1 s CPU; table read once, paginated";
+    let what = "freshness: 10,000 plans / 100,000 contacts";
+    match read(dir, "freshness.json") {
+        Ok(f) => match (num(&f, "total_cpu_ms"), f["table_reads"].as_u64()) {
+            (Some(total), Some(reads)) => rows.push(row(
+                what,
+                format!(
+                    "{total:.0} ms CPU (read {:.0} + evaluate {:.0}); {reads} table read(s), {} pages; {} plans / {} contacts",
+                    num(&f, "read_cpu_ms").unwrap_or(f64::NAN),
+                    num(&f, "eval_cpu_ms").unwrap_or(f64::NAN),
+                    f["pages"],
+                    f["plans"],
+                    f["contacts"]
+                ),
+                FRESH_BAR,
+                Verdict::of(total <= 1000.0 && reads == 1),
+            )),
+            _ => rows.push(not_run(what, FRESH_BAR, "no total_cpu_ms/table_reads")),
+        },
+        Err(why) => rows.push(not_run(what, FRESH_BAR, &why)),
+    }
+    rows
+}
+
+/// The rows as a Markdown table.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out = String::from("| figure | measured | bar | verdict |\n|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.what,
+            r.measured.replace('|', "\\|"),
+            r.bar,
+            r.verdict.label()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[(&str, &str)]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("bench-table-{}-{}", std::process::id(), files.len()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn verdicts_follow_the_bars() {
+        let dir = dir_with(&[
+            (
+                "stack.json",
+                r#"{"cold_start": {
+                "hello-world": {"runs": 3, "cold_ms_median": 2.0, "cold_ms_max": 3.0, "hwm_mib_median": 3.0, "hwm_mib_max": 3.0},
+                "plans-api": {"runs": 3, "cold_ms_median": 5.0, "cold_ms_max": 7.0, "hwm_mib_median": 10.0, "hwm_mib_max": 11.0},
+                "incident-responder": {"runs": 3, "cold_ms_median": 7.0, "cold_ms_max": 8.0, "hwm_mib_median": 20.0, "hwm_mib_max": 25.0}},
+              "get": {"n": 200, "p50_ms": 4.0, "p99_ms": 9.0}}"#,
+            ),
+            (
+                "zip.json",
+                r#"{"plans-api": 3000000, "incident-responder": 5000000, "freshness-check": 1000}"#,
+            ),
+            (
+                "responder.json",
+                r#"{"responder_e2e_ms_p50": 20.0, "responder_e2e_ms_p99": 60.0, "round_trips": 3, "critical_path": ["GetItem", "CreateTimelineEvent", "PutItem"]}"#,
+            ),
+            ("freshness.json", r#"{"skipped": "BENCH_SMOKE=1"}"#),
+        ]);
+        let rows = rows(&dir);
+        let verdict = |what: &str| rows.iter().find(|r| r.what == what).map(|r| r.verdict).unwrap();
+        assert_eq!(verdict("cold start: plans-api"), Verdict::Met);
+        // 7 ms is under 10 ms but 3.5× the baseline.
+        assert_eq!(verdict("cold start: incident-responder"), Verdict::Missed);
+        assert_eq!(verdict("cold start: freshness-check"), Verdict::NotRun);
+        assert_eq!(verdict("peak RSS: plans-api"), Verdict::Met);
+        assert_eq!(verdict("peak RSS: incident-responder"), Verdict::Missed);
+        assert_eq!(verdict("deployment zip: plans-api"), Verdict::Met);
+        assert_eq!(verdict("deployment zip: incident-responder"), Verdict::Missed);
+        assert_eq!(verdict("responder: critical path"), Verdict::Met);
+        assert_eq!(verdict("responder: end to end (local stack)"), Verdict::Met);
+        assert_eq!(verdict("API handler overhead"), Verdict::NotRun);
+        assert_eq!(
+            verdict("GET /plans/{id} (local stack, cargo lambda watch)"),
+            Verdict::Met
+        );
+        let fresh = rows.iter().find(|r| r.what.starts_with("freshness")).unwrap();
+        assert_eq!(fresh.verdict, Verdict::NotRun);
+        assert!(fresh.measured.contains("BENCH_SMOKE=1"), "{}", fresh.measured);
+        let md = markdown(&rows);
+        assert!(md.contains("| deployment zip: incident-responder | 4.77 MiB (5000000 bytes) | ≤ 4 MiB (release, arm64) | MISSED |"), "{md}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

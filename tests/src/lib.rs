@@ -4,6 +4,7 @@
 //! so tests never see each other's data.
 
 pub mod http;
+pub mod proxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -23,7 +24,7 @@ pub async fn local_config() -> aws_config::SdkConfig {
         "these tests run against the local stack: run `make test`, or `make local-up` and \
          `source .local/env` (AWS_ENDPOINT_URL is {endpoint:?})"
     );
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    support_plans_aws::sdk::config().await
 }
 
 /// A store on a new, empty table of its own.

@@ -1,25 +1,30 @@
-//! Exactly-once posting (SPEC §4): before the responder posts a part of its
-//! answer to an incident (a plan's note, a related item, the chat message to
-//! one topic), it claims that part with a conditional write; after, it marks
-//! it done. A claim whose lease ran out (its invocation died) can be taken
-//! over; a failed part is released at once so a retry can take it. Claims
-//! expire through the table's TTL.
+//! Exactly-once posting (SPEC §4), one item per incident: `pk` `CLAIM#<incident>`,
+//! `sk` `STATE`, holding which parts of the answer (a plan's note, its related
+//! items, the chat message to one topic, the count) are done, which are
+//! leased to an invocation posting them and until when, whether the answer is
+//! complete, and a version. The responder reads it with the incident
+//! ([`Claims::read`]), leases every part it may post with one conditional
+//! write ([`Claims::take`]: optimistic, on the version read), posts, then
+//! records what it posted and gives back what failed with one write
+//! ([`Claims::settle`]). A lease that ran out (its invocation died) can be
+//! taken over; it outlives the function's timeout, so a live invocation never
+//! loses one. The item expires through the table's TTL (`expires_at`).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure};
 use jiff::{SignedDuration, Timestamp};
 
-const IN_PROGRESS: &str = "IN_PROGRESS";
-const DONE: &str = "DONE";
-/// Written once every part of an incident is done; the sweep skips those.
-pub const COMPLETE: &str = "COMPLETE";
+/// The claim item's sort key.
+const SK: &str = "STATE";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// Ours: post, then `done` (or `release` on failure).
+    /// Ours: post, then `settle` it as done or released.
     Acquired,
     /// Already posted.
     Done,
@@ -31,6 +36,66 @@ pub enum Claim {
 #[error("claim store failed: {0}")]
 pub struct ClaimError(String);
 
+/// One incident's claim item as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimState {
+    /// `None`: no item yet.
+    version: Option<u64>,
+    done: BTreeSet<String>,
+    /// Part → end of its lease (epoch seconds).
+    leases: BTreeMap<String, i64>,
+    complete: bool,
+}
+
+impl ClaimState {
+    pub fn is_done(&self, part: &str) -> bool {
+        self.done.contains(part)
+    }
+
+    /// Every part of the answer was posted (the sweep skips the incident).
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    fn of(item: &HashMap<String, AttributeValue>) -> Self {
+        let version = match item.get("version") {
+            Some(AttributeValue::N(v)) => v.parse().ok(),
+            _ => None,
+        };
+        let done = match item.get("done") {
+            Some(AttributeValue::Ss(parts)) => parts.iter().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
+        let leases = match item.get("leases") {
+            Some(AttributeValue::M(m)) => m
+                .iter()
+                .filter_map(|(part, until)| match until {
+                    AttributeValue::N(t) => t.parse().ok().map(|t| (part.clone(), t)),
+                    _ => None,
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        Self {
+            // An item without a version (written by `settle` alone) is version 0.
+            version: Some(version.unwrap_or(0)),
+            done,
+            leases,
+            complete: matches!(item.get("complete"), Some(AttributeValue::Bool(true))),
+        }
+    }
+
+    fn claim(&self, part: &str, now: i64) -> Claim {
+        if self.is_done(part) {
+            Claim::Done
+        } else if self.leases.get(part).is_some_and(|&until| until > now) {
+            Claim::Busy
+        } else {
+            Claim::Acquired
+        }
+    }
+}
+
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
@@ -39,13 +104,18 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+fn failed(e: impl std::error::Error + 'static) -> ClaimError {
+    ClaimError(DisplayErrorContext(e).to_string())
+}
+
 #[derive(Debug, Clone)]
 pub struct Claims {
     client: Client,
     table: String,
-    /// How long a claim is held before another invocation may take it over.
+    /// How long a part is leased before another invocation may take it over
+    /// (longer than the function's timeout).
     pub lease: Duration,
-    /// How long claims are kept (the table's TTL removes them after).
+    /// How long the item is kept (the table's TTL removes it after).
     pub keep: Duration,
 }
 
@@ -63,141 +133,173 @@ impl Claims {
         format!("CLAIM#{incident}")
     }
 
-    /// Claims `part` of `incident` at `now`.
-    pub async fn claim(&self, incident: &str, part: &str, now: Timestamp) -> Result<Claim, ClaimError> {
-        let lease_until =
-            now + SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::from_secs(120));
-        let expires =
-            now + SignedDuration::try_from(self.keep).unwrap_or(SignedDuration::from_hours(24 * 14));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(Self::pk(incident)))
-            .item("sk", s(part))
-            .item("status", s(IN_PROGRESS))
-            .item("lease_until", n(lease_until.as_second()))
-            .item("expires_at", n(expires.as_second()))
-            .condition_expression("attribute_not_exists(pk) OR (#st = :ip AND lease_until < :now)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":ip", s(IN_PROGRESS))
-            .expression_attribute_values(":now", n(now.as_second()))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Claim::Acquired),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                let done = match e.as_service_error() {
-                    Some(
-                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
-                            c,
-                        ),
-                    ) => match c.item().and_then(|i| i.get("status")) {
-                        Some(AttributeValue::S(st)) => Some(st == DONE),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match done {
-                    Some(true) => Ok(Claim::Done),
-                    Some(false) => Ok(Claim::Busy),
-                    // The old item was not returned: read it.
-                    None => Ok(if self.is_done(incident, part).await? {
-                        Claim::Done
-                    } else {
-                        Claim::Busy
-                    }),
-                }
-            }
-            Err(e) => Err(ClaimError(DisplayErrorContext(e).to_string())),
-        }
+    fn expires(&self, now: Timestamp) -> i64 {
+        (now + SignedDuration::try_from(self.keep).unwrap_or(SignedDuration::from_hours(24 * 14))).as_second()
     }
 
-    /// Marks `part` posted.
-    pub async fn done(&self, incident: &str, part: &str) -> Result<(), ClaimError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(Self::pk(incident)))
-            .key("sk", s(part))
-            .update_expression("SET #st = :done REMOVE lease_until")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":done", s(DONE))
-            .send()
-            .await
-            .map_err(|e| ClaimError(DisplayErrorContext(e).to_string()))?;
-        Ok(())
-    }
-
-    /// Gives `part` up after a failure, so that a retry may take it at once.
-    pub async fn release(&self, incident: &str, part: &str) -> Result<(), ClaimError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(Self::pk(incident)))
-            .key("sk", s(part))
-            .condition_expression("#st = :ip")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":ip", s(IN_PROGRESS))
-            .send()
-            .await
-            .map(|_| ())
-            .or_else(|e| {
-                if e.code() == Some("ConditionalCheckFailedException") {
-                    Ok(())
-                } else {
-                    Err(ClaimError(DisplayErrorContext(e).to_string()))
-                }
-            })
-    }
-
-    pub async fn is_done(&self, incident: &str, part: &str) -> Result<bool, ClaimError> {
+    /// The incident's claim item (a consistent read); empty when there is none.
+    pub async fn read(&self, incident: &str) -> Result<ClaimState, ClaimError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("pk", s(Self::pk(incident)))
-            .key("sk", s(part))
+            .key("sk", s(SK))
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| ClaimError(DisplayErrorContext(e).to_string()))?;
-        Ok(
-            matches!(out.item.as_ref().and_then(|i| i.get("status")), Some(AttributeValue::S(st)) if st == DONE),
-        )
+            .map_err(failed)?;
+        Ok(out.item.as_ref().map(ClaimState::of).unwrap_or_default())
     }
 
-    /// Records that every part of `incident` is done.
-    pub async fn complete(&self, incident: &str, now: Timestamp) -> Result<(), ClaimError> {
-        let expires =
-            now + SignedDuration::try_from(self.keep).unwrap_or(SignedDuration::from_hours(24 * 14));
-        self.client
-            .put_item()
+    /// Leases, with one conditional write on `state`'s version, every one of
+    /// `parts` neither done nor leased to another invocation at `now`; says
+    /// for each part whether it is ours, done or busy. If the item changed
+    /// since `state` was read, tries once more on what it holds now; if it
+    /// changed again, the parts not done are busy (the sweep finishes them).
+    pub async fn take(
+        &self,
+        incident: &str,
+        mut state: ClaimState,
+        parts: &[String],
+        now: Timestamp,
+    ) -> Result<Vec<Claim>, ClaimError> {
+        let now_s = now.as_second();
+        let until = (now + SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::from_secs(120)))
+            .as_second();
+        for _attempt in 0..2 {
+            let claims: Vec<Claim> = parts.iter().map(|p| state.claim(p, now_s)).collect();
+            if !claims.contains(&Claim::Acquired) {
+                return Ok(claims);
+            }
+            // The leases still running, and ours.
+            let mut leases: HashMap<String, AttributeValue> = state
+                .leases
+                .iter()
+                .filter(|&(_, &t)| t > now_s)
+                .map(|(p, &t)| (p.clone(), n(t)))
+                .collect();
+            for (part, claim) in parts.iter().zip(&claims) {
+                if *claim == Claim::Acquired {
+                    leases.insert(part.clone(), n(until));
+                }
+            }
+            let next = state.version.map_or(1, |v| v + 1);
+            let mut request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(Self::pk(incident)))
+                .key("sk", s(SK))
+                .update_expression("SET leases = :leases, version = :next, expires_at = :exp")
+                .expression_attribute_values(":leases", AttributeValue::M(leases))
+                .expression_attribute_values(":next", n(i64::try_from(next).unwrap_or(i64::MAX)))
+                .expression_attribute_values(":exp", n(self.expires(now)))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            request = match state.version {
+                None => request.condition_expression("attribute_not_exists(pk)"),
+                // Version 0: an item `settle` wrote alone, without a version.
+                Some(0) => {
+                    request.condition_expression("attribute_exists(pk) AND attribute_not_exists(version)")
+                }
+                Some(v) => request
+                    .condition_expression("version = :seen")
+                    .expression_attribute_values(":seen", n(i64::try_from(v).unwrap_or(i64::MAX))),
+            };
+            match request.send().await {
+                Ok(_) => return Ok(claims),
+                Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                    // Someone wrote in between: what the item holds now.
+                    let old = match e.as_service_error() {
+                        Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                            c.item().map(ClaimState::of)
+                        }
+                        _ => None,
+                    };
+                    state = match old {
+                        Some(old) => old,
+                        None => self.read(incident).await?,
+                    };
+                }
+                Err(e) => return Err(failed(e)),
+            }
+        }
+        Ok(parts
+            .iter()
+            .map(|p| match state.claim(p, now_s) {
+                Claim::Done => Claim::Done,
+                Claim::Acquired | Claim::Busy => Claim::Busy,
+            })
+            .collect())
+    }
+
+    /// After posting, in one write: `posted` parts done, `released` parts
+    /// given back (a retry may take them at once), and the answer marked
+    /// complete when nothing is left of it. Writes nothing when there is
+    /// nothing to record.
+    pub async fn settle(
+        &self,
+        incident: &str,
+        posted: &[&str],
+        released: &[&str],
+        complete: bool,
+        now: Timestamp,
+    ) -> Result<(), ClaimError> {
+        if posted.is_empty() && released.is_empty() && !complete {
+            return Ok(());
+        }
+        let mut request = self
+            .client
+            .update_item()
             .table_name(&self.table)
-            .item("pk", s(Self::pk(incident)))
-            .item("sk", s(COMPLETE))
-            .item("status", s(DONE))
-            .item("expires_at", n(expires.as_second()))
+            .key("pk", s(Self::pk(incident)))
+            .key("sk", s(SK))
+            .expression_attribute_values(":exp", n(self.expires(now)));
+        let mut set = vec!["expires_at = if_not_exists(expires_at, :exp)".to_owned()];
+        if complete {
+            set.push("complete = :true".into());
+            request = request.expression_attribute_values(":true", AttributeValue::Bool(true));
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        let gone: Vec<&str> = posted.iter().chain(released).copied().collect();
+        if !gone.is_empty() {
+            let names: Vec<String> = (0..gone.len()).map(|i| format!("#p{i}")).collect();
+            for (name, part) in names.iter().zip(&gone) {
+                request = request.expression_attribute_names(name, *part);
+            }
+            let paths: Vec<String> = names.iter().map(|name| format!("leases.{name}")).collect();
+            expression.push_str(&format!(" REMOVE {}", paths.join(", ")));
+            // Bumping the version makes a take that read the item before fail and read again.
+            expression.push_str(" ADD version :one");
+            request = request.expression_attribute_values(":one", n(1));
+            if !posted.is_empty() {
+                expression.push_str(", done :posted");
+                request = request.expression_attribute_values(
+                    ":posted",
+                    AttributeValue::Ss(posted.iter().map(|p| (*p).to_owned()).collect()),
+                );
+            }
+        }
+        request
+            .update_expression(expression)
             .send()
             .await
-            .map_err(|e| ClaimError(DisplayErrorContext(e).to_string()))?;
+            .map_err(failed)?;
         Ok(())
     }
 
-    /// Of `incidents`, those already complete (one batch read per 100).
+    /// Of `incidents`, those whose answer is complete (one batch read per 100).
     pub async fn completed(&self, incidents: &[String]) -> Result<Vec<String>, ClaimError> {
         let mut done = Vec::new();
         for chunk in incidents.chunks(100) {
             let keys = chunk
                 .iter()
-                .map(|i| [("pk".to_owned(), s(Self::pk(i))), ("sk".to_owned(), s(COMPLETE))].into())
+                .map(|i| [("pk".to_owned(), s(Self::pk(i))), ("sk".to_owned(), s(SK))].into())
                 .collect();
             let mut request = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(keys))
+                    .projection_expression("pk, complete")
                     .build()
                     .map_err(|e| ClaimError(e.to_string()))?,
             );
@@ -208,13 +310,15 @@ impl Claims {
                     .request_items(&self.table, req)
                     .send()
                     .await
-                    .map_err(|e| ClaimError(DisplayErrorContext(e).to_string()))?;
+                    .map_err(failed)?;
                 for item in out
                     .responses
                     .and_then(|mut r| r.remove(&self.table))
                     .unwrap_or_default()
                 {
-                    if let Some(AttributeValue::S(pk)) = item.get("pk") {
+                    if let (Some(AttributeValue::S(pk)), Some(AttributeValue::Bool(true))) =
+                        (item.get("pk"), item.get("complete"))
+                    {
                         done.push(pk.trim_start_matches("CLAIM#").to_owned());
                     }
                 }
@@ -225,5 +329,31 @@ impl Claims {
             }
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_is_done_busy_while_leased_to_another_and_free_once_its_lease_ran_out() {
+        let item: HashMap<String, AttributeValue> = [
+            ("version".to_owned(), n(3)),
+            ("done".to_owned(), AttributeValue::Ss(vec!["NOTE#a".into()])),
+            (
+                "leases".to_owned(),
+                AttributeValue::M([("NOTE#b".to_owned(), n(100)), ("NOTE#c".to_owned(), n(50))].into()),
+            ),
+        ]
+        .into();
+        let state = ClaimState::of(&item);
+        assert_eq!(state.version, Some(3));
+        assert!(!state.is_complete());
+        assert_eq!(state.claim("NOTE#a", 60), Claim::Done);
+        assert_eq!(state.claim("NOTE#b", 60), Claim::Busy);
+        assert_eq!(state.claim("NOTE#c", 60), Claim::Acquired, "its lease ran out");
+        assert_eq!(state.claim("NOTE#d", 60), Claim::Acquired);
+        assert_eq!(ClaimState::default().claim("NOTE#a", 0), Claim::Acquired);
     }
 }

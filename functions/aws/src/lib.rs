@@ -9,6 +9,7 @@ pub mod store;
 pub mod activity;
 pub mod calls;
 pub mod reminder_state;
+pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;

@@ -11,12 +11,14 @@ use jiff::Timestamp;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Map, Value, json};
 use support_plans_aws::DynamoStore;
+use support_plans_aws::secrets::verify_key;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_domain::model::Status;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::readiness::{self, Activity, ActivityLog as _, Readiness};
 use support_plans_domain::reminders::{Check, Settings, Summary, evaluate_all};
 use support_plans_domain::token::Links;
+use tokio::sync::OnceCell;
 
 /// The metrics' CloudWatch namespace.
 pub const NAMESPACE: &str = "SupportPlans";
@@ -91,6 +93,61 @@ pub struct App {
     pub settings: Settings,
 }
 
+/// The process: the configuration and the clients from the init, the
+/// [`App`] from the first invocation, which reads the verification key
+/// (Secrets Manager) and keeps it for the process. A failed read fails that
+/// invocation only: the next one tries again.
+#[derive(Debug)]
+pub struct Process {
+    config: Config,
+    store: DynamoStore,
+    notifier: SnsNotifier,
+    secrets: aws_sdk_secretsmanager::Client,
+    app: OnceCell<App>,
+}
+
+impl Process {
+    /// Builds the clients; no request is made.
+    pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table),
+            notifier: SnsNotifier::new(aws_sdk_sns::Client::new(sdk)),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            config,
+            app: OnceCell::new(),
+        }
+    }
+
+    /// The [`App`], with the key read on the first call.
+    pub async fn app(&self) -> Result<&App, CheckError> {
+        self.app
+            .get_or_try_init(|| async {
+                let key = verify_key(&self.secrets, &self.config.key_secret)
+                    .await
+                    .map_err(|e| CheckError::Setup(e.to_string()))?;
+                let links = Links::new(&self.config.base_url, key)
+                    .map_err(|e| CheckError::Setup(format!("configuration: {e}")))?;
+                Ok(App {
+                    store: self.store.clone(),
+                    notifier: self.notifier.clone(),
+                    links,
+                    reminder_topic: self.config.reminder_topic.clone(),
+                    escalation_topic: self.config.escalation_topic.clone(),
+                    settings: self.config.settings,
+                })
+            })
+            .await
+    }
+
+    /// [`handle`] with the [`App`] of the process.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        let app = self.app().await.inspect_err(|e| {
+            tracing::error!(error = %e, "freshness check not started");
+        })?;
+        handle(app, event).await
+    }
+}
+
 /// The invocation: a schedule's payload (anything; only `dry_run` is read)
 /// or `{"dry_run": true}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -126,6 +183,10 @@ pub enum CheckError {
     /// Some owners could not be reminded; a retry sends what is missing only.
     #[error("{errors} owner(s) could not be reminded: {summary}")]
     Incomplete { errors: usize, summary: String },
+    /// The verification key could not be read, or the links' base URL is
+    /// wrong: nothing was read or sent.
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl From<CheckError> for Diagnostic {
@@ -134,6 +195,7 @@ impl From<CheckError> for Diagnostic {
             CheckError::BadEvent(_) => "BadEvent",
             CheckError::Store(_) => "StoreUnavailable",
             CheckError::Incomplete { .. } => "Incomplete",
+            CheckError::Setup(_) => "Setup",
         };
         Diagnostic {
             error_type: error_type.into(),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support_plans_aws::DynamoStore;
 use support_plans_aws::calls::CallLog;
-use support_plans_aws::claims::{Claim, Claims};
+use support_plans_aws::claims::{Claim, ClaimState, Claims};
 use support_plans_aws::incidents::{IncidentError, IncidentManager, IncidentView};
 use support_plans_domain::freshness::Policy;
 use support_plans_domain::matching::{Incident, match_incident, needed_plans};
@@ -83,7 +83,7 @@ struct Target<'a> {
     topics: &'a [String],
     /// Whether the incident is added to the day's matched/unmatched count.
     count: bool,
-    /// Whether a fully answered incident gets its `COMPLETE` marker.
+    /// Whether a fully answered incident is marked complete (for the sweep).
     mark_complete: bool,
     /// A generic incident's own page, put in the chat message.
     incident_url: Option<&'a str>,
@@ -138,20 +138,24 @@ impl Responder {
     }
 
     /// Matches, claims, posts, in as few sequential round trips as the
-    /// guarantees allow (the incident and the workloads were read before):
+    /// guarantees allow (the incident, the workloads and the incident's claim
+    /// item, `state`, were read before, at once):
     ///
     /// 1. the relevant plans are read while every part that can be named
-    ///    without them is claimed (a note and the related items per needed
-    ///    plan, the chat message per topic, the count);
-    /// 2. every claimed part is posted, and the incident counted, at once;
-    /// 3. then, off the path to the posts: claims marked done, or released
-    ///    (failed, or unused: a plan retired or gone), and `COMPLETE`.
+    ///    without them (a note and the related items per needed plan, the
+    ///    chat message per topic, the count) is leased, with one conditional
+    ///    write on the claim item;
+    /// 2. every leased part is posted, and the incident counted, at once;
+    /// 3. then, off the path to the posts, one write: the posted parts done,
+    ///    the others given back (failed, or unused: a plan retired or gone),
+    ///    and the answer complete when nothing is left.
     async fn answer(
         &self,
         target: &Target<'_>,
         ctx: &IncidentContext,
         id: &str,
         workloads: &[Workload],
+        state: ClaimState,
         now: Timestamp,
     ) -> Result<(Posts, Tally), Error> {
         let key = target.key;
@@ -179,24 +183,30 @@ impl Responder {
         }
 
         // Round trip 1: the plans ‖ the claims.
-        let claims = join_all(parts.iter().map(|p| self.claims.claim(key, p, now)));
+        let was_complete = state.is_complete();
+        let claims = self.claims.take(key, state, &parts, now);
         let (plans, claims) = tokio::join!(self.store.get_plans(&needed), claims);
         let mut tally = Tally::default();
         let mut held: BTreeSet<&str> = BTreeSet::new();
-        for (part, claim) in parts.iter().zip(claims) {
-            match claim {
-                Ok(Claim::Acquired) => {
-                    held.insert(part);
+        match claims {
+            Ok(claims) => {
+                for (part, claim) in parts.iter().zip(claims) {
+                    match claim {
+                        Claim::Acquired => {
+                            held.insert(part);
+                        }
+                        Claim::Done => tally.already_done += 1,
+                        Claim::Busy => tally.busy += 1,
+                    }
                 }
-                Ok(Claim::Done) => tally.already_done += 1,
-                Ok(Claim::Busy) => tally.busy += 1,
-                Err(e) => tally.failures.push(format!("{part}: {e}")),
             }
+            Err(e) => tally.failures.push(format!("claims: {e}")),
         }
         let plans = match plans {
             Ok(plans) => plans,
             Err(e) => {
-                self.release_all(key, held.iter().copied()).await;
+                let held: Vec<&str> = held.into_iter().collect();
+                self.release_all(key, &held, now).await;
                 return Err(e.into());
             }
         };
@@ -274,7 +284,7 @@ impl Responder {
         }
         let results = join_all(jobs.iter().map(|job| self.perform(key, target.record, job, now))).await;
 
-        // Off the path: each held claim done, or released.
+        // Off the path, in one write: each held part done, or given back.
         let mut failed: BTreeSet<&str> = BTreeSet::new();
         let mut used: BTreeSet<&str> = BTreeSet::new();
         for (job, result) in jobs.iter().zip(results) {
@@ -312,28 +322,25 @@ impl Responder {
                 release.push(part);
             }
         }
-        let marks = join_all(done.iter().map(|part| async move {
-            self.claims
-                .done(key, part)
-                .await
-                .map_err(|e| format!("{part}: posted, but not marked done: {e}"))
-        }));
-        let (marks, ()) = tokio::join!(marks, self.release_all(key, release));
-        tally.failures.extend(marks.into_iter().filter_map(Result::err));
-        if target.mark_complete && tally.failures.is_empty() && tally.busy == 0 {
-            self.claims.complete(key, now).await?;
+        // Every part is done, now or before, when nothing failed and none is busy.
+        let complete = target.mark_complete && tally.failures.is_empty() && tally.busy == 0;
+        if let Err(e) = self
+            .claims
+            .settle(key, &done, &release, complete && !was_complete, now)
+            .await
+        {
+            tally
+                .failures
+                .push(format!("{}: posted, but not marked done: {e}", done.join(", ")));
         }
         Ok((posts, tally))
     }
 
     /// Gives claims back so that a retry may take them at once.
-    async fn release_all<'a>(&self, key: &str, parts: impl IntoIterator<Item = &'a str>) {
-        join_all(parts.into_iter().map(|part| async move {
-            if let Err(e) = self.claims.release(key, part).await {
-                tracing::warn!(part, error = %e, "claim not released; it will expire");
-            }
-        }))
-        .await;
+    async fn release_all(&self, key: &str, parts: &[&str], now: Timestamp) {
+        if let Err(e) = self.claims.settle(key, &[], parts, false, now).await {
+            tracing::warn!(?parts, error = %e, "claims not released; their leases will run out");
+        }
     }
 
     async fn perform(
@@ -385,9 +392,12 @@ impl Responder {
         now: Timestamp,
     ) -> Result<Value, Error> {
         let id = arn.rsplit('/').next().unwrap_or(arn).to_owned();
-        // Round trip 0: the incident (three calls) ‖ the active workloads.
-        let (view, workloads) =
-            tokio::join!(self.incidents.read(arn), self.store.all_workloads(Status::Active));
+        // Round trip 0: the incident (three calls) ‖ the active workloads ‖ the claims.
+        let (view, workloads, state) = tokio::join!(
+            self.incidents.read(arn),
+            self.store.all_workloads(Status::Active),
+            self.claims.read(arn)
+        );
         let view = match view {
             Ok(v) => v,
             Err(IncidentError::NotFound(_)) => {
@@ -403,13 +413,14 @@ impl Responder {
                     response_plan,
                     error: e,
                 };
-                return self.respond_blind(arn, &id, blind, &workloads, now).await;
+                return self.respond_blind(arn, &id, blind, &workloads, state?, now).await;
             }
         };
         if view.resolved {
             return Ok(json!({"status": "resolved", "incident": arn}));
         }
         let (workloads, _) = workloads?;
+        let state = state?;
         let ctx = context(&view, trigger_resources, workload, response_plan);
         let target = Target {
             key: arn,
@@ -420,7 +431,7 @@ impl Responder {
             mark_complete: true,
             incident_url: None,
         };
-        let (posts, tally) = self.answer(&target, &ctx, &id, &workloads, now).await?;
+        let (posts, tally) = self.answer(&target, &ctx, &id, &workloads, state, now).await?;
         let complete = tally.failures.is_empty() && tally.busy == 0;
         let summary = summary(arn, &posts, &tally, complete);
         tracing::info!(%summary, "responded");
@@ -439,6 +450,7 @@ impl Responder {
         id: &str,
         blind: Blind,
         workloads: &[Workload],
+        state: ClaimState,
         now: Timestamp,
     ) -> Result<Value, Error> {
         let error = blind.error;
@@ -463,7 +475,7 @@ impl Responder {
             mark_complete: false,
             incident_url: None,
         };
-        let (_, tally) = self.answer(&target, &ctx, id, workloads, now).await?;
+        let (_, tally) = self.answer(&target, &ctx, id, workloads, state, now).await?;
         Err(format!(
             "incident {arn}: Incident Manager unavailable ({error}); chat messages sent: {}{}",
             tally.chats,
@@ -490,7 +502,9 @@ impl Responder {
             impact: g.impact,
             started_at,
         };
-        let (workloads, _) = self.store.all_workloads(Status::Active).await?;
+        let (workloads, state) =
+            tokio::join!(self.store.all_workloads(Status::Active), self.claims.read(&key));
+        let (workloads, _) = workloads?;
         let target = Target {
             key: &key,
             record: None,
@@ -500,7 +514,7 @@ impl Responder {
             mark_complete: false,
             incident_url: g.url.as_deref(),
         };
-        let (posts, tally) = self.answer(&target, &ctx, &g.id, &workloads, now).await?;
+        let (posts, tally) = self.answer(&target, &ctx, &g.id, &workloads, state?, now).await?;
         let summary = summary(&key, &posts, &tally, tally.failures.is_empty());
         if tally.failures.is_empty() {
             Ok(summary)
@@ -589,13 +603,7 @@ fn summary(key: &str, posts: &Posts, t: &Tally, complete: bool) -> Value {
 /// The SDK configuration every client shares: retries with backoff on
 /// throttling and 5xx (SPEC §4), the endpoint from the environment.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let retry = aws_config::retry::RetryConfig::standard()
-        .with_max_attempts(5)
-        .with_initial_backoff(std::time::Duration::from_millis(200));
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(retry)
-        .load()
-        .await
+    support_plans_aws::sdk::config().await
 }
 
 /// The responder's settings apart from its clients.

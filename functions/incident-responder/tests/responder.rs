@@ -364,12 +364,14 @@ async fn a_plan_of_20_steps_of_2000_characters_is_cut_at_a_step_boundary() {
 }
 
 /// SPEC §10 "incident to post": every post of a matched impact-1 incident
-/// lands within three sequential round trips (read ‖ read; plans ‖ claims;
-/// posts ‖ count); the bookkeeping after the last post is off that path.
+/// lands within three sequential round trips (incident ‖ workloads ‖ claims;
+/// plans ‖ the claim write; posts ‖ count); the bookkeeping after the last
+/// post is off that path. Every request is held 50 ms on its way, so calls
+/// that overlap were concurrent and a call after another waited for it.
 #[tokio::test]
 async fn a_matched_incident_is_posted_within_three_sequential_round_trips() {
     use support_plans_aws::calls::{describe_rounds, sequential_depth};
-    let w = World::new().await;
+    let w = World::with_latency(std::time::Duration::from_millis(50)).await;
     let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
     w.calls.clear();
     w.handle(&runbook(&arn)).await.unwrap();

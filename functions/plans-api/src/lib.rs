@@ -35,9 +35,10 @@ pub struct AppState {
     pub clock: fn() -> Timestamp,
     /// Where posts point for a full plan and for the directory.
     pub links: support_plans_domain::post::Links,
-    /// The one-click verification key (SPEC §5), read once per cold start;
-    /// without it `/verify/{token}` answers 503.
-    pub verify_key: Option<support_plans_domain::token::VerifyKey>,
+    /// The one-click verification key (SPEC §5), read from its secret on
+    /// the first `/verify` request and kept for the process; without one
+    /// `/verify/{token}` answers 503.
+    pub verify_key: verify::KeySource,
 }
 
 impl AppState {
@@ -48,7 +49,7 @@ impl AppState {
             policy: policy_from_env(),
             clock: Timestamp::now,
             links: support_plans_domain::post::Links::from_env(),
-            verify_key: None,
+            verify_key: verify::KeySource::Off,
         }
     }
 

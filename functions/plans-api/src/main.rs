@@ -1,5 +1,6 @@
 //! `plans-api`: wires the store and the router, then serves Lambda events.
 
+use plans_api::verify::KeySource;
 use plans_api::{AppState, app, auth::AuthConfig};
 use support_plans_aws::DynamoStore;
 
@@ -7,13 +8,13 @@ use support_plans_aws::DynamoStore;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = support_plans_aws::sdk::config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     let mut state = AppState::new(store, AuthConfig::from_env());
-    // The one-click verification key: read once, here; a set but unreadable secret fails the init.
+    // The one-click verification key: read on the first /verify request, not here.
     if let Ok(secret) = std::env::var("VERIFY_KEY_SECRET_ARN") {
         let client = aws_sdk_secretsmanager::Client::new(&config);
-        state.verify_key = Some(support_plans_aws::secrets::verify_key(&client, &secret).await?);
+        state.verify_key = KeySource::secret(client, secret);
     }
     lambda_http::run(app(state)).await
 }

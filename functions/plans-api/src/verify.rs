@@ -6,15 +6,64 @@
 //! made by the plan's owner, through a link. A bad token gets a page that
 //! says why, with a 4xx, and nothing changes.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+use support_plans_aws::secrets::{SecretError, verify_key};
 use support_plans_domain::model::{Actor, Change, Contact, SupportPlan, VerifiedVia};
 use support_plans_domain::ports::{PlanStore as _, StoreError};
-use support_plans_domain::token::{self, TokenError, VerifyClaims};
+use support_plans_domain::token::{self, TokenError, VerifyClaims, VerifyKey};
+use tokio::sync::OnceCell;
 
 use crate::AppState;
+
+/// Where `/verify` gets its key.
+#[derive(Debug, Clone, Default)]
+pub enum KeySource {
+    /// Not configured: `/verify` answers 503.
+    #[default]
+    Off,
+    /// A key at hand (tests).
+    Key(VerifyKey),
+    /// A Secrets Manager secret, read on the first `/verify` request (not
+    /// at init: the other routes never need it) and kept for the process.
+    /// A failed read is not kept: the next request tries again.
+    Secret(Arc<SecretKey>),
+}
+
+/// A secret's key, read once.
+#[derive(Debug)]
+pub struct SecretKey {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    key: OnceCell<VerifyKey>,
+}
+
+impl KeySource {
+    pub fn secret(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+        Self::Secret(Arc::new(SecretKey {
+            client,
+            secret_id: secret_id.into(),
+            key: OnceCell::new(),
+        }))
+    }
+
+    /// The key; `None` when verification is not configured.
+    pub async fn get(&self) -> Result<Option<&VerifyKey>, SecretError> {
+        match self {
+            Self::Off => Ok(None),
+            Self::Key(key) => Ok(Some(key)),
+            Self::Secret(s) => s
+                .key
+                .get_or_try_init(|| verify_key(&s.client, &s.secret_id))
+                .await
+                .map(Some),
+        }
+    }
+}
 
 /// What the attestation's note says.
 pub const LINK_NOTE: &str = "Confirmed through the one-click link of a freshness reminder.";
@@ -159,10 +208,17 @@ fn contact<'a>(plan: &'a SupportPlan, claims: &VerifyClaims) -> Option<&'a Conta
 
 /// The token's claims and the current plan, or the page that says why not.
 async fn checked(st: &AppState, raw: &str) -> Result<(VerifyClaims, SupportPlan), Response> {
-    let Some(key) = &st.verify_key else {
-        return Err(unavailable(
-            "One-click verification is not configured on this service.",
-        ));
+    let key = match st.verify_key.get().await {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            return Err(unavailable(
+                "One-click verification is not configured on this service.",
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "verification: the key could not be read");
+            return Err(unavailable("The service could not read its verification key."));
+        }
     };
     let claims = token::verify(key, raw, st.now()).map_err(refused)?;
     let plan = st.store.get_plan(&claims.plan).await.map_err(store_failed)?;

@@ -9,13 +9,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{ADMIN, Api, READER, Resp, Who};
 use jiff::{SignedDuration, Timestamp};
+use plans_api::verify::KeySource;
 use serde_json::{Value, json};
 use support_plans_domain::Slug;
 use support_plans_domain::token::{VerifyKey, issue};
 use support_plans_tests::plan_body;
 
+const KEY: &str = "plans-api-test-key-plans-api-test-key-0123";
+
 fn key() -> VerifyKey {
-    VerifyKey::new(b"plans-api-test-key-plans-api-test-key-0123".to_vec()).unwrap()
+    VerifyKey::new(KEY.as_bytes().to_vec()).unwrap()
 }
 
 fn slug(s: &str) -> Slug {
@@ -28,7 +31,7 @@ fn token(plan: &str, contact: &str) -> String {
 
 async fn api_with_key() -> Api {
     let mut state = Api::new().await.state;
-    state.verify_key = Some(key());
+    state.verify_key = KeySource::Key(key());
     Api::from_state(state)
 }
 
@@ -202,7 +205,7 @@ async fn forged_tampered_expired_wrong_plan_and_unknown_contact_tokens_change_no
 #[tokio::test]
 async fn the_page_escapes_what_it_shows_and_needs_no_identity_even_locally() {
     let mut state = Api::new().await.state;
-    state.verify_key = Some(key());
+    state.verify_key = KeySource::Key(key());
     state.auth.local_auth = true;
     let api = Api::from_state(state);
     let mut body = plan_body("stripe", "payments");
@@ -247,4 +250,52 @@ async fn without_a_key_the_pages_say_so_and_change_nothing() {
         assert_html(&r);
     }
     assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"1\"");
+}
+
+#[tokio::test]
+async fn the_key_is_read_from_its_secret_on_first_use_and_a_failed_read_is_tried_again() {
+    let config = support_plans_tests::local_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let name = format!(
+        "verify-key-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_millisecond()
+    );
+    let mut state = Api::new().await.state;
+    state.verify_key = KeySource::secret(secrets.clone(), &name);
+    let api = Api::from_state(state);
+    api.seed_plan("stripe", "payments").await;
+    let path = format!("/verify/{}", token("stripe", "tam"));
+
+    // No such secret yet: a page that says so, a 503, nothing changed.
+    let r = api.get(&path, &Who::Nobody).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_html(&r);
+    assert!(
+        r.text.contains("could not read its verification key"),
+        "{}",
+        r.text
+    );
+
+    // The failure was not kept: once the secret exists, the next request reads it.
+    secrets
+        .create_secret()
+        .name(&name)
+        .secret_string(KEY)
+        .send()
+        .await
+        .unwrap();
+    let r = api.get(&path, &Who::Nobody).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // The key is kept for the process: no read per request.
+    secrets
+        .delete_secret()
+        .secret_id(&name)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let r = api.get(&path, &Who::Nobody).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

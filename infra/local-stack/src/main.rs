@@ -28,7 +28,7 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = support_plans_aws::sdk::config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     match args.first().map(String::as_str) {
         Some("create-table") => {

@@ -34,12 +34,25 @@ pub struct World {
     pub response_plan_arn: String,
     /// Every SDK call the responder made (not the test's own).
     pub calls: CallLog,
+    /// With [`World::with_latency`]: the proxies between the responder and the stack.
+    proxies: Vec<support_plans_tests::proxy::ProxyHandle>,
 }
 
 impl World {
     /// The samples loaded (aged as seed.json says), a response plan
     /// `payments-critical` chatting to a topic, and a responder wired to it all.
     pub async fn new() -> Self {
+        Self::build(None).await
+    }
+
+    /// As [`World::new`], with every request of the responder (to moto and
+    /// to the emulator) held `delay` on its way: each round trip costs at
+    /// least `delay`, so the calls' overlaps show which waited for which.
+    pub async fn with_latency(delay: Duration) -> Self {
+        Self::build(Some(delay)).await
+    }
+
+    async fn build(delay: Option<Duration>) -> Self {
         let store = support_plans_tests::fresh_store().await;
         let samples = local_stack::seed::load(&local_stack::seed::samples_dir(), Timestamp::now()).unwrap();
         for p in &samples.plans {
@@ -63,7 +76,7 @@ impl World {
         let retry = aws_config::retry::RetryConfig::standard()
             .with_max_attempts(5)
             .with_initial_backoff(Duration::from_millis(20));
-        let im_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let im_config = support_plans_aws::sdk::loader()
             .endpoint_url(emulator.endpoint_url())
             .retry_config(retry)
             .load()
@@ -83,6 +96,21 @@ impl World {
             .await
             .unwrap();
 
+        let mut proxies = Vec::new();
+        let mut responder_config = config.clone();
+        let mut responder_im_config = im_config.clone();
+        if let Some(delay) = delay {
+            let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set");
+            let (url, proxy) = support_plans_tests::proxy::latency_proxy(&moto, delay).await;
+            proxies.push(proxy);
+            // Loaded again: an endpoint set on the loader wins over AWS_ENDPOINT_URL.
+            responder_config = support_plans_aws::sdk::loader().endpoint_url(url).load().await;
+            let (url, proxy) =
+                support_plans_tests::proxy::latency_proxy(&emulator.endpoint_url(), delay).await;
+            proxies.push(proxy);
+            responder_im_config = im_config.to_builder().endpoint_url(url).build();
+        }
+
         let calls = CallLog::default();
         let options = Options {
             table: store.table().to_owned(),
@@ -94,9 +122,9 @@ impl World {
             policy: Policy::default(),
             sweep_window: SignedDuration::from_hours(24),
         };
-        let mut responder = Responder::from_config(&config, Some(&calls), options);
+        let mut responder = Responder::from_config(&responder_config, Some(&calls), options);
         // The emulator is not the configured endpoint: its client is built here.
-        let im_recorded = aws_sdk_ssmincidents::config::Builder::from(&im_config)
+        let im_recorded = aws_sdk_ssmincidents::config::Builder::from(&responder_im_config)
             .interceptor(calls.interceptor())
             .build();
         responder.incidents = IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(im_recorded));
@@ -111,6 +139,7 @@ impl World {
             incident_queue,
             response_plan_arn: plan.arn,
             calls,
+            proxies,
         }
     }
 

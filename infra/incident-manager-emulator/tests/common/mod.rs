@@ -31,6 +31,8 @@ pub async fn start(config: Config) -> Running {
 /// The SDK as an application would build it, pointed at the emulator.
 pub async fn sdk(emu: &Running, retries: bool) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        // The SDK crates have no default HTTP client (see the root Cargo.toml).
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .endpoint_url(emu.endpoint_url())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));

@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test unit stack-tests local-up local-down local-seed venv fmt lint ci
+.PHONY: help bench demo test unit stack-tests local-up local-down local-seed venv fmt lint ci
 
 help:
 	@echo "make demo        the story, locally: start the stack, load samples, show what is stale, stop"
@@ -12,6 +12,7 @@ help:
 	@echo "make local-up    start the local stack in the background; writes .local/env"
 	@echo "make local-down  stop everything local-up started"
 	@echo "make local-seed  local-up with the sample plans and workloads loaded"
+	@echo "make bench       release builds, then every figure of SPEC §10 against its bar (BENCH_SMOKE=1: quick)"
 	@echo "make lint        cargo fmt --check and clippy -D warnings"
 
 demo: venv
@@ -24,16 +25,23 @@ venv:
 # local stack (each store test makes its own table); then the local-up /
 # local-down contract and the README's curl story are checked.
 test: venv
-	@.venv/bin/cfn-lint template.yaml && echo "cfn-lint: template.yaml clean"
+	@infra/ci/check-template.sh
 	@infra/local/with-stack.sh infra/local/test-all.sh
 	@infra/incident-manager-emulator/tests/boto3_check.sh target/debug/incident-manager-emulator
 	@infra/local/test-local-stack.sh
+
+check-template: venv
+	@infra/ci/check-template.sh
 
 local-up: venv
 	@infra/local/up.sh
 
 local-seed: venv
 	@SEED=1 infra/local/up.sh
+
+# The numbers are for people (infra/bench/README.md); CI runs BENCH_SMOKE=1.
+bench: venv
+	@infra/bench/run.sh
 
 local-down:
 	@infra/local/down.sh

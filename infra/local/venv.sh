@@ -1,19 +1,47 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the local stack's pinned packages into it
-# (moto server, cargo-lambda with zig). Re-runs only when the pins change.
+# Creates the project's virtualenvs and installs their pinned packages.
+#   venv.sh            .venv: the local stack (moto server, cargo-lambda with zig,
+#                      schemathesis, cfn-lint), from requirements.txt + requirements.lock
+#   venv.sh NAME...    .venv-NAME, from requirements-NAME.txt + requirements-NAME.lock
+#                      (sam: the SAM CLI; checkov), kept apart because their pins
+#                      conflict with each other and with the local stack's.
+# Each is (re)installed only when its pins change: a stamp named after the hash
+# of its two files marks what is installed, so a second run costs nothing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENV="$ROOT/.venv"
-REQ="$ROOT/infra/local/requirements.txt"
-LOCK="$ROOT/infra/local/requirements.lock"
-STAMP="$VENV/.installed-$(cat "$REQ" "$LOCK" | sha256sum | cut -c1-16)"
-
-if [ -f "$STAMP" ]; then
-    exit 0
-fi
 PYTHON="${PYTHON:-python3}"
-echo "==> installing the local stack into .venv (moto server, cargo-lambda)" >&2
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ" -c "$LOCK"
-rm -f "$VENV"/.installed-*
-touch "$STAMP"
+
+install_venv() {
+    local name="$1" venv req lock what
+    if [ -z "$name" ]; then
+        venv="$ROOT/.venv"
+        req="$ROOT/infra/local/requirements.txt"
+        lock="$ROOT/infra/local/requirements.lock"
+        what="the local stack into .venv (moto server, cargo-lambda)"
+    else
+        venv="$ROOT/.venv-$name"
+        req="$ROOT/infra/local/requirements-$name.txt"
+        lock="$ROOT/infra/local/requirements-$name.lock"
+        what="$name into .venv-$name"
+    fi
+    if [ ! -f "$req" ] || [ ! -f "$lock" ]; then
+        echo "venv.sh: no virtualenv '$name': missing ${req#"$ROOT"/} or ${lock#"$ROOT"/}" >&2
+        return 1
+    fi
+    local stamp
+    stamp="$venv/.installed-$(cat "$req" "$lock" | sha256sum | cut -c1-16)"
+    [ -f "$stamp" ] && return 0
+    echo "==> installing $what" >&2
+    [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" -c "$lock"
+    rm -f "$venv"/.installed-*
+    touch "$stamp"
+}
+
+if [ "$#" -eq 0 ]; then
+    install_venv ""
+else
+    for name in "$@"; do
+        install_venv "$name"
+    done
+fi

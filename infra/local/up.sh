@@ -20,8 +20,11 @@ echo "==> building the local-stack tool and the functions" >&2
 cargo build --quiet -p local-stack -p incident-manager-emulator
 # Each function as `cargo lambda watch` builds it (`cargo run --bin NAME`, its
 # own feature set), so that its first request does not wait for a compile.
+# RELEASE=1 (the benchmark): the functions' release build, under watch too.
+profile=()
+[ "${RELEASE:-0}" = 1 ] && profile=(--release)
 for function in plans-api freshness-check incident-responder; do
-    cargo build --quiet --bin "$function"
+    cargo build --quiet "${profile[@]}" --bin "$function"
 done
 mkdir -p "$LOCAL_DIR"
 rm -f "$LOCAL_DIR/moto.port" "$LOCAL_DIR/env"
@@ -109,7 +112,7 @@ reload=(--ignore-changes)
 [ "${RELOAD:-0}" = 1 ] && reload=()
 # --disable-cors: no preflight answers from cargo lambda itself; the function
 # answers every method, as behind API Gateway without a CORS configuration.
-setsid cargo lambda watch --quiet --disable-cors "${reload[@]}" -A 127.0.0.1 -P "$LAMBDA_PORT" --env-file "$LOCAL_DIR/functions.env" \
+setsid cargo lambda watch --quiet --disable-cors "${reload[@]}" "${profile[@]}" -A 127.0.0.1 -P "$LAMBDA_PORT" --env-file "$LOCAL_DIR/functions.env" \
     >"$LOCAL_DIR/functions.log" 2>&1 < /dev/null &
 echo $! >"$LOCAL_DIR/functions.pid"
 API_URL="http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api"

@@ -50,6 +50,23 @@ fn num(v: &Value, key: &str) -> Option<f64> {
     v.get(key).and_then(Value::as_f64)
 }
 
+/// `; each call on the path, median: Publish 61.2 ms, …`, slowest first
+/// (from `{"Publish": 61.2, …}`); empty when there is none.
+fn call_times(v: &Value) -> String {
+    let mut calls: Vec<(&str, f64)> = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(op, ms)| Some((op.as_str(), ms.as_f64()?)))
+        .collect();
+    if calls.is_empty() {
+        return String::new();
+    }
+    calls.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let list: Vec<String> = calls.iter().map(|(op, ms)| format!("{op} {ms:.1} ms")).collect();
+    format!("; each call on the path, median: {}", list.join(", "))
+}
+
 fn row(what: impl Into<String>, measured: impl Into<String>, bar: &str, verdict: Verdict) -> Row {
     Row {
         what: what.into(),
@@ -171,7 +188,7 @@ pub fn rows(dir: &Path) -> Vec<Row> {
             match (num(&r, "responder_e2e_ms_p50"), num(&r, "responder_e2e_ms_p99")) {
                 (Some(p50), Some(p99)) => rows.push(row(
                     "responder: end to end (local stack)",
-                    format!("p50 {p50:.1} ms, p99 {p99:.1} ms"),
+                    format!("p50 {p50:.1} ms, p99 {p99:.1} ms{}", call_times(&r["call_ms_p50"])),
                     E2E_BAR,
                     Verdict::of(p50 <= 50.0),
                 )),
@@ -306,7 +323,7 @@ mod tests {
             ),
             (
                 "responder.json",
-                r#"{"responder_e2e_ms_p50": 20.0, "responder_e2e_ms_p99": 60.0, "round_trips": 3, "critical_path": ["GetItem", "CreateTimelineEvent", "PutItem"]}"#,
+                r#"{"responder_e2e_ms_p50": 20.0, "responder_e2e_ms_p99": 60.0, "call_ms_p50": {"GetItem": 1.5, "Publish": 12.3}, "round_trips": 3, "critical_path": ["GetItem", "CreateTimelineEvent", "PutItem"]}"#,
             ),
             ("freshness.json", r#"{"skipped": "BENCH_SMOKE=1"}"#),
         ]);
@@ -332,6 +349,10 @@ mod tests {
         assert!(fresh.measured.contains("BENCH_SMOKE=1"), "{}", fresh.measured);
         let md = markdown(&rows);
         assert!(md.contains("| deployment zip: incident-responder | 4.77 MiB (5000000 bytes) | ≤ 4 MiB (release, arm64) | MISSED |"), "{md}");
+        assert!(
+            md.contains("| p50 20.0 ms, p99 60.0 ms; each call on the path, median: Publish 12.3 ms, GetItem 1.5 ms |"),
+            "{md}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -24,7 +24,13 @@ status=$?
 set -e
 sed -n '/SUMMARY/,$p' "$OUT"
 if [ "$status" -ne 0 ]; then
-    sed -n '/FAILURES/,/SUMMARY/p' "$OUT" | head -200
+    if grep -q SUMMARY "$OUT"; then
+        sed -n '/FAILURES/,/SUMMARY/p' "$OUT" | head -200
+    else
+        # It stopped before its summary (could not load the document, crashed): its own words.
+        echo "schemathesis exited $status without a summary; the end of its output:"
+        tail -n 60 "$OUT"
+    fi
     echo "schemathesis: 0 passed, 1 failed"
     exit 1
 fi

@@ -172,11 +172,7 @@ async fn main() {
     let (read, pages) = store.all_plans(Status::Active).await.unwrap();
     let (c1, t1, w1) = (cpu(), thread_cpu(), w0.elapsed());
     let read_cpu = c1 - c0;
-    assert_eq!(
-        read.len(),
-        n,
-        "every plan loaded is read back through the store"
-    );
+    assert_eq!(read.len(), n, "every plan loaded is read back through the store");
     println!(
         "read:       {} plans in {pages} Query pages; CPU {:?} (thread {:.1?}), wall {w1:.1?}",
         read.len(),

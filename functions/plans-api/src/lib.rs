@@ -10,7 +10,7 @@ pub mod readiness;
 pub mod verify;
 pub mod workloads;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -88,8 +88,8 @@ struct ApiDoc;
 
 /// The router and the OpenAPI document built from the same route list, so
 /// the two cannot disagree.
-pub fn router_and_doc() -> (OpenApiRouter<AppState>, utoipa::openapi::OpenApi) {
-    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(plans::list_plans, plans::create_plan))
         .routes(routes!(plans::get_plan, plans::put_plan, plans::retire_plan))
         .routes(routes!(plans::plan_history))
@@ -105,15 +105,13 @@ pub fn router_and_doc() -> (OpenApiRouter<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workloads::support_card))
         .routes(routes!(readiness::readiness))
         .routes(routes!(verify::verify_page, verify::verify_confirm))
-        .routes(routes!(matching::match_incident));
-    let doc = router.get_openapi().clone();
-    (router, doc)
+        .routes(routes!(matching::match_incident))
 }
 
 /// The whole application: the API's routes, `/openapi.json`, and problem
 /// answers for unknown routes and methods.
 pub fn app(state: AppState) -> Router {
-    let (router, mut doc) = router_and_doc();
+    let (router, mut doc) = api_router().split_for_parts();
     doc.paths.paths.insert(
         "/openapi.json".into(),
         utoipa::openapi::PathItem::new(
@@ -124,14 +122,17 @@ pub fn app(state: AppState) -> Router {
                 .response("200", utoipa::openapi::Response::new("the OpenAPI 3.1 document")),
         ),
     );
-    let json: Arc<str> = doc.to_json().expect("the document serializes").into();
-    let (router, _) = router.split_for_parts();
+    // Serialized on the first request for it, not during the cold start.
+    let doc = Arc::new(doc);
+    let json: Arc<OnceLock<String>> = Arc::default();
     router
         .route(
             "/openapi.json",
             axum::routing::get(move || {
-                let json = json.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], json.to_string()) }
+                let body = json
+                    .get_or_init(|| doc.to_json().expect("the document serializes"))
+                    .clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
             }),
         )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no-route", "no such route") })

@@ -139,3 +139,18 @@ pub async fn topic_with_queue(
         .expect("subscribe the queue");
     (topic_arn, url)
 }
+
+/// Makes the local DynamoDB commit the next `count` `TransactWriteItems` on
+/// `table` and then answer 500, as a write whose answer was lost on the way
+/// back (`infra/local/moto_server.py`); the SDK retries such a write.
+pub async fn lose_transact_answers(table: &str, count: u32) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL of the local stack");
+    let reply = http::request(
+        "POST",
+        &format!("{endpoint}/_support_plans/lose-answers"),
+        &[],
+        Some(&json!({"table": table, "count": count})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "arming the lost-answer fault: {}", reply.body);
+}

@@ -283,6 +283,12 @@ impl DynamoStore {
         }
     }
 
+    /// One write: the record and its history item, all or nothing. The SDK
+    /// gives every call a `ClientRequestToken` (the model marks it as the
+    /// idempotency token) and keeps it across its retries, so a retry of a
+    /// write that committed but whose answer was lost is answered as the
+    /// first call was, not as a lost race (tests/tests/retries.rs, against a
+    /// local DynamoDB that honours the token as DynamoDB does).
     async fn transact(&self, puts: [Put; 2]) -> Result<(), TxError> {
         let items = puts
             .into_iter()

@@ -8,7 +8,9 @@ export LOCAL_DIR
 trap 'make -s -C "$ROOT" local-down >/dev/null 2>&1 || true; rm -rf "$LOCAL_DIR"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-make -s -C "$ROOT" local-up
+# The functions log at TRACE throughout, so the last check can look for
+# anything secret in what they printed.
+FUNCTION_LOG=trace make -s -C "$ROOT" local-up
 [ -f "$LOCAL_DIR/env" ] || fail "local-up wrote no env file"
 for var in AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY TABLE_NAME API_URL LAMBDA_ENDPOINT \
     REMINDER_TOPIC_ARN ESCALATION_TOPIC_ARN REMINDER_QUEUE_URL ESCALATION_QUEUE_URL VERIFY_KEY_SECRET_ARN \
@@ -30,6 +32,9 @@ api="$( (. "$LOCAL_DIR/env" && echo "$API_URL") )"
 # the emulator delivers the event to the responder under cargo lambda watch.
 (. "$LOCAL_DIR/env" && "$ROOT/target/debug/local-stack" seed --table "$TABLE_NAME" \
     && "$ROOT/.venv/bin/python" "$ROOT/infra/local/incident_story.py") || fail "the incident story failed"
+# Nothing secret in the functions' logs at TRACE: credentials, the key, links.
+(. "$LOCAL_DIR/env" && "$ROOT/.venv/bin/python" "$ROOT/infra/local/secrets_in_logs.py") \
+    || fail "a secret reached the functions' logs"
 
 make -s -C "$ROOT" local-down
 for pid in $pids; do

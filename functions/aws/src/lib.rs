@@ -8,6 +8,7 @@ pub mod store;
 
 pub mod activity;
 pub mod calls;
+pub mod logging;
 pub mod reminder_state;
 pub mod sdk;
 pub mod secrets;

@@ -7,7 +7,7 @@ use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    support_plans_aws::logging::init();
     let config = Config::from_env()?;
     let process = Process::new(config, &support_plans_aws::sdk::config().await);
     run(service_fn(|event| process.handle(event))).await

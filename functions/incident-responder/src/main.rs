@@ -6,7 +6,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    support_plans_aws::logging::init();
     let responder = Responder::from_env().await?;
     let responder = &responder;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -6,7 +6,7 @@ use support_plans_aws::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    support_plans_aws::logging::init();
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
     let config = support_plans_aws::sdk::config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);

@@ -339,6 +339,67 @@ async fn an_unverified_email_is_not_shown_as_the_caller() {
     assert_eq!(by, ["dana@example.com", "jwt:u-dana", "jwt:u-dana"]);
 }
 
+/// What moto cannot check: IAM lets the plans API write only the partition
+/// keys its policy in `template.yaml` names (`dynamodb:LeadingKeys`). Every
+/// write route, then every item in the table: each under one of them.
+#[tokio::test]
+async fn every_item_the_api_writes_is_under_a_key_its_policy_allows() {
+    let api = Api::new().await;
+    let r = api.post("/plans", &ADMIN, &plan_body("stripe", "payments")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = api
+        .put(
+            "/plans/stripe",
+            &ADMIN,
+            Some("\"1\""),
+            &plan_body("stripe", "payments"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for path in ["/plans/stripe/contacts/tam/verify", "/plans/stripe/review"] {
+        let r = api.call("POST", path, &ADMIN, &[], None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+    }
+    let workload = common::workload_body("checkout", "payments", &["stripe"]);
+    let r = api.post("/workloads", &ADMIN, &workload).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = api
+        .put("/workloads/checkout", &ADMIN, Some("\"1\""), &workload)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = api.delete("/workloads/checkout", &ADMIN, Some("\"2\"")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = api.delete("/plans/stripe", &ADMIN, Some("\"4\"")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let allowed = local_stack::policy::Template::read(&local_stack::template_path())
+        .unwrap()
+        .write_prefixes("PlansApiFunction")
+        .unwrap();
+    let store = &api.state.store;
+    let items = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert_eq!(items.len(), 10, "2 current items and 8 versions");
+    for item in &items {
+        let pk = item["pk"].as_s().unwrap();
+        let ok = allowed.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => pk.starts_with(prefix),
+            None => pk == p,
+        });
+        assert!(
+            ok,
+            "the plans API wrote {pk}, which its policy ({allowed:?}) refuses in AWS"
+        );
+    }
+}
+
 /// Runs the built `plans-api` binary as the Lambda service would start it,
 /// against a runtime API stand-in on loopback: `Ok` with the first request
 /// line the function sent it, or `Err` with how the process ended.

@@ -1,43 +1,115 @@
 //! Who is calling, and what they may do (SPEC §3 "Who may do what").
 //!
-//! API Gateway authenticates; the identity arrives in the request context
-//! (an IAM principal, or a JWT's claims). Any authenticated caller may read;
-//! writes need an admin (`ADMIN_PRINCIPALS` ARN patterns, `ADMIN_GROUPS`) or a
+//! API Gateway authenticates; the identity arrives in the request context:
+//! an IAM principal, or the claims of a JWT its authorizer verified. Any
+//! authenticated caller may read; writes need an admin (an IAM principal
+//! matching `ADMIN_PRINCIPALS`, or a member of an `ADMIN_GROUPS` group) or a
 //! JWT group equal to the resource's owner team.
+//!
+//! A JWT caller is named by its subject (`sub`, or `JWT_PRINCIPAL_CLAIM`),
+//! never by a claim users set themselves, and is never matched against the
+//! IAM ARN patterns. API Gateway flattens array claims into `[a b]`, which
+//! cannot tell the groups `a`, `b` from the one group `a b`; so groups are
+//! read from the bearer token the authorizer verified (its payload, checked
+//! to be that token by `sub`, `iss`, `exp`, `iat`, `jti`), and without it only
+//! a claim that reads one way counts. An e-mail names the caller in the
+//! history only when the token says it is verified.
+
+use std::collections::HashMap;
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::request::RequestContext;
+use serde_json::{Map, Value};
 use support_plans_domain::Actor;
 use support_plans_domain::matching::glob_match;
 
 use crate::AppState;
 use crate::error::ApiError;
 
+/// How the caller was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    /// SigV4: the principal is an IAM ARN, matched against `ADMIN_PRINCIPALS`.
+    Iam,
+    /// A JWT: the principal is the token's subject, never matched against ARNs.
+    Jwt,
+    /// `LOCAL_AUTH` headers (the local stack only): stands in for either.
+    Local,
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// An IAM principal ARN, or the JWT's `email`, `username` or `sub`.
+    pub kind: CallerKind,
+    /// An IAM principal ARN, or the JWT's subject (`sub` or the configured claim).
     pub principal: String,
+    /// How the history names the caller: the ARN; a JWT caller's verified
+    /// e-mail, else `jwt:<subject>`.
+    pub display: String,
     pub groups: Vec<String>,
 }
 
 impl Caller {
+    /// An IAM principal.
+    pub fn iam(arn: impl Into<String>) -> Self {
+        let arn = arn.into();
+        Self {
+            kind: CallerKind::Iam,
+            display: arn.clone(),
+            principal: arn,
+            groups: Vec::new(),
+        }
+    }
+
+    /// The name recorded as `updated_by`, `verified_by` and `reviewed_by`.
     pub fn actor(&self) -> Result<Actor, ApiError> {
-        Actor::parse(&self.principal)
-            .map_err(|m| ApiError::forbidden(format!("caller identity unusable: {m}")))
+        Actor::parse(&self.display).map_err(|m| ApiError::forbidden(format!("caller identity unusable: {m}")))
     }
 }
 
+/// Claims users can set themselves: never the name a caller is known by.
+const USER_SET_CLAIMS: &[&str] = &[
+    "email",
+    "username",
+    "cognito:username",
+    "preferred_username",
+    "name",
+    "nickname",
+    "given_name",
+    "family_name",
+    "phone_number",
+];
+
+/// The JWT claims that hold groups.
+const GROUP_CLAIMS: [&str; 2] = ["groups", "cognito:groups"];
+
 /// Authorization settings, read from the environment once per process.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// ARN patterns (`*` globs) of admin principals.
+    /// ARN patterns (`*` globs) of admin IAM principals.
     pub admin_principals: Vec<String>,
     pub admin_groups: Vec<String>,
     /// Local development only: take the caller from `x-local-principal` and
-    /// `x-local-groups`. Set by the local stack; `template.yaml` never sets it.
+    /// `x-local-groups`. Set by the local stack; refused in AWS.
     pub local_auth: bool,
+    /// The JWT claim that names the caller (`JWT_PRINCIPAL_CLAIM`, default `sub`).
+    pub principal_claim: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            admin_principals: Vec::new(),
+            admin_groups: Vec::new(),
+            local_auth: false,
+            principal_claim: "sub".into(),
+        }
+    }
 }
 
 fn list(value: Option<String>) -> Vec<String> {
@@ -49,20 +121,68 @@ fn list(value: Option<String>) -> Vec<String> {
         .collect()
 }
 
+/// Which variable says the process runs in AWS Lambda, if one does. Lambda
+/// sets `LAMBDA_TASK_ROOT` and `AWS_LAMBDA_INITIALIZATION_TYPE` for every
+/// runtime (`AWS_EXECUTION_ENV` not for the `provided` ones this project
+/// uses); `cargo lambda watch` sets none of them.
+fn aws_signal(get: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    let set = |k: &str| get(k).is_some_and(|v| !v.is_empty());
+    if set("LAMBDA_TASK_ROOT") {
+        Some("LAMBDA_TASK_ROOT")
+    } else if set("AWS_LAMBDA_INITIALIZATION_TYPE") {
+        Some("AWS_LAMBDA_INITIALIZATION_TYPE")
+    } else if get("AWS_EXECUTION_ENV").is_some_and(|v| v.starts_with("AWS_Lambda_")) {
+        Some("AWS_EXECUTION_ENV")
+    } else {
+        None
+    }
+}
+
 impl AuthConfig {
-    pub fn from_env() -> Self {
-        Self {
-            admin_principals: list(std::env::var("ADMIN_PRINCIPALS").ok()),
-            admin_groups: list(std::env::var("ADMIN_GROUPS").ok()),
-            local_auth: std::env::var("LOCAL_AUTH").is_ok_and(|v| v == "1"),
-        }
+    /// From the process environment; an error names the setting to fix.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|k| std::env::var(k).ok())
     }
 
+    /// From the variables `get` returns. Refuses `LOCAL_AUTH` in AWS, and a
+    /// `JWT_PRINCIPAL_CLAIM` users can set.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let local = get("LOCAL_AUTH").filter(|v| !v.is_empty());
+        if let (Some(_), Some(signal)) = (&local, aws_signal(&get)) {
+            return Err(format!(
+                "LOCAL_AUTH is set, but this function runs in AWS Lambda ({signal} is set): \
+                 LOCAL_AUTH takes the caller from request headers and is for the local stack \
+                 only (SPEC §3); remove LOCAL_AUTH from the function's environment"
+            ));
+        }
+        let principal_claim = get("JWT_PRINCIPAL_CLAIM")
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "sub".into());
+        if USER_SET_CLAIMS.contains(&principal_claim.as_str()) {
+            return Err(format!(
+                "JWT_PRINCIPAL_CLAIM={principal_claim} is refused: users can set that claim \
+                 themselves; use sub (the default) or another claim the identity provider assigns"
+            ));
+        }
+        Ok(Self {
+            admin_principals: list(get("ADMIN_PRINCIPALS")),
+            admin_groups: list(get("ADMIN_GROUPS")),
+            local_auth: local.is_some_and(|v| v == "1"),
+            principal_claim,
+        })
+    }
+
+    /// Admins: IAM principals matching `ADMIN_PRINCIPALS` (a JWT caller never
+    /// is matched against them, whatever its subject or e-mail), or members
+    /// of an `ADMIN_GROUPS` group.
     pub fn is_admin(&self, caller: &Caller) -> bool {
-        self.admin_principals
-            .iter()
-            .any(|p| glob_match(p, &caller.principal))
-            || caller.groups.iter().any(|g| self.admin_groups.contains(g))
+        let by_principal = caller.kind != CallerKind::Jwt
+            && self
+                .admin_principals
+                .iter()
+                .any(|p| glob_match(p, &caller.principal));
+        by_principal || caller.groups.iter().any(|g| self.admin_groups.contains(g))
     }
 
     /// May `caller` write a resource owned by `owner`? On a hand-over to
@@ -80,42 +200,161 @@ impl AuthConfig {
     }
 }
 
-/// A JWT array claim as API Gateway flattens it: `[a b c]`, or `a,b`.
-fn claim_list(raw: &str) -> Vec<String> {
-    raw.trim_start_matches('[')
-        .trim_end_matches(']')
-        .split([' ', ','])
-        .map(|s| s.trim_matches('"').to_owned())
-        .filter(|s| !s.is_empty())
+fn refused(detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+}
+
+/// A claim as API Gateway's HTTP API passes it: a string, numbers and
+/// booleans as their JSON text.
+fn claim_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The payload of the compact JWT in an `Authorization` header (`Bearer `
+/// optional, as API Gateway takes it). Its signature is API Gateway's to
+/// check; this only reads it.
+fn token_payload(header: &str) -> Option<Map<String, Value>> {
+    let token = header.trim();
+    let token = match token.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => token,
+    };
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Is `payload` the token whose claims the authorizer passed? Not a
+/// verification (API Gateway verified the token): a guard against reading
+/// groups from any other token than that one.
+fn same_token(
+    payload: &Map<String, Value>,
+    claims: &HashMap<String, String>,
+    principal_claim: &str,
+) -> Result<(), ApiError> {
+    let text = |k: &str| payload.get(k).and_then(claim_text);
+    for k in ["sub", "iss", "exp", principal_claim] {
+        if text(k).is_none() || text(k).as_ref() != claims.get(k) {
+            return Err(refused(format!(
+                "the bearer token is not the one API Gateway verified (its '{k}' differs)"
+            )));
+        }
+    }
+    for k in ["iat", "jti"] {
+        if text(k).as_ref() != claims.get(k) {
+            return Err(refused(format!(
+                "the bearer token is not the one API Gateway verified (its '{k}' differs)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Groups from a token's payload, exactly: each string of an array claim,
+/// or a string claim as one group.
+fn payload_groups(payload: &Map<String, Value>) -> Vec<String> {
+    GROUP_CLAIMS
+        .iter()
+        .filter_map(|k| payload.get(*k))
+        .flat_map(|v| match v {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        })
+        .filter(|g| !g.is_empty())
         .collect()
 }
 
-fn from_context(parts: &Parts) -> Option<Caller> {
-    let RequestContext::ApiGatewayV2(ctx) = parts.extensions.get::<RequestContext>()? else {
-        return None;
-    };
-    let authorizer = ctx.authorizer.as_ref()?;
-    if let Some(jwt) = &authorizer.jwt {
-        let claims = &jwt.claims;
-        let principal = ["email", "username", "cognito:username", "sub"]
-            .iter()
-            .find_map(|k| claims.get(*k).filter(|v| !v.is_empty()))?;
-        let groups = ["groups", "cognito:groups"]
-            .iter()
-            .filter_map(|k| claims.get(*k))
-            .flat_map(|v| claim_list(v))
-            .collect();
-        return Some(Caller {
-            principal: principal.clone(),
-            groups,
-        });
+/// A group claim as API Gateway flattens it, read only where it reads one
+/// way: `[a]` is the group `a`, a claim without brackets is one group; `[a b]`
+/// could be two groups or one and gives none.
+fn flattened_groups(raw: &str) -> Option<String> {
+    match raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(inner) if inner.is_empty() || inner.chars().any(char::is_whitespace) => None,
+        Some(inner) => Some(inner.to_owned()),
+        None => Some(raw.to_owned()).filter(|g| !g.is_empty()),
     }
-    let iam = authorizer.iam.as_ref()?;
-    let principal = iam.user_arn.clone().filter(|a| !a.is_empty())?;
-    Some(Caller {
-        principal,
-        groups: Vec::new(),
+}
+
+fn from_jwt(
+    config: &AuthConfig,
+    claims: &HashMap<String, String>,
+    authorization: Option<&str>,
+) -> Result<Caller, ApiError> {
+    let claim = &config.principal_claim;
+    let principal = claims
+        .get(claim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| refused(format!("the token has no '{claim}' claim to name the caller")))?;
+    let groups = match authorization {
+        Some(header) => {
+            let payload = token_payload(header)
+                .ok_or_else(|| refused("the Authorization header does not hold a readable JWT"))?;
+            same_token(&payload, claims, claim)?;
+            payload_groups(&payload)
+        }
+        None => {
+            let mut groups = Vec::new();
+            for k in GROUP_CLAIMS {
+                let Some(raw) = claims.get(k) else { continue };
+                match flattened_groups(raw) {
+                    Some(g) => groups.push(g),
+                    None if raw != "[]" => tracing::warn!(
+                        claim = k,
+                        "a flattened group claim reads more than one way and no token to read it from: no groups taken"
+                    ),
+                    None => {}
+                }
+            }
+            groups
+        }
+    };
+    let verified_email = claims
+        .get("email")
+        .filter(|e| !e.is_empty() && claims.get("email_verified").is_some_and(|v| v == "true"));
+    Ok(Caller {
+        kind: CallerKind::Jwt,
+        principal: principal.clone(),
+        display: verified_email.map_or_else(|| format!("jwt:{principal}"), Clone::clone),
+        groups,
     })
+}
+
+fn from_context(config: &AuthConfig, parts: &Parts) -> Result<Caller, ApiError> {
+    let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>() else {
+        return Err(ApiError::unauthenticated());
+    };
+    let authorizer = ctx.authorizer.as_ref().ok_or_else(ApiError::unauthenticated)?;
+    if let Some(jwt) = &authorizer.jwt {
+        let authorization = parts
+            .headers
+            .get(AUTHORIZATION)
+            .map(|v| {
+                v.to_str()
+                    .map_err(|_| refused("the Authorization header is not text"))
+            })
+            .transpose()?;
+        return from_jwt(config, &jwt.claims, authorization);
+    }
+    let iam = authorizer.iam.as_ref().ok_or_else(ApiError::unauthenticated)?;
+    let arn = iam
+        .user_arn
+        .clone()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(ApiError::unauthenticated)?;
+    Ok(Caller::iam(arn))
 }
 
 fn from_local_headers(parts: &Parts) -> Option<Caller> {
@@ -127,9 +366,18 @@ fn from_local_headers(parts: &Parts) -> Option<Caller> {
             .map(str::trim)
     };
     let principal = header("x-local-principal").filter(|p| !p.is_empty())?;
+    let groups = header("x-local-groups")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect();
     Some(Caller {
+        kind: CallerKind::Local,
         principal: principal.to_owned(),
-        groups: header("x-local-groups").map(claim_list).unwrap_or_default(),
+        display: principal.to_owned(),
+        groups,
     })
 }
 
@@ -137,12 +385,11 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = if state.auth.local_auth {
-            from_local_headers(parts)
+        if state.auth.local_auth {
+            from_local_headers(parts).ok_or_else(ApiError::unauthenticated)
         } else {
-            from_context(parts)
-        };
-        caller.ok_or_else(ApiError::unauthenticated)
+            from_context(&state.auth, parts)
+        }
     }
 }
 
@@ -151,26 +398,100 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jwt_array_claims_as_api_gateway_flattens_them() {
-        assert_eq!(claim_list("[payments admins]"), vec!["payments", "admins"]);
-        assert_eq!(claim_list("payments,platform"), vec!["payments", "platform"]);
-        assert!(claim_list("[]").is_empty());
+    fn flattened_group_claims_count_only_where_they_read_one_way() {
+        assert_eq!(flattened_groups("[payments]").as_deref(), Some("payments"));
+        assert_eq!(flattened_groups("payments").as_deref(), Some("payments"));
+        assert_eq!(flattened_groups("[[admins]]").as_deref(), Some("[admins]"));
+        assert_eq!(flattened_groups("[x admins]"), None);
+        assert_eq!(flattened_groups("[payments\tadmins]"), None);
+        assert_eq!(flattened_groups("[]"), None);
+        assert_eq!(flattened_groups(""), None);
     }
 
     #[test]
-    fn admins_by_principal_pattern_or_group() {
+    fn groups_from_the_token_are_exact() {
+        let payload: Map<String, Value> =
+            serde_json::from_str(r#"{"groups": ["x admins", "payments", 7], "cognito:groups": "a,b"}"#)
+                .unwrap();
+        assert_eq!(payload_groups(&payload), vec!["x admins", "payments", "a,b"]);
+    }
+
+    #[test]
+    fn the_payload_of_a_bearer_token() {
+        let body = URL_SAFE_NO_PAD.encode(r#"{"sub":"u-1","exp":17}"#);
+        for header in [
+            format!("Bearer h.{body}.s"),
+            format!("bearer  h.{body}.s"),
+            format!("h.{body}.s"),
+        ] {
+            let p = token_payload(&header).unwrap();
+            assert_eq!(p["sub"], "u-1");
+        }
+        assert!(token_payload(&format!("Bearer h.{body}")).is_none());
+        assert!(token_payload(&format!("Bearer h.{body}.s.x")).is_none());
+        assert!(token_payload("Bearer h.!!.s").is_none());
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn local_auth_is_refused_in_aws_only() {
+        let err = AuthConfig::from_vars(vars(&[("LOCAL_AUTH", "1"), ("LAMBDA_TASK_ROOT", "/var/task")]))
+            .unwrap_err();
+        assert!(
+            err.contains("LOCAL_AUTH") && err.contains("LAMBDA_TASK_ROOT"),
+            "{err}"
+        );
+        // cargo lambda watch sets these, and they say nothing about AWS.
+        let local = AuthConfig::from_vars(vars(&[
+            ("LOCAL_AUTH", "1"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "plans-api"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9000"),
+            ("AWS_EXECUTION_ENV", "local"),
+        ]))
+        .unwrap();
+        assert!(local.local_auth);
+        let aws = AuthConfig::from_vars(vars(&[("LAMBDA_TASK_ROOT", "/var/task")])).unwrap();
+        assert!(!aws.local_auth);
+        assert_eq!(aws.principal_claim, "sub");
+    }
+
+    #[test]
+    fn a_principal_claim_users_can_set_is_refused() {
+        for claim in ["email", "username", "cognito:username", "preferred_username"] {
+            let err = AuthConfig::from_vars(vars(&[("JWT_PRINCIPAL_CLAIM", claim)])).unwrap_err();
+            assert!(err.contains("JWT_PRINCIPAL_CLAIM"), "{err}");
+        }
+        let oid = AuthConfig::from_vars(vars(&[("JWT_PRINCIPAL_CLAIM", "oid")])).unwrap();
+        assert_eq!(oid.principal_claim, "oid");
+    }
+
+    #[test]
+    fn admins_by_iam_principal_pattern_or_group() {
         let config = AuthConfig {
             admin_principals: vec!["arn:aws:iam::111122223333:role/PlatformAdmin*".into()],
             admin_groups: vec!["support-plans-admins".into()],
-            local_auth: false,
+            ..AuthConfig::default()
         };
-        let role = Caller {
+        let role = Caller::iam("arn:aws:iam::111122223333:role/PlatformAdmin-ci");
+        assert!(config.is_admin(&role));
+        let lookalike = Caller {
+            kind: CallerKind::Jwt,
             principal: "arn:aws:iam::111122223333:role/PlatformAdmin-ci".into(),
+            display: "jwt:arn:aws:iam::111122223333:role/PlatformAdmin-ci".into(),
             groups: vec![],
         };
-        assert!(config.is_admin(&role));
+        assert!(!config.is_admin(&lookalike));
         let member = Caller {
-            principal: "dana@example.com".into(),
+            kind: CallerKind::Jwt,
+            principal: "u-dana".into(),
+            display: "dana@example.com".into(),
             groups: vec!["payments".into()],
         };
         assert!(!config.is_admin(&member));

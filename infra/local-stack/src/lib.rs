@@ -1,6 +1,7 @@
 //! Local-stack tooling. The table is created from `template.yaml`'s own
 //! definition, so the local schema and the deployed one cannot drift.
 
+pub mod policy;
 pub mod report;
 pub mod seed;
 pub mod template;

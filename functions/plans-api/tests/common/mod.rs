@@ -78,7 +78,7 @@ impl Api {
         let auth = AuthConfig {
             admin_principals: vec![format!("{ADMIN_ROLE}*")],
             admin_groups: vec![ADMIN_GROUP.into()],
-            local_auth: false,
+            ..AuthConfig::default()
         };
         let state = AppState::new(store, auth);
         Self {
@@ -114,7 +114,7 @@ impl Api {
         let authorizer = match who {
             Who::Nobody => Value::Null,
             Who::Jwt(user, groups) => json!({"jwt": {
-                "claims": {"sub": "0b1c", "email": user, "groups": format!("[{}]", groups.join(" "))},
+                "claims": {"sub": "0b1c", "email": user, "email_verified": "true", "groups": format!("[{}]", groups.join(" "))},
                 "scopes": null
             }}),
             Who::Iam(arn) => json!({"iam": {

@@ -8,6 +8,7 @@ pub mod store;
 
 pub mod activity;
 pub mod calls;
+pub mod rate_limit;
 pub mod reminder_state;
 pub mod sdk;
 pub mod secrets;

@@ -75,6 +75,8 @@ TABLE_NAME=$TABLE_NAME
 LOCAL_AUTH=1
 ADMIN_GROUPS=support-plans-admins
 RUST_LOG=${FUNCTION_LOG:-info}
+GENERIC_SOURCES=support-plans.incidents
+GENERIC_LIMIT_PER_MINUTE=20
 ENV
 # The freshness check's topics (each with a subscribed SQS queue to read what
 # was sent) and the verification key; the functions get them at start.

@@ -1,4 +1,5 @@
-//! The domain's ports on AWS. Adapters know nothing of HTTP or Lambda.
+//! The domain's ports on AWS. Adapters know nothing of HTTP or Lambda
+//! (`logging` is the functions' shared log set-up, here because all three use this crate).
 
 #[cfg(feature = "incidents")]
 pub mod claims;
@@ -9,6 +10,7 @@ pub mod store;
 pub mod activity;
 pub mod calls;
 pub mod logging;
+pub mod rate_limit;
 pub mod reminder_state;
 pub mod sdk;
 pub mod secrets;

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
 
 use crate::model::{Change, Revision, Status, SupportPlan, Workload};
 use crate::types::Slug;
@@ -144,6 +145,24 @@ pub trait WorkloadStore: Send + Sync {
         filter: &WorkloadFilter,
         page: &PageRequest,
     ) -> impl Future<Output = Res<Page<Workload>>> + Send;
+}
+
+/// Whether an event got one of its key's slots for the minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Taken,
+    /// Every slot of the minute is taken.
+    Full,
+}
+
+/// Counters of events per key and minute, shared by every instance of a
+/// function: the generic incidents' per-source limit (SPEC §4 trigger 4).
+pub trait RateLimit: Send + Sync {
+    /// Takes one of the `limit` slots of `key` in the minute `at` falls in
+    /// (UTC), atomically: concurrent callers never get more than `limit`.
+    fn take_slot(&self, key: &str, at: Timestamp, limit: u32) -> impl Future<Output = Res<Slot>> + Send;
+    /// Gives back a slot taken at `taken_at` that paid for nothing.
+    fn give_back(&self, key: &str, taken_at: Timestamp) -> impl Future<Output = Res<()>> + Send;
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The incident responder (SPEC §4): from any of its four triggers to the
 //! vendor escalation steps in the incident, exactly once per (incident, plan).
 
+pub mod sources;
 pub mod triggers;
 
 use std::collections::BTreeSet;
@@ -16,10 +17,12 @@ use support_plans_aws::incidents::{IncidentError, IncidentManager, IncidentView}
 use support_plans_domain::freshness::Policy;
 use support_plans_domain::matching::{Incident, match_incident, needed_plans};
 use support_plans_domain::model::{Status, Workload};
-use support_plans_domain::ports::PlanStore as _;
+use support_plans_domain::ports::{PlanStore as _, RateLimit as _, Slot};
 use support_plans_domain::post::{IncidentContext, Links, Posts, prepare};
 use support_plans_domain::readiness::{Activity, ActivityLog as _};
+use support_plans_domain::validate::printable;
 
+use crate::sources::GenericSources;
 use crate::triggers::{Generic, Trigger};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -37,6 +40,9 @@ pub struct Responder {
     pub policy: Policy,
     /// How far back the sweep looks for open incidents.
     pub sweep_window: SignedDuration,
+    /// `GENERIC_SOURCES`, `GENERIC_LIMIT_PER_MINUTE`: who may send generic
+    /// incidents, and how many a minute each.
+    pub generic: GenericSources,
 }
 
 /// A deterministic idempotency token for one part of the answer to one incident.
@@ -68,6 +74,8 @@ struct Tally {
     chats: u32,
     already_done: u32,
     busy: u32,
+    /// A generic incident over its source's limit: nothing was posted.
+    throttled: bool,
     failures: Vec<String>,
 }
 
@@ -87,6 +95,9 @@ struct Target<'a> {
     mark_complete: bool,
     /// A generic incident's own page, put in the chat message.
     incident_url: Option<&'a str>,
+    /// A generic incident's source: its chat message costs one of the
+    /// source's slots for the minute.
+    limited_source: Option<&'a str>,
 }
 
 /// One post, made once its part is claimed.
@@ -128,6 +139,17 @@ impl Responder {
                 self.respond(&arn, resources, workload, response_plan, now).await
             }
             Trigger::Sweep => self.sweep(now).await,
+            Trigger::Generic(g) if !self.generic.admits(&g.source) => {
+                let source = printable(&g.source, 64);
+                tracing::warn!(%source, incident = %g.id, "generic incident from a source not in GENERIC_SOURCES; ignored");
+                metric("EventsIgnored", 1);
+                metric("GenericIncidentsRefused", 1);
+                Ok(json!({
+                    "status": "ignored",
+                    "reason": format!("source {source:?} is not one of GENERIC_SOURCES"),
+                    "incident": g.id,
+                }))
+            }
             Trigger::Generic(g) => self.respond_generic(&g, now).await,
             Trigger::Ignored(reason) => {
                 tracing::warn!(%reason, "event ignored");
@@ -149,6 +171,14 @@ impl Responder {
     /// 3. then, off the path to the posts, one write: the posted parts done,
     ///    the others given back (failed, or unused: a plan retired or gone),
     ///    and the answer complete when nothing is left.
+    ///
+    /// A generic incident's chat message also costs one of its source's
+    /// slots for the minute, taken in round trip 1 alongside the claims, and
+    /// only when `state` says the message is not posted yet: a re-delivery
+    /// of a posted incident costs none. A slot that paid for no message (the
+    /// claim was another invocation's, or the post failed) is given back; no
+    /// slot left: nothing is posted and every lease is given back, so the
+    /// same incident sent again in a later minute is answered.
     async fn answer(
         &self,
         target: &Target<'_>,
@@ -182,10 +212,23 @@ impl Responder {
             parts.push(COUNTED.into());
         }
 
-        // Round trip 1: the plans ‖ the claims.
+        // Round trip 1: the plans ‖ the claims (‖ a slot).
         let was_complete = state.is_complete();
+        let slot_for = target
+            .limited_source
+            .filter(|_| parts.iter().any(|p| p.starts_with("CHAT#") && !state.is_done(p)));
         let claims = self.claims.take(key, state, &parts, now);
-        let (plans, claims) = tokio::join!(self.store.get_plans(&needed), claims);
+        let slot = async {
+            match slot_for {
+                Some(source) => Some(
+                    self.store
+                        .take_slot(source, now, self.generic.limit_per_minute())
+                        .await,
+                ),
+                None => None,
+            }
+        };
+        let (plans, claims, slot) = tokio::join!(self.store.get_plans(&needed), claims, slot);
         let mut tally = Tally::default();
         let mut held: BTreeSet<&str> = BTreeSet::new();
         match claims {
@@ -202,17 +245,41 @@ impl Responder {
             }
             Err(e) => tally.failures.push(format!("claims: {e}")),
         }
+        let chat_held = held.iter().any(|p| p.starts_with("CHAT#"));
+        // The source whose slot this answer holds, to give back if unused.
+        let mut paid = None;
+        let slot_error = match slot {
+            Some(Ok(Slot::Taken)) => {
+                paid = slot_for;
+                None
+            }
+            Some(Ok(Slot::Full)) => {
+                tally.throttled = chat_held;
+                None
+            }
+            Some(Err(e)) => Some(format!("rate limit: {e}")),
+            None => None,
+        };
+        let plans = plans.map_err(Error::from).and_then(|plans| match slot_error {
+            Some(e) => Err(e.into()),
+            None => Ok(plans),
+        });
         let plans = match plans {
             Ok(plans) => plans,
             Err(e) => {
                 let held: Vec<&str> = held.into_iter().collect();
-                self.release_all(key, &held, now).await;
-                return Err(e.into());
+                tokio::join!(self.release_all(key, &held, now), self.give_back(paid, now));
+                return Err(e);
             }
         };
         let mut posts = prepare(ctx, id, workloads, &plans, &self.links, &self.policy);
         if let Some(url) = target.incident_url {
             posts.chat["metadata"]["additionalContext"]["incident_url"] = json!(url);
+        }
+        if tally.throttled {
+            let held: Vec<&str> = held.into_iter().collect();
+            self.release_all(key, &held, now).await;
+            return Ok((posts, tally));
         }
         metric(
             if matched {
@@ -324,16 +391,27 @@ impl Responder {
         }
         // Every part is done, now or before, when nothing failed and none is busy.
         let complete = target.mark_complete && tally.failures.is_empty() && tally.busy == 0;
-        if let Err(e) = self
-            .claims
-            .settle(key, &done, &release, complete && !was_complete, now)
-            .await
-        {
+        let unused = if tally.chats == 0 { paid } else { None };
+        let (settled, ()) = tokio::join!(
+            self.claims
+                .settle(key, &done, &release, complete && !was_complete, now),
+            self.give_back(unused, now)
+        );
+        if let Err(e) = settled {
             tally
                 .failures
                 .push(format!("{}: posted, but not marked done: {e}", done.join(", ")));
         }
         Ok((posts, tally))
+    }
+
+    /// Gives back a source's slot that paid for no chat message.
+    async fn give_back(&self, source: Option<&str>, taken_at: Timestamp) {
+        if let Some(source) = source
+            && let Err(e) = self.store.give_back(source, taken_at).await
+        {
+            tracing::warn!(source, error = %e, "an unused slot not given back; it lapses with its minute");
+        }
     }
 
     /// Gives claims back so that a retry may take them at once.
@@ -430,6 +508,7 @@ impl Responder {
             count: true,
             mark_complete: true,
             incident_url: None,
+            limited_source: None,
         };
         let (posts, tally) = self.answer(&target, &ctx, &id, &workloads, state, now).await?;
         let complete = tally.failures.is_empty() && tally.busy == 0;
@@ -474,6 +553,7 @@ impl Responder {
             count: false,
             mark_complete: false,
             incident_url: None,
+            limited_source: None,
         };
         let (_, tally) = self.answer(&target, &ctx, id, workloads, state, now).await?;
         Err(format!(
@@ -513,8 +593,20 @@ impl Responder {
             count: true,
             mark_complete: false,
             incident_url: g.url.as_deref(),
+            limited_source: Some(&g.source),
         };
         let (posts, tally) = self.answer(&target, &ctx, &g.id, &workloads, state?, now).await?;
+        if tally.throttled {
+            let limit = self.generic.limit_per_minute();
+            tracing::warn!(
+                source = %g.source,
+                limit,
+                incident = %g.id,
+                "generic incidents from this source over its limit per minute; not posted"
+            );
+            metric("GenericIncidentsThrottled", 1);
+            return Ok(json!({"status": "throttled", "incident": key, "source": g.source, "limit": limit}));
+        }
         let summary = summary(&key, &posts, &tally, tally.failures.is_empty());
         if tally.failures.is_empty() {
             Ok(summary)
@@ -614,13 +706,19 @@ pub struct Options {
     pub links: Links,
     pub policy: Policy,
     pub sweep_window: SignedDuration,
+    pub generic: GenericSources,
 }
 
 impl Options {
     /// `TABLE_NAME` (required), `INCIDENT_TOPIC_ARN`, `PLAN_URL`,
-    /// `DIRECTORY_URL`, `REMIND_BEFORE_DAYS`, `SWEEP_WINDOW_HOURS` (default 24).
+    /// `DIRECTORY_URL`, `REMIND_BEFORE_DAYS`, `SWEEP_WINDOW_HOURS` (default 24),
+    /// `GENERIC_SOURCES` (required), `GENERIC_LIMIT_PER_MINUTE` (default 20).
     pub fn from_env() -> Result<Self, Error> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+        let generic = GenericSources::parse(
+            std::env::var("GENERIC_SOURCES").ok().as_deref(),
+            std::env::var("GENERIC_LIMIT_PER_MINUTE").ok().as_deref(),
+        )?;
         let mut policy = Policy::default();
         if let Some(days) = std::env::var("REMIND_BEFORE_DAYS")
             .ok()
@@ -638,6 +736,7 @@ impl Options {
             links: Links::from_env(),
             policy,
             sweep_window: SignedDuration::from_hours(hours),
+            generic,
         })
     }
 }
@@ -674,6 +773,7 @@ impl Responder {
             links: options.links,
             policy: options.policy,
             sweep_window: options.sweep_window,
+            generic: options.generic,
         }
     }
 }

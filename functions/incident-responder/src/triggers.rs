@@ -22,6 +22,8 @@ pub enum Trigger {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generic {
+    /// The event's `source`: who sent it (checked against `GENERIC_SOURCES`).
+    pub source: String,
     pub id: String,
     pub title: String,
     pub impact: Option<u8>,
@@ -141,7 +143,7 @@ fn classify(event: &Value) -> Result<Trigger, String> {
         // 3. The sweep's schedule (EventBridge Scheduler or a scheduled rule).
         ("aws.events" | "aws.scheduler", "Scheduled Event") => Ok(Trigger::Sweep),
         // 4. A generic incident from elsewhere.
-        (_, "Incident Started") => generic(&detail, obj.get("time")).map(Trigger::Generic),
+        (_, "Incident Started") => generic(source, &detail, obj.get("time")).map(Trigger::Generic),
         _ => Err(format!(
             "an event this function does not handle (source {:?}, detail-type {:?})",
             support_plans_domain::validate::printable(source, 64),
@@ -150,7 +152,11 @@ fn classify(event: &Value) -> Result<Trigger, String> {
     }
 }
 
-fn generic(detail: &Value, time: Option<&Value>) -> Result<Generic, String> {
+fn generic(source: &str, detail: &Value, time: Option<&Value>) -> Result<Generic, String> {
+    // EventBridge's own bound; the allowed list is checked by the responder.
+    if source.chars().count() > 256 {
+        return Err("the event's source is longer than 256 characters".into());
+    }
     let text = |k: &str, max: usize| -> Result<Option<String>, String> {
         match detail.get(k) {
             None | Some(Value::Null) => Ok(None),
@@ -180,6 +186,7 @@ fn generic(detail: &Value, time: Option<&Value>) -> Result<Generic, String> {
         return Err("detail.url must be an https URL".into());
     }
     Ok(Generic {
+        source: source.to_owned(),
         id,
         title: text("title", 200)?.unwrap_or_default(),
         impact,
@@ -230,7 +237,11 @@ mod tests {
         );
         let generic = parse(&json!({"source": "acme.pager", "detail-type": "Incident Started",
             "detail": {"id": "INC-42", "title": "Payments down", "impact": 1}}));
-        assert!(matches!(generic, Trigger::Generic(ref g) if g.id == "INC-42" && g.impact == Some(1)));
+        assert!(matches!(generic, Trigger::Generic(ref g)
+            if g.id == "INC-42" && g.impact == Some(1) && g.source == "acme.pager"));
+        // No source at all: carried as empty (and refused by the responder).
+        let sourceless = parse(&json!({"detail-type": "Incident Started", "detail": {"id": "INC-43"}}));
+        assert!(matches!(sourceless, Trigger::Generic(ref g) if g.source.is_empty()));
     }
 
     #[test]
@@ -243,6 +254,7 @@ mod tests {
             json!({"source": "aws.ssm-incidents", "detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "UpdateIncidentRecord"}}),
             json!({"source": "x", "detail-type": "Incident Started", "detail": {"title": "no id"}}),
             json!({"source": "x", "detail-type": "Incident Started", "detail": {"id": "1", "impact": 9}}),
+            json!({"source": "x".repeat(257), "detail-type": "Incident Started", "detail": {"id": "1"}}),
         ] {
             assert!(matches!(parse(&e), Trigger::Ignored(_)), "{e}");
         }
@@ -276,7 +288,7 @@ mod sample_events {
         ));
         assert!(matches!(
             parse(&load("generic-incident-started.json")),
-            Trigger::Generic(_)
+            Trigger::Generic(ref g) if g.source == "support-plans.incidents"
         ));
         assert_eq!(parse(&load("sweep.json")), Trigger::Sweep);
         assert!(matches!(parse(&load("unknown.json")), Trigger::Ignored(_)));

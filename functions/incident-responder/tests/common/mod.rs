@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_ssmincidents::types::{
     ChatChannel, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem, TimelineEvent,
 };
+use incident_responder::sources::GenericSources;
 use incident_responder::{Options, Responder};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -121,6 +122,8 @@ impl World {
             },
             policy: Policy::default(),
             sweep_window: SignedDuration::from_hours(24),
+            // tests/sources.rs relies on these: two sources, 20 a minute each.
+            generic: GenericSources::new(["support-plans.incidents", "acme.pager"], 20).unwrap(),
         };
         let mut responder = Responder::from_config(&responder_config, Some(&calls), options);
         // The emulator is not the configured endpoint: its client is built here.

@@ -63,9 +63,9 @@ impl Template {
     }
 
     /// The partition-key patterns function `id` may write: the
-    /// `ForAllValues:StringLike` `dynamodb:LeadingKeys` of every statement
-    /// that grants a write action. An error if a statement grants one
-    /// without that condition, or if the statements disagree.
+    /// `ForAllValues:StringLike` `dynamodb:LeadingKeys` of the statements
+    /// that grant a write action, together, in the order written. An error
+    /// if a statement grants one without that condition.
     pub fn write_prefixes(&self, id: &str) -> anyhow::Result<Vec<String>> {
         let policies = self
             .resource(id)?
@@ -73,7 +73,8 @@ impl Template {
             .and_then(|p| p.get("Policies"))
             .and_then(Value::as_sequence)
             .with_context(|| format!("{id} has no Policies"))?;
-        let mut found: Option<Vec<String>> = None;
+        let mut found: Vec<String> = Vec::new();
+        let mut any = false;
         let statements = policies
             .iter()
             .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
@@ -109,14 +110,17 @@ impl Template {
                         .context("a LeadingKeys pattern is not a string")
                 })
                 .collect::<anyhow::Result<_>>()?;
-            match &found {
-                Some(f) if *f != keys => {
-                    bail!("{id}'s write statements allow different keys: {f:?} and {keys:?}")
+            any = true;
+            for k in keys {
+                if !found.contains(&k) {
+                    found.push(k);
                 }
-                _ => found = Some(keys),
             }
         }
-        found.with_context(|| format!("{id} may write nothing"))
+        if !any {
+            bail!("{id} may write nothing");
+        }
+        Ok(found)
     }
 
     /// A number in a throttle setting: a literal, or a `!Ref` to a parameter
@@ -238,7 +242,7 @@ mod tests {
         );
         assert_eq!(
             t.write_prefixes("IncidentResponderFunction").unwrap(),
-            ["CLAIM#*", "ACTIVITY"]
+            ["CLAIM#*", "ACTIVITY", "RATE#*"]
         );
     }
 

@@ -37,7 +37,13 @@ fn body() -> Value {
 fn attested() -> SupportPlan {
     let spec = PlanSpec::parse(&body()).unwrap();
     SupportPlan::create(spec, &alice(), t0())
-        .contact_verified("tam", &alice(), VerifiedVia::Link, Some("called".into()), later(1))
+        .contact_verified(
+            "tam",
+            &alice(),
+            VerifiedVia::Link,
+            Some("called".into()),
+            later(1),
+        )
         .unwrap()
         .contact_verified("am", &alice(), VerifiedVia::Api, None, later(1))
         .unwrap()

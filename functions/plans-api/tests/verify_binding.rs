@@ -17,7 +17,8 @@ use plans_api::verify::KeySource;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use support_plans_domain::Slug;
-use support_plans_domain::token::{VerifyKey, issue};
+use support_plans_domain::ports::PlanStore as _;
+use support_plans_domain::token::{KeySet, LinkFor, issue};
 use support_plans_tests::plan_body;
 
 const KEY: &str = "binding-test-key-binding-test-key-0123456789";
@@ -29,14 +30,21 @@ fn slug(s: &str) -> Slug {
 
 /// A link's path for (`plan`, `contact`) as the freshness check issues it
 /// now, signed with the secret's value `secret`.
-async fn link(_api: &Api, secret: &str, plan: &str, contact: &str, now: Timestamp) -> String {
-    let key = VerifyKey::new(secret.as_bytes().to_vec()).unwrap();
-    format!("/verify/{}", issue(&key, &slug(plan), &slug(contact), now))
+async fn link(api: &Api, secret: &str, plan: &str, contact: &str, now: Timestamp) -> String {
+    let keys = KeySet::parse(secret).unwrap();
+    let plan = api.state.store.get_plan(&slug(plan)).await.unwrap().unwrap();
+    let contact = plan
+        .spec
+        .contacts
+        .iter()
+        .find(|c| c.id.as_str() == contact)
+        .unwrap();
+    format!("/verify/{}", issue(&keys, &LinkFor::of(&plan, contact), now))
 }
 
 async fn api_with(secret: &str) -> Api {
     let mut state = Api::new().await.state;
-    state.verify_key = KeySource::Key(VerifyKey::new(secret.as_bytes().to_vec()).unwrap());
+    state.verify_key = KeySource::Keys(KeySet::parse(secret).unwrap());
     Api::from_state(state)
 }
 
@@ -99,7 +107,11 @@ async fn a_put_that_changes_a_contacts_phone_drops_its_attestation_and_its_link(
     let tam_link = link(&api, KEY, "stripe", "tam", Timestamp::now()).await;
     assert_eq!(confirm(&api, &tam_link).await.status, 200);
     let r = api
-        .post("/plans/stripe/contacts/support/verify", &ADMIN, &json!({"note": "called them"}))
+        .post(
+            "/plans/stripe/contacts/support/verify",
+            &ADMIN,
+            &json!({"note": "called them"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let issued = link(&api, KEY, "stripe", "tam", Timestamp::now()).await;
@@ -261,7 +273,10 @@ async fn no_token_lives_past_14_days_whatever_it_claims() {
     let now = Timestamp::now().as_second();
     // 14 days and a minute of clock skew: accepted.
     let edge = resigned_with_expiry(token, KEY, now + 14 * 86_400 + 60);
-    assert_eq!(api.get(&format!("/verify/{edge}"), &Who::Nobody).await.status, 200);
+    assert_eq!(
+        api.get(&format!("/verify/{edge}"), &Who::Nobody).await.status,
+        200
+    );
     for (what, expires) in [("a year", now + 365 * 86_400), ("15 days", now + 15 * 86_400)] {
         let long = resigned_with_expiry(token, KEY, expires);
         assert_refused(
@@ -349,7 +364,11 @@ async fn a_rotated_key_keeps_old_links_working_until_the_old_key_is_dropped() {
         200,
         "the new key is accepted by a warm process"
     );
-    assert_eq!(api.get(&old_link, &Who::Nobody).await.status, 200, "old key, both listed");
+    assert_eq!(
+        api.get(&old_link, &Who::Nobody).await.status,
+        200,
+        "old key, both listed"
+    );
     // A cold start reads both too.
     let cold = api_reading(&client, &name, Timestamp::now).await;
     let cold = Api::from_state(api_state_sharing(&cold, &api));
@@ -369,7 +388,11 @@ async fn a_rotated_key_keeps_old_links_working_until_the_old_key_is_dropped() {
     let old_then = link(&api, KEY, "stripe", "tam", later.state.now()).await;
     let r = later.get(&old_then, &Who::Nobody).await;
     assert_eq!(r.status, 410, "{}", r.text);
-    assert!(r.text.contains("signed with a key that was retired"), "{}", r.text);
+    assert!(
+        r.text.contains("signed with a key that was retired"),
+        "{}",
+        r.text
+    );
 
     // Then the operator removes the old entry: unknown to a cold start.
     let dropped = json!({"keys": [{"kid": "k2", "key": NEW_KEY}]}).to_string();

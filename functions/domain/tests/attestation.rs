@@ -111,3 +111,34 @@ fn the_same_plan_reapplied_or_other_fields_changed_keep_every_attestation() {
     assert_eq!(attestation(&other, "tam").0, Some(later(1)));
     assert_eq!(attestation(&other, "am").0, Some(later(1)));
 }
+
+#[test]
+fn a_retired_plan_made_active_again_starts_a_new_life_and_a_body_cannot_set_it() {
+    let plan = attested();
+    assert_eq!((plan.reactivated_at, plan.life()), (None, t0()));
+    // Active to active: the same life.
+    let same = put(&plan, |_| {});
+    assert_eq!((same.reactivated_at, same.life()), (None, t0()));
+    // Retired, then a PUT with status active (the body says "active" by default).
+    let retired = plan.retired(&alice(), later(2));
+    let back = retired
+        .replaced(PlanSpec::parse(&body()).unwrap(), &alice(), later(3))
+        .unwrap();
+    assert!(back.is_active());
+    assert_eq!((back.reactivated_at, back.life()), (Some(later(3)), later(3)));
+    assert_eq!(back.meta.created_at, t0(), "created_at does not change");
+    // Retired by a PUT too, and kept retired by the next one: no new life.
+    let mut retire = body();
+    retire["status"] = json!("retired");
+    let still = retired
+        .replaced(PlanSpec::parse(&retire).unwrap(), &alice(), later(3))
+        .unwrap();
+    assert_eq!(still.reactivated_at, None);
+    // A body that sends reactivated_at back (from a GET) is accepted, and ignored.
+    let mut sent = body();
+    sent["reactivated_at"] = json!("2030-01-01T00:00:00Z");
+    let next = back
+        .replaced(PlanSpec::parse(&sent).unwrap(), &alice(), later(4))
+        .unwrap();
+    assert_eq!(next.reactivated_at, Some(later(3)));
+}

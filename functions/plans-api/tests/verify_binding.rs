@@ -416,3 +416,41 @@ fn api_state_sharing(api: &Api, data: &Api) -> plans_api::AppState {
     state.clock = api.state.clock;
     state
 }
+
+#[tokio::test]
+async fn made_up_key_ids_read_the_secret_at_most_once_a_minute_and_a_failed_read_keeps_the_keys() {
+    let (client, name) = secret(KEY).await;
+    let api = api_reading(&client, &name, Timestamp::now).await;
+    api.seed_plan("stripe", "payments").await;
+    let known = link(&api, KEY, "stripe", "tam", Timestamp::now()).await;
+    assert_eq!(api.get(&known, &Who::Nobody).await.status, 200);
+
+    // The secret is gone: a link naming an unknown key id tries one read,
+    // which fails; the keys read before still serve, nothing is a 503.
+    client
+        .delete_secret()
+        .secret_id(&name)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let rotated = json!({"keys": [{"kid": "k2", "key": NEW_KEY}]}).to_string();
+    let unknown = link(&api, &rotated, "stripe", "tam", Timestamp::now()).await;
+    assert_eq!(api.get(&unknown, &Who::Nobody).await.status, 403);
+    assert_eq!(api.get(&known, &Who::Nobody).await.status, 200);
+
+    // The secret is back with that key, but within the minute no second
+    // read is made for an unknown key id: still refused.
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(&rotated)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.get(&unknown, &Who::Nobody).await.status, 403);
+    // A cold start reads it.
+    let cold = api_reading(&client, &name, Timestamp::now).await;
+    let cold = Api::from_state(api_state_sharing(&cold, &api));
+    assert_eq!(cold.get(&unknown, &Who::Nobody).await.status, 200);
+}

@@ -1,8 +1,11 @@
-//! The one-click verification key, read from Secrets Manager once per cold start.
+//! The one-click verification keys (SPEC §5), read from their Secrets Manager
+//! secret: one plain key (as the stack generates it), or
+//! `{"keys": [{"kid", "key", "not_after"?}]}` during and after a rotation
+//! (the format is the domain's: [`KeySet::parse`]).
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
-use support_plans_domain::token::VerifyKey;
+use support_plans_domain::token::KeySet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -12,8 +15,8 @@ pub enum SecretError {
     Invalid { id: String, detail: String },
 }
 
-/// The HMAC key held as the secret's string (the stack generates 64 characters).
-pub async fn verify_key(client: &Client, secret_id: &str) -> Result<VerifyKey, SecretError> {
+/// The secret's keys: the one that signs, and every one that verifies.
+pub async fn verify_keys(client: &Client, secret_id: &str) -> Result<KeySet, SecretError> {
     let out = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -27,7 +30,7 @@ pub async fn verify_key(client: &Client, secret_id: &str) -> Result<VerifyKey, S
         id: secret_id.to_owned(),
         detail: "it holds no string".into(),
     })?;
-    VerifyKey::new(value.as_bytes().to_vec()).map_err(|detail| SecretError::Invalid {
+    KeySet::parse(value).map_err(|detail| SecretError::Invalid {
         id: secret_id.to_owned(),
         detail,
     })

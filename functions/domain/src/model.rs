@@ -255,6 +255,14 @@ pub struct Contact {
     pub verified_note: Option<String>,
 }
 
+impl Contact {
+    /// Whether `other` reaches the same person: same name, e-mail and phone.
+    /// An attestation is about who answers, so it survives nothing else.
+    pub fn same_person(&self, other: &Contact) -> bool {
+        self.name == other.name && self.email == other.email && self.phone == other.phone
+    }
+}
+
 /// The caller-owned part of a support plan: what a request may set.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,6 +300,10 @@ pub struct SupportPlan {
     pub reviewed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<Actor>,
+    /// When a retired plan was last made active again (absent if never):
+    /// it starts a new life, and links of an earlier one do not work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactivated_at: Option<Timestamp>,
     #[serde(flatten)]
     pub meta: Meta,
 }
@@ -321,6 +333,7 @@ const PLAN_SERVER_FIELDS: &[&str] = &[
     "updated_by",
     "reviewed_at",
     "reviewed_by",
+    "reactivated_at",
     "freshness",
 ];
 const CONTACT_FIELDS: &[&str] = &["id", "name", "role", "email", "phone", "verify_every_days"];
@@ -607,6 +620,7 @@ impl SupportPlan {
             spec,
             reviewed_at: None,
             reviewed_by: None,
+            reactivated_at: None,
             meta: Meta::first(actor, now),
         }
     }
@@ -616,7 +630,10 @@ impl SupportPlan {
     }
 
     /// The next version with the caller's new spec. Server-owned fields are
-    /// kept: each contact keeps its attestation when its `id` is unchanged.
+    /// kept: each contact keeps its attestation when its `id`, name, e-mail
+    /// and phone are unchanged (the same plan re-applied keeps them all); a
+    /// contact that reaches someone else is due again (the history keeps the
+    /// old attestation). A retired plan made active again starts a new life.
     pub fn replaced(&self, mut spec: PlanSpec, actor: &Actor, now: Timestamp) -> Result<Self, ChangeError> {
         if spec.id != self.spec.id {
             return Err(ValidationErrors::single(
@@ -626,17 +643,25 @@ impl SupportPlan {
             .into());
         }
         for contact in &mut spec.contacts {
-            if let Some(prev) = self.spec.contacts.iter().find(|c| c.id == contact.id) {
+            if let Some(prev) = self.spec.contacts.iter().find(|c| c.id == contact.id)
+                && prev.same_person(contact)
+            {
                 contact.verified_at = prev.verified_at;
                 contact.verified_by.clone_from(&prev.verified_by);
                 contact.verified_via = prev.verified_via;
                 contact.verified_note.clone_from(&prev.verified_note);
             }
         }
+        let reactivated_at = if !self.is_active() && spec.status == Status::Active {
+            Some(now)
+        } else {
+            self.reactivated_at
+        };
         Ok(Self {
             spec,
             reviewed_at: self.reviewed_at,
             reviewed_by: self.reviewed_by.clone(),
+            reactivated_at,
             meta: self.meta.next(actor, now),
         })
     }
@@ -687,6 +712,12 @@ impl SupportPlan {
 
     pub fn is_active(&self) -> bool {
         self.spec.status == Status::Active
+    }
+
+    /// When the plan's current life began: its creation, or its last
+    /// reactivation. One-click links are bound to it.
+    pub fn life(&self) -> Timestamp {
+        self.reactivated_at.unwrap_or(self.meta.created_at)
     }
 }
 

@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::freshness::{self, ContractState, PlanFreshness, Policy, State};
 use crate::model::{Actor, Owner, Role, SupportPlan};
 use crate::ports::StoreError;
-use crate::token::{Links, TOKEN_TTL_DAYS};
+use crate::token::{LinkFor, Links, TOKEN_TTL_DAYS};
 use crate::types::{Email, Phone, Slug};
 
 /// SNS's limit for one message, attributes included.
@@ -102,6 +102,8 @@ pub struct DueItem {
     /// "Vendor, Product (Tier)".
     pub plan_title: String,
     pub subject: Subject,
+    /// The plan's current life ([`SupportPlan::life`]): its links are bound to it.
+    pub life: Timestamp,
     pub state: State,
     /// The day it falls (or fell) due, UTC.
     pub due_on: Date,
@@ -195,6 +197,7 @@ pub fn collect(
             plan: plan.spec.id.clone(),
             plan_title: plan_title(plan),
             subject,
+            life: plan.life(),
             state,
             due_on,
             days_left: left,
@@ -673,7 +676,25 @@ pub fn reminder_messages(
         .iter()
         .map(|i| {
             let link = match &i.subject {
-                Subject::Contact { id, .. } => Some(links.verify_link(&i.plan, id, now)),
+                Subject::Contact {
+                    id,
+                    name,
+                    email,
+                    phone,
+                    ..
+                } => {
+                    let bound = LinkFor {
+                        plan: &i.plan,
+                        life: i.life,
+                        owner_team: &due.owner.team,
+                        owner_email: &due.owner.email,
+                        contact: id,
+                        name,
+                        email: email.as_ref(),
+                        phone: phone.as_ref(),
+                    };
+                    Some(links.verify_link(&bound, now))
+                }
                 _ => None,
             };
             Entry {

@@ -14,7 +14,7 @@ use support_plans_domain::reminders::{
     SNS_MAX_BYTES, SUBJECT_MAX_CHARS, Settings, Subject, collect, decide, escalation_messages, evaluate_all,
     reminder_messages,
 };
-use support_plans_domain::token::{Links, VerifyKey, verify};
+use support_plans_domain::token::{KeySet, Links, VerifyKey, verify};
 use support_plans_domain::{Actor, PlanSpec, SupportPlan};
 
 const NOW: &str = "2026-11-21T08:00:00Z";
@@ -27,8 +27,8 @@ fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
-fn key() -> VerifyKey {
-    VerifyKey::new(vec![42u8; 64]).unwrap()
+fn key() -> KeySet {
+    KeySet::single(VerifyKey::new(vec![42u8; 64]).unwrap())
 }
 
 fn links() -> Links {
@@ -213,6 +213,8 @@ fn a_reminder_lists_every_item_with_a_working_link_per_contact() {
         .map(|t| {
             let claims = verify(&key(), t, now()).unwrap();
             assert_eq!(claims.plan.as_str(), "p-one");
+            // Bound to the plan as it is: its owner, its life, the contact.
+            assert_eq!(claims.check(Some(&plans[0])), Ok(()));
             claims.contact.to_string()
         })
         .collect();

@@ -24,7 +24,7 @@ use serde_json::json;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_domain::model::{Actor, PlanSpec, Status, SupportPlan};
 use support_plans_domain::reminders::{Settings, collect, decide, evaluate_all, reminder_messages};
-use support_plans_domain::token::{Links, VerifyKey};
+use support_plans_domain::token::{KeySet, Links, VerifyKey};
 
 const PLANS: usize = 10_000;
 const CONTACTS_PER_PLAN: usize = 10;
@@ -157,7 +157,7 @@ async fn main() {
         .unwrap()
         .topic_arn
         .unwrap();
-    let key = VerifyKey::new(vec![7u8; 64]).unwrap();
+    let key = KeySet::single(VerifyKey::new(vec![7u8; 64]).unwrap());
     let app = App {
         store: store.clone(),
         notifier: SnsNotifier::new(sns),

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Map, Value, json};
 use support_plans_aws::DynamoStore;
-use support_plans_aws::secrets::verify_key;
+use support_plans_aws::secrets::verify_keys;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_domain::model::Status;
 use support_plans_domain::ports::StoreError;
@@ -94,8 +94,10 @@ pub struct App {
 }
 
 /// The process: the configuration and the clients from the init, the
-/// [`App`] from the first invocation, which reads the verification key
-/// (Secrets Manager) and keeps it for the process. A failed read fails that
+/// [`App`] from the first invocation, which reads the verification keys
+/// (Secrets Manager) and keeps them for the process: links are signed with
+/// the key that has no `not_after` (a rotation's old key stays valid for
+/// longer than a process lives, see the README). A failed read fails that
 /// invocation only: the next one tries again.
 #[derive(Debug)]
 pub struct Process {
@@ -122,10 +124,10 @@ impl Process {
     pub async fn app(&self) -> Result<&App, CheckError> {
         self.app
             .get_or_try_init(|| async {
-                let key = verify_key(&self.secrets, &self.config.key_secret)
+                let keys = verify_keys(&self.secrets, &self.config.key_secret)
                     .await
                     .map_err(|e| CheckError::Setup(e.to_string()))?;
-                let links = Links::new(&self.config.base_url, key)
+                let links = Links::new(&self.config.base_url, keys)
                     .map_err(|e| CheckError::Setup(format!("configuration: {e}")))?;
                 Ok(App {
                     store: self.store.clone(),

@@ -14,7 +14,7 @@ use support_plans_aws::sns::SnsNotifier;
 use support_plans_domain::model::{Actor, Change, PlanSpec, Status, SupportPlan};
 use support_plans_domain::ports::{PageRequest, PlanFilter, PlanStore as _, WorkloadStore as _};
 use support_plans_domain::reminders::{SNS_MAX_BYTES, Settings};
-use support_plans_domain::token::{Links, VerifyKey, verify};
+use support_plans_domain::token::{KeySet, Links, TokenError, VerifyClaims, VerifyKey, verify};
 use support_plans_domain::types::Slug;
 
 /// The day the samples' README describes.
@@ -29,8 +29,8 @@ fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
-fn key() -> VerifyKey {
-    VerifyKey::new(b"test-key-test-key-test-key-test-key-0123456789".to_vec()).unwrap()
+fn key() -> KeySet {
+    KeySet::single(VerifyKey::new(b"test-key-test-key-test-key-test-key-0123456789".to_vec()).unwrap())
 }
 
 const BASE: &str = "https://api.example.com";
@@ -61,13 +61,17 @@ impl Received {
     }
     /// The (plan, contact) of every one-click link in the body.
     fn links(&self) -> Vec<(String, String)> {
+        self.claims()
+            .into_iter()
+            .map(|c| (c.plan.to_string(), c.contact.to_string()))
+            .collect()
+    }
+    /// What every one-click link in the body says.
+    fn claims(&self) -> Vec<VerifyClaims> {
         self.body
             .lines()
             .filter_map(|l| l.split(&format!("{BASE}/verify/")).nth(1))
-            .map(|t| {
-                let c = verify(&key(), t, now()).expect("a valid token");
-                (c.plan.to_string(), c.contact.to_string())
-            })
+            .map(|t| verify(&key(), t, now()).expect("a valid token"))
             .collect()
     }
 }
@@ -571,4 +575,52 @@ async fn an_owner_past_256_kib_receives_several_complete_messages() {
         }
     }
     assert_eq!(seen.len(), 800, "every item, each once");
+}
+
+#[tokio::test]
+async fn the_links_sent_are_bound_to_the_plan_as_stored_and_stop_when_its_contact_changes() {
+    let stack = Stack::with_samples().await;
+    stack.run(now()).await;
+    let reminders = stack.drain(&stack.reminders).await;
+    let stripe = Slug::parse("stripe-premium").unwrap();
+    let mut stripe_links = Vec::new();
+    for m in &reminders {
+        for c in m.claims() {
+            let plan = stack.app.store.get_plan(&c.plan).await.unwrap();
+            assert_eq!(c.check(plan.as_ref()), Ok(()), "{} {}", c.plan, c.contact);
+            if c.plan == stripe {
+                stripe_links.push(c);
+            }
+        }
+    }
+    assert_eq!(stripe_links.len(), 1, "the support line is overdue");
+
+    // The support line's number changes: the link sent for the old one stops.
+    let plan = stack.app.store.get_plan(&stripe).await.unwrap().unwrap();
+    let mut body = serde_json::to_value(&plan.spec).unwrap();
+    let contacts = body["contacts"].as_array_mut().unwrap();
+    let line = contacts
+        .iter_mut()
+        .find(|c| c["id"] == stripe_links[0].contact.as_str())
+        .unwrap();
+    line["phone"] = json!("+18005550199");
+    line.as_object_mut().unwrap().remove("email");
+    let next = plan
+        .replaced(
+            PlanSpec::parse(&body).unwrap(),
+            &Actor::parse("payments-team@example.com").unwrap(),
+            now() + days(1),
+        )
+        .unwrap();
+    stack
+        .app
+        .store
+        .put_plan_version(&next, Change::Replaced)
+        .await
+        .unwrap();
+    let stored = stack.app.store.get_plan(&stripe).await.unwrap();
+    assert_eq!(
+        stripe_links[0].check(stored.as_ref()),
+        Err(TokenError::ContactChanged)
+    );
 }

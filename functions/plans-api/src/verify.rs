@@ -4,63 +4,101 @@
 //! `GET` only shows what would be confirmed (mail scanners follow links); the
 //! page's button `POST`s to the same URL, which records the attestation as
 //! made by the plan's owner, through a link. A bad token gets a page that
-//! says why, with a 4xx, and nothing changes.
+//! says why, with a 4xx, and nothing changes: among them a link whose
+//! contact, owner or plan life changed since it was issued (issue 12).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use support_plans_aws::secrets::{SecretError, verify_key};
+use support_plans_aws::secrets::{SecretError, verify_keys};
 use support_plans_domain::model::{Actor, Change, Contact, SupportPlan, VerifiedVia};
 use support_plans_domain::ports::{PlanStore as _, StoreError};
-use support_plans_domain::token::{self, TokenError, VerifyClaims, VerifyKey};
-use tokio::sync::OnceCell;
+use support_plans_domain::token::{self, KeySet, TokenError, VerifyClaims};
+use tokio::sync::Mutex;
 
 use crate::AppState;
 
-/// Where `/verify` gets its key.
+/// Where `/verify` gets its keys.
 #[derive(Debug, Clone, Default)]
 pub enum KeySource {
     /// Not configured: `/verify` answers 503.
     #[default]
     Off,
-    /// A key at hand (tests).
-    Key(VerifyKey),
+    /// Keys at hand (tests).
+    Keys(KeySet),
     /// A Secrets Manager secret, read on the first `/verify` request (not
     /// at init: the other routes never need it) and kept for the process.
-    /// A failed read is not kept: the next request tries again.
-    Secret(Arc<SecretKey>),
+    /// A failed read is not kept: the next request tries again. A token
+    /// naming a key id the process does not know (a rotation since the
+    /// read) reads the secret again, at most once per [`REREAD_AFTER`]: the
+    /// route is unauthenticated, and made-up key ids must not turn into a
+    /// read each.
+    Secret(Arc<SecretKeys>),
 }
 
-/// A secret's key, read once.
+/// The least time between two reads of the secret for unknown key ids.
+pub const REREAD_AFTER: Duration = Duration::from_secs(60);
+
+/// A secret's keys, read once (and again for a key id they lack).
 #[derive(Debug)]
-pub struct SecretKey {
+pub struct SecretKeys {
     client: aws_sdk_secretsmanager::Client,
     secret_id: String,
-    key: OnceCell<VerifyKey>,
+    read: Mutex<Read>,
+}
+
+#[derive(Debug, Default)]
+struct Read {
+    keys: Option<Arc<KeySet>>,
+    /// The last read for a key id the keys lacked.
+    reread_at: Option<Instant>,
 }
 
 impl KeySource {
     pub fn secret(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
-        Self::Secret(Arc::new(SecretKey {
+        Self::Secret(Arc::new(SecretKeys {
             client,
             secret_id: secret_id.into(),
-            key: OnceCell::new(),
+            read: Mutex::new(Read::default()),
         }))
     }
 
-    /// The key; `None` when verification is not configured.
-    pub async fn get(&self) -> Result<Option<&VerifyKey>, SecretError> {
+    /// The keys to check a token naming `kid` with; `None` when
+    /// verification is not configured.
+    pub async fn get(&self, kid: Option<&str>) -> Result<Option<Arc<KeySet>>, SecretError> {
         match self {
             Self::Off => Ok(None),
-            Self::Key(key) => Ok(Some(key)),
-            Self::Secret(s) => s
-                .key
-                .get_or_try_init(|| verify_key(&s.client, &s.secret_id))
-                .await
-                .map(Some),
+            Self::Keys(keys) => Ok(Some(Arc::new(keys.clone()))),
+            Self::Secret(s) => {
+                let mut read = s.read.lock().await;
+                if let Some(keys) = &read.keys {
+                    let known = kid.is_none_or(|kid| keys.knows(kid));
+                    let recent = read.reread_at.is_some_and(|at| at.elapsed() < REREAD_AFTER);
+                    if known || recent {
+                        return Ok(Some(keys.clone()));
+                    }
+                    read.reread_at = Some(Instant::now());
+                }
+                match verify_keys(&s.client, &s.secret_id).await {
+                    Ok(keys) => {
+                        let keys = Arc::new(keys);
+                        read.keys = Some(keys.clone());
+                        Ok(Some(keys))
+                    }
+                    // Keys read before still check the tokens they know.
+                    Err(e) => match &read.keys {
+                        Some(keys) => {
+                            tracing::warn!(error = %e, "verification: the keys could not be read again");
+                            Ok(Some(keys.clone()))
+                        }
+                        None => Err(e),
+                    },
+                }
+            }
         }
     }
 }
@@ -127,10 +165,45 @@ fn refused(e: TokenError) -> Response {
             "This link is not valid",
             "It was not issued by support-plans, or it was altered. Use the link from your latest reminder.",
         ),
+        TokenError::TooLong => (
+            StatusCode::FORBIDDEN,
+            "This link is not valid",
+            "No link works for more than 14 days, whatever it says. Use the link from your latest reminder.",
+        ),
         TokenError::Expired => (
             StatusCode::GONE,
             "This link has expired",
             "Links work for 14 days. The next reminder brings a fresh one, or verify the contact through the API.",
+        ),
+        TokenError::RetiredKey => (
+            StatusCode::GONE,
+            "This link has expired",
+            "The key it was signed with has been replaced since. Use the link in your newest reminder, or verify \
+             the contact through the API.",
+        ),
+        TokenError::OldFormat => (
+            StatusCode::GONE,
+            "This link is out of date",
+            "Links are now bound to the contact and the plan's owner as they were when the reminder was sent. \
+             Please use the link in your newest reminder, or verify the contact through the API.",
+        ),
+        TokenError::EarlierLife => (
+            StatusCode::GONE,
+            "This plan was retired since",
+            "The plan was retired and made active again after the reminder was sent. Use the link in your newest \
+             reminder, or verify the contact through the API.",
+        ),
+        TokenError::OwnerChanged => (
+            StatusCode::GONE,
+            "This plan has a new owner",
+            "Confirmations are recorded as made by the plan's owner, and the owner changed after the reminder \
+             was sent. The new owner's next reminder brings a fresh link.",
+        ),
+        TokenError::ContactChanged => (
+            StatusCode::GONE,
+            "This contact was changed",
+            "Its name, e-mail or phone changed after the reminder was sent, so what the link asked about is no \
+             longer what the plan says. It is due again: the next reminder asks about it as it is now.",
         ),
         TokenError::WrongPlan => (
             StatusCode::NOT_FOUND,
@@ -208,8 +281,9 @@ fn contact<'a>(plan: &'a SupportPlan, claims: &VerifyClaims) -> Option<&'a Conta
 
 /// The token's claims and the current plan, or the page that says why not.
 async fn checked(st: &AppState, raw: &str) -> Result<(VerifyClaims, SupportPlan), Response> {
-    let key = match st.verify_key.get().await {
-        Ok(Some(key)) => key,
+    let kid = token::kid_of(raw);
+    let keys = match st.verify_key.get(kid.as_deref()).await {
+        Ok(Some(keys)) => keys,
         Ok(None) => {
             return Err(unavailable(
                 "One-click verification is not configured on this service.",
@@ -220,7 +294,7 @@ async fn checked(st: &AppState, raw: &str) -> Result<(VerifyClaims, SupportPlan)
             return Err(unavailable("The service could not read its verification key."));
         }
     };
-    let claims = token::verify(key, raw, st.now()).map_err(refused)?;
+    let claims = token::verify(&keys, raw, st.now()).map_err(refused)?;
     let plan = st.store.get_plan(&claims.plan).await.map_err(store_failed)?;
     claims.check(plan.as_ref()).map_err(refused)?;
     let plan = plan.expect("checked above");
@@ -237,9 +311,9 @@ fn store_failed(e: StoreError) -> Response {
     responses(
         (status = 200, description = "the plan and contact, with a button that confirms (POST to the same URL); nothing changes", content_type = "text/html", body = String),
         (status = 400, description = "the link is incomplete or damaged", content_type = "text/html", body = String),
-        (status = 403, description = "the link was not issued by this service, or was altered", content_type = "text/html", body = String),
+        (status = 403, description = "the link was not issued by this service, was altered, names a key no longer listed, or claims to work for more than 14 days", content_type = "text/html", body = String),
         (status = 404, description = "the plan or the contact is no longer there", content_type = "text/html", body = String),
-        (status = 410, description = "the link has expired (14 days)", content_type = "text/html", body = String),
+        (status = 410, description = "the link has expired (14 days) or its key was retired, it predates bound links (v1), or the contact (name, e-mail, phone), the plan's owner or the plan's life (retired, then reactivated) changed since it was issued", content_type = "text/html", body = String),
         (status = 503, description = "verification is not configured, or storage is unreachable", content_type = "text/html", body = String),
     ))]
 pub async fn verify_page(State(st): State<AppState>, Path(raw): Path<String>) -> Response {
@@ -268,10 +342,10 @@ pub async fn verify_page(State(st): State<AppState>, Path(raw): Path<String>) ->
     responses(
         (status = 200, description = "recorded (verified_via link, by the plan's owner), or already confirmed since the reminder", content_type = "text/html", body = String),
         (status = 400, description = "the link is incomplete or damaged", content_type = "text/html", body = String),
-        (status = 403, description = "the link was not issued by this service, or was altered", content_type = "text/html", body = String),
+        (status = 403, description = "the link was not issued by this service, was altered, names a key no longer listed, or claims to work for more than 14 days", content_type = "text/html", body = String),
         (status = 404, description = "the plan or the contact is no longer there", content_type = "text/html", body = String),
         (status = 409, description = "the plan kept changing while this was recorded", content_type = "text/html", body = String),
-        (status = 410, description = "the link has expired (14 days)", content_type = "text/html", body = String),
+        (status = 410, description = "the link has expired (14 days) or its key was retired, it predates bound links (v1), or the contact (name, e-mail, phone), the plan's owner or the plan's life (retired, then reactivated) changed since it was issued", content_type = "text/html", body = String),
         (status = 503, description = "verification is not configured, or storage is unreachable", content_type = "text/html", body = String),
     ))]
 pub async fn verify_confirm(State(st): State<AppState>, Path(raw): Path<String>) -> Response {

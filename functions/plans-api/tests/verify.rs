@@ -12,26 +12,46 @@ use jiff::{SignedDuration, Timestamp};
 use plans_api::verify::KeySource;
 use serde_json::{Value, json};
 use support_plans_domain::Slug;
-use support_plans_domain::token::{VerifyKey, issue};
+use support_plans_domain::ports::PlanStore as _;
+use support_plans_domain::token::{KeySet, LinkFor, VerifyKey, issue};
 use support_plans_tests::plan_body;
 
 const KEY: &str = "plans-api-test-key-plans-api-test-key-0123";
 
-fn key() -> VerifyKey {
-    VerifyKey::new(KEY.as_bytes().to_vec()).unwrap()
+fn key() -> KeySet {
+    KeySet::single(VerifyKey::new(KEY.as_bytes().to_vec()).unwrap())
 }
 
 fn slug(s: &str) -> Slug {
     Slug::parse(s).unwrap()
 }
 
-fn token(plan: &str, contact: &str) -> String {
-    issue(&key(), &slug(plan), &slug(contact), Timestamp::now())
+/// A token for (`plan`, `contact`) as the plan is stored now (or a made-up
+/// plan or contact when there is none), signed with `keys` at `at`.
+async fn token_with(api: &Api, keys: &KeySet, plan: &str, contact: &str, at: Timestamp) -> String {
+    let stored = api.state.store.get_plan(&slug(plan)).await.unwrap();
+    let p = stored.unwrap_or_else(|| support_plans_tests::new_plan(plan, "payments"));
+    let c = p
+        .spec
+        .contacts
+        .iter()
+        .find(|c| c.id.as_str() == contact)
+        .cloned()
+        .unwrap_or_else(|| {
+            let mut c = p.spec.contacts[0].clone();
+            c.id = slug(contact);
+            c
+        });
+    issue(keys, &LinkFor::of(&p, &c), at)
+}
+
+async fn token(api: &Api, plan: &str, contact: &str) -> String {
+    token_with(api, &key(), plan, contact, Timestamp::now()).await
 }
 
 async fn api_with_key() -> Api {
     let mut state = Api::new().await.state;
-    state.verify_key = KeySource::Key(key());
+    state.verify_key = KeySource::Keys(key());
     Api::from_state(state)
 }
 
@@ -60,7 +80,7 @@ fn contact<'a>(plan: &'a Value, id: &str) -> &'a Value {
 async fn get_shows_and_changes_nothing_then_post_records_the_owners_attestation() {
     let api = api_with_key().await;
     api.seed_plan("stripe", "payments").await;
-    let path = format!("/verify/{}", token("stripe", "tam"));
+    let path = format!("/verify/{}", token(&api, "stripe", "tam").await);
 
     // GET, without any identity: a page with the plan, the contact and a button.
     let page = api.get(&path, &Who::Nobody).await;
@@ -137,16 +157,19 @@ async fn forged_tampered_expired_wrong_plan_and_unknown_contact_tokens_change_no
         200
     );
 
-    let good = token("stripe", "tam");
-    let (_, tag) = good.split_once('.').unwrap();
-    let expires = (Timestamp::now() + SignedDuration::from_hours(24 * 14)).as_second();
-    let other_contact = URL_SAFE_NO_PAD.encode(format!("v1|stripe|support|{expires}"));
-    let longer = URL_SAFE_NO_PAD.encode(format!("v1|stripe|tam|{}", expires + 86_400 * 365));
-    let forger = VerifyKey::new(b"not-the-key-not-the-key-not-the-key-0000".to_vec()).unwrap();
+    let good = token(&api, "stripe", "tam").await;
+    let (payload, tag) = good.split_once('.').unwrap();
+    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let other_contact = URL_SAFE_NO_PAD.encode(payload.replace("|tam|", "|support|"));
+    let (head, expires) = payload.rsplit_once('|').unwrap();
+    let expires: i64 = expires.parse().unwrap();
+    let longer = URL_SAFE_NO_PAD.encode(format!("{head}|{}", expires + 86_400 * 365));
+    let forger =
+        KeySet::single(VerifyKey::new(b"not-the-key-not-the-key-not-the-key-0000".to_vec()).unwrap());
     let cases: Vec<(&str, String, u16, &str)> = vec![
         (
             "forged",
-            issue(&forger, &slug("stripe"), &slug("tam"), Timestamp::now()),
+            token_with(&api, &forger, "stripe", "tam", Timestamp::now()).await,
             403,
             "not valid",
         ),
@@ -161,20 +184,32 @@ async fn forged_tampered_expired_wrong_plan_and_unknown_contact_tokens_change_no
         ("garbage", "hello".to_owned(), 400, "incomplete"),
         (
             "expired",
-            issue(
+            token_with(
+                &api,
                 &key(),
-                &slug("stripe"),
-                &slug("tam"),
+                "stripe",
+                "tam",
                 Timestamp::now() - SignedDuration::from_hours(24 * 15),
-            ),
+            )
+            .await,
             410,
             "expired",
         ),
-        ("wrong plan", token("ghost", "tam"), 404, "no longer there"),
-        ("retired plan", token("old-vendor", "tam"), 404, "no longer there"),
+        (
+            "wrong plan",
+            token(&api, "ghost", "tam").await,
+            404,
+            "no longer there",
+        ),
+        (
+            "retired plan",
+            token(&api, "old-vendor", "tam").await,
+            404,
+            "no longer there",
+        ),
         (
             "unknown contact",
-            token("stripe", "nobody"),
+            token(&api, "stripe", "nobody").await,
             404,
             "no longer in the plan",
         ),
@@ -205,7 +240,7 @@ async fn forged_tampered_expired_wrong_plan_and_unknown_contact_tokens_change_no
 #[tokio::test]
 async fn the_page_escapes_what_it_shows_and_needs_no_identity_even_locally() {
     let mut state = Api::new().await.state;
-    state.verify_key = KeySource::Key(key());
+    state.verify_key = KeySource::Keys(key());
     state.auth.local_auth = true;
     let api = Api::from_state(state);
     let mut body = plan_body("stripe", "payments");
@@ -225,7 +260,10 @@ async fn the_page_escapes_what_it_shows_and_needs_no_identity_even_locally() {
     assert_eq!(created.status, 201, "{}", created.text);
     // No x-local-principal header: the token alone is enough.
     let page = api
-        .get(&format!("/verify/{}", token("stripe", "tam")), &Who::Nobody)
+        .get(
+            &format!("/verify/{}", token(&api, "stripe", "tam").await),
+            &Who::Nobody,
+        )
         .await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(!page.text.contains("<script>"), "{}", page.text);
@@ -243,7 +281,7 @@ async fn the_page_escapes_what_it_shows_and_needs_no_identity_even_locally() {
 async fn without_a_key_the_pages_say_so_and_change_nothing() {
     let api = Api::new().await;
     api.seed_plan("stripe", "payments").await;
-    let path = format!("/verify/{}", token("stripe", "tam"));
+    let path = format!("/verify/{}", token(&api, "stripe", "tam").await);
     for method in ["GET", "POST"] {
         let r = api.call(method, &path, &Who::Nobody, &[], None).await;
         assert_eq!(r.status, 503, "{method}: {}", r.text);
@@ -265,7 +303,7 @@ async fn the_key_is_read_from_its_secret_on_first_use_and_a_failed_read_is_tried
     state.verify_key = KeySource::secret(secrets.clone(), &name);
     let api = Api::from_state(state);
     api.seed_plan("stripe", "payments").await;
-    let path = format!("/verify/{}", token("stripe", "tam"));
+    let path = format!("/verify/{}", token(&api, "stripe", "tam").await);
 
     // No such secret yet: a page that says so, a 503, nothing changed.
     let r = api.get(&path, &Who::Nobody).await;

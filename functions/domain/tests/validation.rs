@@ -2000,11 +2000,6 @@ fn workload_match_response_plans_are_names_or_response_plan_arns() {
 fn workload_match_resource_patterns_are_arn_globs() {
     check_workload(&[
         (
-            "all stars",
-            |b| set(b, "/match/resource_patterns/0", json!("arn:*:*:*:*:*")),
-            None,
-        ),
-        (
             "50",
             |b| {
                 set(
@@ -2053,6 +2048,92 @@ fn workload_match_resource_patterns_are_arn_globs() {
             Some("match.resource_patterns[0]"),
         ),
     ]);
+}
+
+/// The message for the only error of a team's workload body edited by `edit`.
+fn refusal(edit: impl FnOnce(&mut Value), field: &str) -> String {
+    let mut body = workload();
+    edit(&mut body);
+    let e = WorkloadSpec::parse(&body).expect_err("a team's broad rule is refused");
+    assert_eq!(e.fields(), vec![field], "{e}");
+    e.message_for(field).unwrap().to_owned()
+}
+
+#[test]
+fn a_team_may_not_write_a_resource_pattern_that_leaves_the_service_or_the_resource_wild() {
+    for (pattern, why) in [
+        ("arn:*:*:*:*:*", "service"),
+        ("arn:aws:*:*:*:db:payments-main", "service"),
+        ("arn:aws:rds*:*:*:db:payments-main", "service"),
+        ("arn:aws::*:*:db:payments-main", "service"),
+        ("arn:aws:rds:*:*:*", "resource"),
+        ("arn:aws:rds:*:*:*:*", "resource"),
+        ("arn:aws:s3:::*/*", "resource"),
+        ("arn:aws:rds:us-east-1:111122223333:", "resource"),
+    ] {
+        let message = refusal(
+            |b| set(b, "/match/resource_patterns/1", json!(pattern)),
+            "match.resource_patterns[1]",
+        );
+        assert!(message.contains(why), "{pattern}: {message}");
+        assert!(message.contains("admin"), "{pattern}: {message}");
+    }
+    for fine in [
+        "arn:aws:rds:*:*:db:payments-*",
+        "arn:*:rds:*:*:db:payments-*",
+        "arn:aws:s3:::payments-ledger/*",
+        "arn:aws:ecs:*:*:service/checkout-web/*",
+        "arn:aws:rds:*:*:db:*payments*",
+    ] {
+        let mut body = workload();
+        set(&mut body, "/match/resource_patterns/1", json!(fine));
+        parse_workload_ok(&body);
+    }
+}
+
+#[test]
+fn a_team_may_not_write_a_short_or_common_incident_word_as_a_title_keyword() {
+    for word in [
+        "down", "Down", "api", "error", "ERRORS", "outage", "latency", "failed", "prod",
+        "production", "critical", "degraded", "timeout", "incident", "etl", "db",
+    ] {
+        let message = refusal(
+            |b| set(b, "/match/title_keywords/2", json!(word)),
+            "match.title_keywords[2]",
+        );
+        assert!(message.contains("admin"), "{word}: {message}");
+    }
+    assert!(
+        refusal(|b| set(b, "/match/title_keywords/0", json!("etl")), "match.title_keywords[0]")
+            .contains("at least 4 characters")
+    );
+    assert!(
+        refusal(|b| set(b, "/match/title_keywords/0", json!("Outage")), "match.title_keywords[0]")
+            .contains("common incident word")
+    );
+}
+
+#[test]
+fn resource_patterns_are_at_most_1024_characters() {
+    let long = |n: usize| format!("arn:aws:rds:*:*:db:{}", "p".repeat(n - 19));
+    check_workload(&[
+        (
+            "1024",
+            |b| set(b, "/match/resource_patterns/0", json!(format!("arn:aws:rds:*:*:db:{}", "p".repeat(1005)))),
+            None,
+        ),
+        (
+            "1025",
+            |b| set(b, "/match/resource_patterns/0", json!(format!("arn:aws:rds:*:*:db:{}", "p".repeat(1006)))),
+            Some("match.resource_patterns[0]"),
+        ),
+    ]);
+    assert_eq!(long(1024).len(), 1024);
+    let message = refusal(
+        |b| set(b, "/match/resource_patterns/0", json!(long(1025))),
+        "match.resource_patterns[0]",
+    );
+    assert!(message.contains("1024"), "{message}");
 }
 
 #[test]

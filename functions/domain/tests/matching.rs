@@ -492,8 +492,16 @@ mod glob {
     #[test]
     fn stars_match_any_run_and_literals_match_themselves() {
         for (pattern, text, expected) in [
-            ("arn:aws:rds:*:*:db:payments-*", "arn:aws:rds:us-east-1:1:db:payments-main", true),
-            ("arn:aws:rds:*:*:db:payments-*", "arn:aws:rds:us-east-1:1:db:orders-main", false),
+            (
+                "arn:aws:rds:*:*:db:payments-*",
+                "arn:aws:rds:us-east-1:1:db:payments-main",
+                true,
+            ),
+            (
+                "arn:aws:rds:*:*:db:payments-*",
+                "arn:aws:rds:us-east-1:1:db:orders-main",
+                false,
+            ),
             ("*", "", true),
             ("*", "anything", true),
             ("**", "", true),

@@ -484,6 +484,30 @@ fn no_match_is_unmatched_with_no_plans() {
     assert!(match_incident(&i, &[], &[]).is_unmatched());
 }
 
+#[test]
+fn a_resource_longer_than_an_arn_can_be_is_never_matched() {
+    let ws = workloads();
+    let long = format!(
+        "arn:aws:rds:us-east-1:111122223333:db:payments-{}",
+        "x".repeat(2048)
+    );
+    let i = Incident {
+        resources: vec![long],
+        ..Incident::default()
+    };
+    assert!(match_incident(&i, &ws, &plans()).is_unmatched());
+    let fits = format!(
+        "arn:aws:rds:us-east-1:111122223333:db:payments-{}",
+        "x".repeat(2048)
+    );
+    let fits = fits[..2048].to_owned();
+    let i = Incident {
+        resources: vec![fits],
+        ..Incident::default()
+    };
+    assert_eq!(names(&match_incident(&i, &ws, &plans())), ["payments"]);
+}
+
 mod glob {
     use std::time::{Duration, Instant};
 

@@ -36,7 +36,9 @@ async fn api(w: &World, method: &str, path: &str, team: &str, body: &Value) -> (
         .unwrap();
     let response = router.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
@@ -67,7 +69,11 @@ async fn attacker(w: &World) {
         .collect();
     assert_eq!(
         fields,
-        ["match.resource_patterns[0]", "match.title_keywords[0]", "match.title_keywords[1]"],
+        [
+            "match.resource_patterns[0]",
+            "match.title_keywords[0]",
+            "match.title_keywords[1]"
+        ],
         "{body}"
     );
 
@@ -113,12 +119,20 @@ async fn another_teams_broadest_rules_post_nothing_into_an_incident_they_do_not_
     }
     let links = w.links(&arn).await;
     assert!(!links.is_empty());
-    assert!(links.iter().all(|(t, u)| u != EVIL_PORTAL && !t.contains(EVIL_VENDOR)), "{links:?}");
+    assert!(
+        links
+            .iter()
+            .all(|(t, u)| u != EVIL_PORTAL && !t.contains(EVIL_VENDOR)),
+        "{links:?}"
+    );
     for queue in [&w.chat_queue, &w.incident_queue] {
         let messages = w.drain(queue).await;
         assert_eq!(messages.len(), 1);
         let text = messages[0].to_string();
-        assert!(!text.contains(EVIL_VENDOR) && !text.contains(EVIL_PORTAL), "{text}");
+        assert!(
+            !text.contains(EVIL_VENDOR) && !text.contains(EVIL_PORTAL),
+            "{text}"
+        );
         assert!(!text.contains("attacker"), "{text}");
     }
 }
@@ -138,7 +152,10 @@ async fn when_another_teams_rule_really_matches_what_is_posted_names_that_team_a
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert!(matched.contains(&"attacker-tools") && matched.contains(&"payments"), "{summary}");
+    assert!(
+        matched.contains(&"attacker-tools") && matched.contains(&"payments"),
+        "{summary}"
+    );
 
     let why = format!(
         "Posted for workload `attacker-tools` (owner team attacker) — matched resource `{LEDGER}` by pattern `arn:*:dynamodb:*:*:*a*`"

@@ -109,7 +109,11 @@ async fn match_refuses_a_resource_longer_than_an_arn_can_be() {
     let api = api().await;
     let long = format!("arn:aws:s3:::bucket/{}", "k".repeat(2048));
     let r = api
-        .post("/match", &READER, &json!({"title": "x", "resources": ["arn:aws:s3:::ok", long]}))
+        .post(
+            "/match",
+            &READER,
+            &json!({"title": "x", "resources": ["arn:aws:s3:::ok", long]}),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.fields(), vec!["resources[1]".to_owned()]);
@@ -128,7 +132,11 @@ async fn match_refuses_a_resource_longer_than_an_arn_can_be() {
 async fn match_says_for_which_workload_and_owner_team_and_why() {
     let api = api().await;
     let w = api
-        .post("/workloads", &PAYMENTS, &workload_body("payments", "payments", &["aws-business"]))
+        .post(
+            "/workloads",
+            &PAYMENTS,
+            &workload_body("payments", "payments", &["aws-business"]),
+        )
         .await;
     assert_eq!(w.status, 201, "{}", w.text);
     let body = json!({"title": "Card payments failing", "impact": 1,

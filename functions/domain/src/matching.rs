@@ -197,7 +197,7 @@ fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Wor
 /// Linear in `pattern` and `text`: the pattern is split on `*`; its first
 /// literal segment must be a prefix of the text, its last a suffix of what
 /// remains, and the ones between are found in order, each at its leftmost
-/// occurrence (`str::find`, linear itself). Leftmost is enough: a later
+/// occurrence (a linear substring search). Leftmost is enough: a later
 /// occurrence only leaves less text for the segments after it.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let Some((first, tail)) = pattern.split_once('*') else {
@@ -211,7 +211,9 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         return false;
     };
     for segment in middle.split('*').filter(|s| !s.is_empty()) {
-        match rest.find(segment) {
+        // memchr's substring search: linear like `str::find`, and vectorized.
+        match memchr::memmem::find(rest.as_bytes(), segment.as_bytes()) {
+            // Found at a match of a whole `&str`: `at` is a char boundary.
             Some(at) => rest = &rest[at + segment.len()..],
             None => return false,
         }
@@ -231,6 +233,10 @@ pub const MAX_RESOURCE_LEN: usize = 2048;
 /// workload's, far below [`MAX_RESOURCE_LEN`]; 1,024 leaves room for
 /// S3 object key prefixes and IAM paths.
 pub const MAX_PATTERN_LEN: usize = 1024;
+
+/// The most `*` in one pattern: one per wild ARN field and a few in the
+/// resource part; each costs a substring search per resource matched.
+pub const MAX_PATTERN_STARS: usize = 10;
 
 /// The shortest title keyword a team may write: shorter words ("db", "api",
 /// "etl") occur in too many incidents of other teams.

@@ -894,6 +894,13 @@ fn parse_resource_pattern(s: &str) -> Result<String, String> {
             s.len()
         ));
     }
+    let stars = crate::matching::MAX_PATTERN_STARS;
+    if s.matches('*').count() > stars {
+        return Err(format!(
+            "must have at most {stars} '*', has {}: one per wild ARN field and a few in the resource part",
+            s.matches('*').count()
+        ));
+    }
     let ok = s.starts_with("arn:")
         && s.split(':').count() >= 6
         && !s.chars().any(|c| c.is_whitespace() || c.is_control());

@@ -2205,6 +2205,30 @@ fn resource_patterns_are_at_most_1024_characters() {
         ),
     ]);
     assert_eq!(long(1024).len(), 1024);
+    check_workload(&[
+        (
+            "10 stars",
+            |b| {
+                set(
+                    b,
+                    "/match/resource_patterns/0",
+                    json!("arn:*:rds:*:*:db:*p*a*y*m*e*n*ts"),
+                )
+            },
+            None,
+        ),
+        (
+            "11 stars",
+            |b| {
+                set(
+                    b,
+                    "/match/resource_patterns/0",
+                    json!("arn:*:rds:*:*:db:*p*a*y*m*e*n*t*s"),
+                )
+            },
+            Some("match.resource_patterns[0]"),
+        ),
+    ]);
     let message = refusal(
         |b| set(b, "/match/resource_patterns/0", json!(long(1025))),
         "match.resource_patterns[0]",

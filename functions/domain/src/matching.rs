@@ -168,7 +168,10 @@ fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Wor
             response_plan: rp.clone(),
         });
     }
-    'resources: for resource in &incident.resources {
+    // A resource longer than an ARN can be is no ARN: never matched (and the
+    // cost of matching stays bounded whoever built the incident).
+    let resources = incident.resources.iter().filter(|r| r.len() <= MAX_RESOURCE_LEN);
+    'resources: for resource in resources {
         for pattern in &m.resource_patterns {
             if glob_match(pattern, resource) {
                 reasons.push(Reason::Resource {
@@ -190,27 +193,253 @@ fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Wor
 }
 
 /// `*` matches any run of characters (including none); everything else is literal.
+///
+/// Linear in `pattern` and `text`: the pattern is split on `*`; its first
+/// literal segment must be a prefix of the text, its last a suffix of what
+/// remains, and the ones between are found in order, each at its leftmost
+/// occurrence (a linear substring search). Leftmost is enough: a later
+/// occurrence only leaves less text for the segments after it.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            // Let the last star swallow one more character.
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+    let Some((first, tail)) = pattern.split_once('*') else {
+        return pattern == text;
+    };
+    let (middle, last) = tail.rsplit_once('*').unwrap_or(("", tail));
+    let Some(rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some(mut rest) = rest.strip_suffix(last) else {
+        return false;
+    };
+    for segment in middle.split('*').filter(|s| !s.is_empty()) {
+        // memchr's substring search: linear like `str::find`, and vectorized.
+        match memchr::memmem::find(rest.as_bytes(), segment.as_bytes()) {
+            // Found at a match of a whole `&str`: `at` is a char boundary.
+            Some(at) => rest = &rest[at + segment.len()..],
+            None => return false,
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    true
+}
+
+// ---------------------------------------------------------------- breadth
+
+/// The longest involved-resource ARN matched, in bytes (ARNs are ASCII):
+/// AWS's own limit on an ARN.
+/// `POST /match` refuses longer ones; the responder skips them (and logs it).
+pub const MAX_RESOURCE_LEN: usize = 2048;
+
+/// The longest `match.resource_patterns` entry, in bytes: a pattern needs the ARN's
+/// prefix through the resource type and enough of a name to be one
+/// workload's, far below [`MAX_RESOURCE_LEN`]; 1,024 leaves room for
+/// S3 object key prefixes and IAM paths.
+pub const MAX_PATTERN_LEN: usize = 1024;
+
+/// The most `*` in one pattern: one per wild ARN field and a few in the
+/// resource part; each costs a substring search per resource matched.
+pub const MAX_PATTERN_STARS: usize = 10;
+
+/// The shortest title keyword a team may write: shorter words ("db", "api",
+/// "etl") occur in too many incidents of other teams.
+pub const MIN_KEYWORD_CHARS: usize = 4;
+
+/// Words common to incident titles of every team, refused as a team's title
+/// keyword (compared case-insensitively): matching on them would claim other
+/// teams' incidents. Words shorter than [`MIN_KEYWORD_CHARS`] are refused
+/// anyway and are not listed. An admin may still write any of them.
+pub const STOP_KEYWORDS: &[&str] = &[
+    // what went wrong
+    "down",
+    "downtime",
+    "outage",
+    "outages",
+    "error",
+    "errors",
+    "issue",
+    "issues",
+    "problem",
+    "problems",
+    "failure",
+    "failures",
+    "fail",
+    "fails",
+    "failed",
+    "failing",
+    "fault",
+    "faults",
+    "broken",
+    "crash",
+    "crashed",
+    "crashes",
+    "crashing",
+    "latency",
+    "slow",
+    "slowness",
+    "timeout",
+    "timeouts",
+    "timed-out",
+    "unavailable",
+    "unreachable",
+    "unresponsive",
+    "degraded",
+    "degradation",
+    "disruption",
+    "interruption",
+    "exception",
+    "exceptions",
+    "spike",
+    "spikes",
+    "elevated",
+    "increased",
+    "intermittent",
+    "partial",
+    "loss",
+    "lost",
+    "stuck",
+    "hung",
+    "leak",
+    "saturation",
+    "throttling",
+    "throttled",
+    "rejected",
+    "refused",
+    "denied",
+    // how bad
+    "incident",
+    "incidents",
+    "alert",
+    "alerts",
+    "alarm",
+    "alarms",
+    "critical",
+    "major",
+    "minor",
+    "severe",
+    "severity",
+    "urgent",
+    "emergency",
+    "high",
+    "warning",
+    "impact",
+    "impacted",
+    "page",
+    "paged",
+    "sev1",
+    "sev2",
+    "sev3",
+    "sev4",
+    "sev5",
+    // where, generically
+    "production",
+    "prod",
+    "staging",
+    "service",
+    "services",
+    "server",
+    "servers",
+    "system",
+    "systems",
+    "application",
+    "applications",
+    "apps",
+    "apis",
+    "endpoint",
+    "endpoints",
+    "backend",
+    "frontend",
+    "website",
+    "site",
+    "platform",
+    "infrastructure",
+    "cloud",
+    "region",
+    "network",
+    "database",
+    "databases",
+    "storage",
+    "disk",
+    "memory",
+    "queue",
+    "cluster",
+    "node",
+    "nodes",
+    "host",
+    "hosts",
+    "instance",
+    "instances",
+    "container",
+    "containers",
+    "pods",
+    "lambda",
+    "function",
+    "functions",
+    "gateway",
+    "connection",
+    "connections",
+    "connectivity",
+    "traffic",
+    "load",
+    "capacity",
+    "performance",
+    "availability",
+    "health",
+    "healthcheck",
+    "status",
+    "http",
+    "https",
+    "request",
+    "requests",
+    "response",
+    "responses",
+    "customer",
+    "customers",
+    "user",
+    "users",
+    "data",
+    "deploy",
+    "deployment",
+    "release",
+    "rollback",
+    "restart",
+    "all",
+    "everything",
+    "multiple",
+    "some",
+    "many",
+];
+
+/// Why a team may not write this resource pattern (an admin may), if so:
+/// its service (the 3rd field) must be one service named without `*` (a
+/// `*` there may stand for any service, and swallow `:`), and its resource
+/// (everything after the 5th `:`) must name something, not be only `*`s
+/// and separators.
+pub fn broad_pattern(pattern: &str) -> Option<&'static str> {
+    let mut fields = pattern.splitn(6, ':').skip(2);
+    let service = fields.next().unwrap_or("");
+    let resource = fields.nth(2).unwrap_or("");
+    if service.is_empty() || service.contains('*') {
+        Some(
+            "leaves the service (the third field) wild: name one service, like arn:aws:rds:*:*:db:payments-*",
+        )
+    } else if !resource.chars().any(char::is_alphanumeric) {
+        Some(
+            "leaves the resource part (after the fifth ':') wholly wild: name the workload's resources, like db:payments-*",
+        )
+    } else {
+        None
+    }
+}
+
+/// Why a team may not write this title keyword (an admin may), if so.
+pub fn broad_keyword(keyword: &str) -> Option<&'static str> {
+    if keyword.chars().count() < MIN_KEYWORD_CHARS {
+        Some("must be at least 4 characters: a shorter word occurs in other teams' incident titles")
+    } else if STOP_KEYWORDS.contains(&keyword.to_lowercase().as_str()) {
+        Some(
+            "is a common incident word, in other teams' incident titles too: use a word of this workload's own, like its name or a component's",
+        )
+    } else {
+        None
+    }
 }
 
 /// Whether `word` occurs in `text`, case-insensitively, on word boundaries.

@@ -735,6 +735,42 @@ pub struct Match {
     pub title_keywords: Vec<String>,
 }
 
+/// Who may write how broad a match rule (SPEC §2 "Incident match"): a rule
+/// that would claim other teams' incidents — a resource pattern wild in its
+/// service or its resource part, a title keyword shorter than 4 characters
+/// or a common incident word ([`crate::matching::STOP_KEYWORDS`]) — is an
+/// admin's to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchPolicy<'a> {
+    /// A team's write: every broad rule is refused.
+    Team,
+    /// A team's rewrite of a stored workload: the broad rules it already has
+    /// (an admin wrote them) may stay, verbatim; a new one is refused.
+    TeamKeeping(&'a Match),
+    /// An admin's write: broad rules are allowed.
+    Admin,
+}
+
+impl MatchPolicy<'_> {
+    fn refuses_pattern(&self, pattern: &str) -> Option<&'static str> {
+        let why = crate::matching::broad_pattern(pattern)?;
+        match self {
+            Self::Team => Some(why),
+            Self::TeamKeeping(kept) => (!kept.resource_patterns.iter().any(|p| p == pattern)).then_some(why),
+            Self::Admin => None,
+        }
+    }
+
+    fn refuses_keyword(&self, keyword: &str) -> Option<&'static str> {
+        let why = crate::matching::broad_keyword(keyword)?;
+        match self {
+            Self::Team => Some(why),
+            Self::TeamKeeping(kept) => (!kept.title_keywords.iter().any(|k| k == keyword)).then_some(why),
+            Self::Admin => None,
+        }
+    }
+}
+
 /// The caller-owned part of a workload.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -772,13 +808,19 @@ const WORKLOAD_FIELDS: &[&str] = &[
 const WORKLOAD_SERVER_FIELDS: &[&str] = &["status", "version", "created_at", "updated_at", "updated_by"];
 
 impl WorkloadSpec {
-    /// Parses a request body, reporting every offending field.
+    /// Parses a team's request body, reporting every offending field; a broad
+    /// match rule is refused ([`MatchPolicy::Team`]).
     pub fn parse(v: &Value) -> Result<Self, ValidationErrors> {
-        Cx::run(|cx| parse_workload(v, cx))
+        Self::parse_with(v, MatchPolicy::Team)
+    }
+
+    /// Parses a request body, its match rules as broad as `policy` allows.
+    pub fn parse_with(v: &Value, policy: MatchPolicy<'_>) -> Result<Self, ValidationErrors> {
+        Cx::run(|cx| parse_workload(v, cx, policy))
     }
 }
 
-fn parse_workload(v: &Value, cx: &mut Cx) -> Option<WorkloadSpec> {
+fn parse_workload(v: &Value, cx: &mut Cx, policy: MatchPolicy<'_>) -> Option<WorkloadSpec> {
     let o = cx.object(v, WORKLOAD_FIELDS, WORKLOAD_SERVER_FIELDS)?;
     let name = cx.req(o, "name", slug);
     let description = cx.or(o, "description", String::new(), |v, cx| {
@@ -799,7 +841,7 @@ fn parse_workload(v: &Value, cx: &mut Cx) -> Option<WorkloadSpec> {
         }
         Some(deps)
     });
-    let matching = cx.or(o, "match", Match::default(), parse_match);
+    let matching = cx.or(o, "match", Match::default(), |v, cx| parse_match(v, cx, policy));
     Some(WorkloadSpec {
         name: name?,
         description: description?,
@@ -810,16 +852,39 @@ fn parse_workload(v: &Value, cx: &mut Cx) -> Option<WorkloadSpec> {
     })
 }
 
-fn parse_match(v: &Value, cx: &mut Cx) -> Option<Match> {
+/// `parse` unless `policy` refuses the value as too broad (the message says why).
+fn checked(
+    v: &Value,
+    cx: &mut Cx,
+    parse: fn(&str) -> Result<String, String>,
+    refuses: impl FnOnce(&str) -> Option<&'static str>,
+) -> Option<String> {
+    let value = parsed(v, cx, parse)?;
+    match refuses(&value) {
+        Some(why) => {
+            cx.error(format!(
+                "{why} (a rule this broad claims other teams' incidents: only an admin may write it)"
+            ));
+            None
+        }
+        None => Some(value),
+    }
+}
+
+fn parse_match(v: &Value, cx: &mut Cx, policy: MatchPolicy<'_>) -> Option<Match> {
     let o: Obj<'_> = cx.object(v, &["response_plans", "resource_patterns", "title_keywords"], &[])?;
     let response_plans = cx.or(o, "response_plans", Vec::new(), |v, cx| {
         list(v, cx, 0..=20, |v, cx| parsed(v, cx, parse_response_plan_ref))
     });
     let resource_patterns = cx.or(o, "resource_patterns", Vec::new(), |v, cx| {
-        list(v, cx, 0..=50, |v, cx| parsed(v, cx, parse_resource_pattern))
+        list(v, cx, 0..=50, |v, cx| {
+            checked(v, cx, parse_resource_pattern, |p| policy.refuses_pattern(p))
+        })
     });
     let title_keywords = cx.or(o, "title_keywords", Vec::new(), |v, cx| {
-        list(v, cx, 0..=20, |v, cx| parsed(v, cx, parse_keyword))
+        list(v, cx, 0..=20, |v, cx| {
+            checked(v, cx, parse_keyword, |k| policy.refuses_keyword(k))
+        })
     });
     Some(Match {
         response_plans: response_plans?,
@@ -850,10 +915,24 @@ fn parse_response_plan_ref(s: &str) -> Result<String, String> {
     }
 }
 
-/// An ARN glob: `arn:` then anything but spaces, `*` matching any run.
+/// An ARN glob: `arn:` then anything but spaces, `*` matching any run; at
+/// most [`MAX_PATTERN_LEN`](crate::matching::MAX_PATTERN_LEN) long.
 fn parse_resource_pattern(s: &str) -> Result<String, String> {
+    let max = crate::matching::MAX_PATTERN_LEN;
+    if s.len() > max {
+        return Err(format!(
+            "must be at most {max} characters, has {}: a pattern needs the ARN's prefix and enough of a name",
+            s.len()
+        ));
+    }
+    let stars = crate::matching::MAX_PATTERN_STARS;
+    if s.matches('*').count() > stars {
+        return Err(format!(
+            "must have at most {stars} '*', has {}: one per wild ARN field and a few in the resource part",
+            s.matches('*').count()
+        ));
+    }
     let ok = s.starts_with("arn:")
-        && s.len() <= 2048
         && s.split(':').count() >= 6
         && !s.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {

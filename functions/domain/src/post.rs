@@ -1,5 +1,7 @@
 //! What the incident responder posts (SPEC §4), rendered from the matched
 //! plans. `POST /match` shows exactly this text, through the same functions.
+//! Every note, related item and chat message says for which workload and
+//! owner team it is posted and why the incident matched it (SPEC §2).
 
 use std::fmt::Write as _;
 
@@ -8,8 +10,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::freshness::{self, Policy, State};
-use crate::matching::{Incident, Outcome, Reason, match_incident};
+use crate::matching::{Incident, MatchedWorkload, Outcome, Reason, match_incident};
 use crate::model::{ChannelKind, Contact, SupportPlan, Workload};
+use crate::validate::printable;
 
 /// Incident Manager's limit on a timeline event's `eventData`.
 pub const MAX_EVENT_DATA: usize = 12_000;
@@ -87,6 +90,7 @@ pub struct Posts {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchedView {
     pub name: String,
+    pub owner_team: String,
     pub criticality: crate::model::Criticality,
     pub reasons: Vec<Reason>,
 }
@@ -100,15 +104,99 @@ pub fn plan_title(plan: &SupportPlan) -> String {
     format!("{} ({})", plan.spec.vendor, plan.spec.tier)
 }
 
-/// The related items for a plan's portal channels.
-pub fn portal_links(plan: &SupportPlan) -> Vec<RelatedLink> {
+/// The most workloads named, with their reasons, in one note or chat message;
+/// the others are counted ("… and 3 more workloads").
+const MAX_WHY_LINES: usize = 5;
+
+/// A value from a rule or an incident as shown in a post: one line, at most
+/// 200 characters, in a code span (so `*` stays a star).
+fn shown(s: &str) -> String {
+    format!("`{}`", printable(s, 200).replace('`', "'"))
+}
+
+/// Why the incident matched, in words.
+pub fn reason_text(reason: &Reason) -> String {
+    match reason {
+        Reason::Explicit => "named by the incident (its trigger or its `workload` tag)".to_owned(),
+        Reason::ResponsePlan { response_plan } => {
+            format!("matched response plan {}", shown(response_plan))
+        }
+        Reason::Resource { resource, pattern } => {
+            format!(
+                "matched resource {} by pattern {}",
+                shown(resource),
+                shown(pattern)
+            )
+        }
+        Reason::TitleKeyword { keyword } => format!("matched title keyword {}", shown(keyword)),
+    }
+}
+
+/// "Posted for workload `payments` (owner team payments) — matched …; …".
+pub fn why_line(m: &MatchedWorkload<'_>) -> String {
+    let reasons: Vec<String> = m.reasons.iter().map(reason_text).collect();
+    format!(
+        "Posted for workload `{}` (owner team {}) — {}",
+        m.workload.name(),
+        m.workload.spec.owner.team,
+        reasons.join("; ")
+    )
+}
+
+/// One [`why_line`] per workload, at most [`MAX_WHY_LINES`], then a count.
+fn why_lines(matched: &[&MatchedWorkload<'_>]) -> String {
+    let mut out = String::new();
+    for m in matched.iter().take(MAX_WHY_LINES) {
+        let _ = writeln!(out, "{}", why_line(m));
+    }
+    if matched.len() > MAX_WHY_LINES {
+        let _ = writeln!(out, "… and {} more workloads", matched.len() - MAX_WHY_LINES);
+    }
+    out
+}
+
+/// "workload payments (owner team payments)", or several, for short texts.
+fn for_whom(matched: &[&MatchedWorkload<'_>]) -> String {
+    let names: Vec<String> = matched
+        .iter()
+        .map(|m| {
+            format!(
+                "{} (owner team {})",
+                m.workload.name(),
+                m.workload.spec.owner.team
+            )
+        })
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        1 => format!("workload {}", names[0]),
+        _ => format!("workloads {}", names.join(", ")),
+    }
+}
+
+/// The matched workloads a plan is posted for: those that depend on it.
+pub fn posted_for<'o, 'a>(outcome: &'o Outcome<'a>, plan: &SupportPlan) -> Vec<&'o MatchedWorkload<'a>> {
+    outcome
+        .workloads
+        .iter()
+        .filter(|m| m.workload.spec.dependencies.iter().any(|d| d == plan.id()))
+        .collect()
+}
+
+/// The related items for a plan's portal channels, titled with the
+/// workloads they are posted for.
+pub fn portal_links(plan: &SupportPlan, posted_for: &[&MatchedWorkload<'_>]) -> Vec<RelatedLink> {
+    let mut title = format!("Open a case: {}", plan_title(plan));
+    if !posted_for.is_empty() {
+        let _ = write!(title, " — for {}", for_whom(posted_for));
+    }
     plan.spec
         .channels
         .iter()
         .filter(|c| c.kind == ChannelKind::Portal)
         .map(|c| RelatedLink {
             plan_id: plan.id().to_string(),
-            title: truncate_chars(&format!("Open a case: {}", plan_title(plan)), 200),
+            title: truncate_chars(&title, 200),
             url: c.value.clone(),
         })
         .collect()
@@ -180,8 +268,15 @@ fn contact_text(c: &Contact, warnings: &[(String, String)]) -> String {
 }
 
 /// One plan's note, at most [`MAX_EVENT_DATA`] characters; a longer plan is
-/// cut at a step boundary with a pointer to the full plan.
-pub fn plan_note(plan: &SupportPlan, ctx: &IncidentContext, links: &Links, policy: &Policy) -> PlanNote {
+/// cut at a step boundary with a pointer to the full plan. Under its title,
+/// the workloads it is posted for and why each matched.
+pub fn plan_note(
+    plan: &SupportPlan,
+    posted_for: &[&MatchedWorkload<'_>],
+    ctx: &IncidentContext,
+    links: &Links,
+    policy: &Policy,
+) -> PlanNote {
     let p = &plan.spec;
     // Freshness as of the incident's start, so the same incident always reads the same.
     let fresh = freshness::evaluate(plan, ctx.started_at, policy);
@@ -209,6 +304,7 @@ pub fn plan_note(plan: &SupportPlan, ctx: &IncidentContext, links: &Links, polic
         format!(" — {}", p.product)
     };
     let _ = writeln!(head, "### Vendor support: {}{product} ({})", p.vendor, p.tier);
+    head.push_str(&why_lines(posted_for));
     head.push_str(&severity_lines(plan, ctx));
     let mut facts = Vec::new();
     if let Some(a) = &p.account_ref {
@@ -351,17 +447,17 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
             links.directory_url
         );
     } else {
-        let names: Vec<&str> = outcome
-            .workloads
-            .iter()
-            .map(|m| m.workload.name().as_str())
-            .collect();
-        let _ = writeln!(description, "Workloads: {}", names.join(", "));
+        let all: Vec<&MatchedWorkload<'_>> = outcome.workloads.iter().collect();
+        description.push_str(&why_lines(&all));
         for plan in &outcome.plans {
             let sev = ctx
                 .impact
                 .and_then(|i| plan.spec.severities.iter().find(|s| s.impacts.contains(&i)));
-            let _ = write!(description, "\n*{}*", plan_title(plan));
+            let names: Vec<&str> = posted_for(outcome, plan)
+                .iter()
+                .map(|m| m.workload.name().as_str())
+                .collect();
+            let _ = write!(description, "\n*{}* (for {})", plan_title(plan), names.join(", "));
             if let Some(s) = sev {
                 let due = ctx
                     .started_at
@@ -383,9 +479,15 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
         .plans
         .iter()
         .map(|p| {
+            let names: Vec<&str> = posted_for(outcome, p)
+                .iter()
+                .map(|m| m.workload.name().as_str())
+                .collect();
+            let whom = if names.len() == 1 { "workload" } else { "workloads" };
             format!(
-                "Open a case with {} — steps in the incident notes; full plan: {}",
+                "Open a case with {} for {whom} {} — steps in the incident notes; full plan: {}",
                 plan_title(p),
+                names.join(", "),
                 links.plan(p.id().as_str())
             )
         })
@@ -429,15 +531,20 @@ pub fn prepare(
     let notes = outcome
         .plans
         .iter()
-        .map(|p| plan_note(p, ctx, links, policy))
+        .map(|p| plan_note(p, &posted_for(&outcome, p), ctx, links, policy))
         .collect();
-    let related = outcome.plans.iter().flat_map(|p| portal_links(p)).collect();
+    let related = outcome
+        .plans
+        .iter()
+        .flat_map(|p| portal_links(p, &posted_for(&outcome, p)))
+        .collect();
     Posts {
         workloads: outcome
             .workloads
             .iter()
             .map(|m| MatchedView {
                 name: m.workload.name().to_string(),
+                owner_team: m.workload.spec.owner.team.to_string(),
                 criticality: m.workload.spec.criticality,
                 reasons: m.reasons.clone(),
             })

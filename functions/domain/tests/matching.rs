@@ -367,23 +367,23 @@ fn workloads_of_equal_criticality_are_ordered_by_name() {
             "zeta",
             "tier-2",
             &["datadog-enterprise"],
-            json!({ "title_keywords": ["outage"] }),
+            json!({ "title_keywords": ["blackout"] }),
         ),
         workload(
             "alpha",
             "tier-2",
             &["mongodb-atlas"],
-            json!({ "title_keywords": ["outage"] }),
+            json!({ "title_keywords": ["blackout"] }),
         ),
         workload(
             "mid",
             "tier-1",
             &["aws-business"],
-            json!({ "title_keywords": ["outage"] }),
+            json!({ "title_keywords": ["blackout"] }),
         ),
     ];
     let i = Incident {
-        title: "Outage".into(),
+        title: "Blackout".into(),
         ..Incident::default()
     };
     let out = match_incident(&i, &ws, &ps);
@@ -482,4 +482,106 @@ fn no_match_is_unmatched_with_no_plans() {
     let empty = match_incident(&Incident::default(), &ws, &ps);
     assert!(empty.is_unmatched());
     assert!(match_incident(&i, &[], &[]).is_unmatched());
+}
+
+#[test]
+fn a_resource_longer_than_an_arn_can_be_is_never_matched() {
+    let ws = workloads();
+    let long = format!(
+        "arn:aws:rds:us-east-1:111122223333:db:payments-{}",
+        "x".repeat(2048)
+    );
+    let i = Incident {
+        resources: vec![long],
+        ..Incident::default()
+    };
+    assert!(match_incident(&i, &ws, &plans()).is_unmatched());
+    let fits = format!(
+        "arn:aws:rds:us-east-1:111122223333:db:payments-{}",
+        "x".repeat(2048)
+    );
+    let fits = fits[..2048].to_owned();
+    let i = Incident {
+        resources: vec![fits],
+        ..Incident::default()
+    };
+    assert_eq!(names(&match_incident(&i, &ws, &plans())), ["payments"]);
+}
+
+mod glob {
+    use std::time::{Duration, Instant};
+
+    use support_plans_domain::matching::glob_match;
+
+    #[test]
+    fn stars_match_any_run_and_literals_match_themselves() {
+        for (pattern, text, expected) in [
+            (
+                "arn:aws:rds:*:*:db:payments-*",
+                "arn:aws:rds:us-east-1:1:db:payments-main",
+                true,
+            ),
+            (
+                "arn:aws:rds:*:*:db:payments-*",
+                "arn:aws:rds:us-east-1:1:db:orders-main",
+                false,
+            ),
+            ("*", "", true),
+            ("*", "anything", true),
+            ("**", "", true),
+            ("", "", true),
+            ("", "x", false),
+            ("abc", "abc", true),
+            ("abc", "abcd", false),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+            ("a*b*c", "abc", true),
+            ("a*a", "a", false),
+            ("ab*ba", "aba", false),
+            ("ab*ba", "abba", true),
+            ("*a*", "bab", true),
+            ("*x*", "bab", false),
+            ("a*bc*bd", "abcbcbd", true),
+            ("*payments-*-main", "db:payments-eu-main", true),
+            ("*ab", "aab", true),
+            ("a**b", "ab", true),
+            ("é*ü", "éxü", true),
+        ] {
+            assert_eq!(glob_match(pattern, text), expected, "{pattern} against {text}");
+        }
+    }
+
+    /// Each call at the length bounds, many times over: the old matcher was
+    /// |pattern| × |text| per call (seconds here); a linear one is microseconds.
+    fn time(pattern: &str, text: &str, expected: bool) -> Duration {
+        let start = Instant::now();
+        for _ in 0..200 {
+            assert_eq!(glob_match(pattern, text), expected);
+        }
+        start.elapsed()
+    }
+
+    #[test]
+    fn adversarial_patterns_cost_linear_time() {
+        let text = "a".repeat(2048);
+        let cases = [
+            // a*a*a*…b: each star could restart the search.
+            (format!("{}b", "a*".repeat(512)), false),
+            (format!("{}b*", "a*".repeat(512)), false),
+            // *aaaa…ab: a long segment failing at its last character.
+            (format!("*{}b", "a".repeat(1022)), false),
+            (format!("*{}b*", "a".repeat(1021)), false),
+            (format!("*{}*{}b*", "a".repeat(500), "a".repeat(500)), false),
+            (format!("*{}*", "a".repeat(1022)), true),
+        ];
+        for (pattern, expected) in &cases {
+            let took = time(pattern, &text, *expected);
+            assert!(
+                took < Duration::from_millis(300),
+                "200 matches of a {}-character pattern against {} characters took {took:?}",
+                pattern.len(),
+                text.len()
+            );
+        }
+    }
 }

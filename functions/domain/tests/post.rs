@@ -60,6 +60,7 @@ fn an_impact_1_note_names_the_severity_its_response_time_and_when_it_is_due() {
     let aws = plan("aws-business", "2026-11-01T00:00:00Z");
     let note = plan_note(
         &aws,
+        &[],
         &ctx("Checkout failing", Some(1), &[]),
         &links(),
         &Policy::default(),
@@ -89,7 +90,13 @@ fn an_impact_1_note_names_the_severity_its_response_time_and_when_it_is_due() {
     );
     assert!(!note.truncated);
 
-    let impact_3 = plan_note(&aws, &ctx("Slow", Some(3), &[]), &links(), &Policy::default());
+    let impact_3 = plan_note(
+        &aws,
+        &[],
+        &ctx("Slow", Some(3), &[]),
+        &links(),
+        &Policy::default(),
+    );
     assert!(
         impact_3
             .text
@@ -106,14 +113,20 @@ fn an_impact_1_note_names_the_severity_its_response_time_and_when_it_is_due() {
 fn contacts_overdue_for_verification_carry_a_warning() {
     // Created long ago, never verified: every contact is overdue at the incident's start.
     let aws = plan("aws-business", "2025-01-01T00:00:00Z");
-    let note = plan_note(&aws, &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    let note = plan_note(&aws, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default());
     assert!(note.text.contains("⚠ never verified"), "{}", note.text);
 
     let mut verified = aws.clone();
     for c in &mut verified.spec.contacts {
         c.verified_at = Some(at("2026-11-20T00:00:00Z"));
     }
-    let note = plan_note(&verified, &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    let note = plan_note(
+        &verified,
+        &[],
+        &ctx("x", Some(1), &[]),
+        &links(),
+        &Policy::default(),
+    );
     assert!(!note.text.contains('⚠'), "{}", note.text);
 }
 
@@ -130,7 +143,7 @@ fn a_long_plan_is_cut_at_a_step_boundary_with_a_pointer() {
         &actor(),
         at("2026-11-01T00:00:00Z"),
     );
-    let note = plan_note(&big, &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    let note = plan_note(&big, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default());
     assert!(note.truncated);
     assert!(
         note.text.chars().count() <= MAX_EVENT_DATA,
@@ -193,10 +206,9 @@ fn prepare_matches_renders_every_plan_and_the_chat_message() {
     assert_eq!(noted.len(), 4, "{noted:?}");
     assert!(posts.unmatched_note.is_none());
     assert!(
-        posts
-            .related
-            .iter()
-            .any(|r| r.title == "Open a case: Amazon Web Services (Business)"),
+        posts.related.iter().any(|r| r
+            .title
+            .starts_with("Open a case: Amazon Web Services (Business) — for ")),
         "{:?}",
         posts.related
     );
@@ -226,4 +238,109 @@ fn nothing_matched_gives_one_note_pointing_at_the_directory() {
     let note = posts.unmatched_note.expect("an unmatched note");
     assert!(note.contains("no workload matched"));
     assert!(note.contains("https://portal.example.com/plans"));
+}
+
+const PAYMENTS_DB: &str = "arn:aws:rds:us-east-1:111122223333:db:payments-main";
+
+#[test]
+fn every_note_and_the_chat_message_say_for_which_workload_and_owner_team_and_why() {
+    let workloads = vec![workload("payments"), workload("checkout-web")];
+    let plans: Vec<SupportPlan> = [
+        "aws-business",
+        "stripe-premium",
+        "datadog-enterprise",
+        "mongodb-atlas",
+    ]
+    .iter()
+    .map(|p| plan(p, "2026-11-01T00:00:00Z"))
+    .collect();
+    let c = ctx("Card payments failing", Some(1), &[PAYMENTS_DB]);
+    let posts = prepare(&c, "6ac3b7d0", &workloads, &plans, &links(), &Policy::default());
+    let why = [
+        "Posted for workload `payments` (owner team payments) — ",
+        "matched response plan `payments-critical`",
+        &format!("matched resource `{PAYMENTS_DB}` by pattern `arn:aws:rds:*:*:db:payments-*`"),
+        "matched title keyword `payments`",
+    ];
+    assert!(!posts.notes.is_empty());
+    for note in &posts.notes {
+        for part in why {
+            assert!(note.text.contains(part), "{part} missing from:\n{}", note.text);
+        }
+        assert!(!note.text.contains("checkout-web"), "{}", note.text);
+    }
+    let description = posts.chat["content"]["description"].as_str().unwrap();
+    for part in why {
+        assert!(description.contains(part), "{part} missing from:\n{description}");
+    }
+    for link in &posts.related {
+        assert!(
+            link.title.contains("for workload payments (owner team payments)"),
+            "{link:?}"
+        );
+    }
+    let next_steps = posts.chat["content"]["nextSteps"].as_array().unwrap();
+    assert!(
+        next_steps
+            .iter()
+            .all(|s| s.as_str().unwrap().contains("for workload payments")),
+        "{next_steps:?}"
+    );
+}
+
+#[test]
+fn a_plan_two_workloads_share_names_both_and_each_reason() {
+    let workloads = vec![workload("payments"), workload("checkout-web")];
+    let plans = vec![plan("aws-business", "2026-11-01T00:00:00Z")];
+    let c = ctx("checkout and card payments failing", Some(2), &[]);
+    let posts = prepare(&c, "1", &workloads, &plans, &links(), &Policy::default());
+    let note = &posts.notes[0].text;
+    assert!(
+        note.contains("Posted for workload `payments` (owner team payments) — "),
+        "{note}"
+    );
+    assert!(
+        note.contains(
+            "Posted for workload `checkout-web` (owner team storefront) — matched title keyword `checkout`"
+        ),
+        "{note}"
+    );
+}
+
+#[test]
+fn the_reasons_stay_within_the_note_limit_at_the_input_limits() {
+    // 50 workloads sharing one plan, each matched by a 1,024-character pattern
+    // against a 2,048-character resource: the note still fits, whole.
+    let mut workloads = Vec::new();
+    for i in 0..50 {
+        let mut body = sample("workloads", "payments");
+        body["name"] = json!(format!("payments-{i:02}"));
+        body["dependencies"] = json!(["aws-business"]);
+        let pattern = format!("arn:aws:rds:*:*:db:payments-{}*", "x".repeat(1024 - 30));
+        body["match"] = json!({"resource_patterns": [pattern]});
+        workloads.push(Workload::create(
+            WorkloadSpec::parse(&body).unwrap(),
+            &actor(),
+            at("2026-11-01T00:00:00Z"),
+        ));
+    }
+    let resource = format!(
+        "arn:aws:rds:us-east-1:111122223333:db:payments-{}",
+        "x".repeat(2048)
+    );
+    let resource = &resource[..2048];
+    let plans = vec![plan("aws-business", "2026-11-01T00:00:00Z")];
+    let c = ctx("x", Some(1), &[resource]);
+    let posts = prepare(&c, "1", &workloads, &plans, &links(), &Policy::default());
+    assert_eq!(posts.workloads.len(), 50);
+    let note = &posts.notes[0];
+    assert!(note.text.chars().count() <= MAX_EVENT_DATA);
+    assert!(
+        note.text
+            .contains("Posted for workload `payments-00` (owner team payments)"),
+        "{}",
+        note.text
+    );
+    assert!(note.text.contains("more workload"), "{}", note.text);
+    assert!(note.text.contains("**Escalation steps**"), "{}", note.text);
 }

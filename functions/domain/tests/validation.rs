@@ -2000,11 +2000,6 @@ fn workload_match_response_plans_are_names_or_response_plan_arns() {
 fn workload_match_resource_patterns_are_arn_globs() {
     check_workload(&[
         (
-            "all stars",
-            |b| set(b, "/match/resource_patterns/0", json!("arn:*:*:*:*:*")),
-            None,
-        ),
-        (
             "50",
             |b| {
                 set(
@@ -2053,6 +2048,192 @@ fn workload_match_resource_patterns_are_arn_globs() {
             Some("match.resource_patterns[0]"),
         ),
     ]);
+}
+
+/// The message for the only error of a team's workload body edited by `edit`.
+fn refusal(edit: impl FnOnce(&mut Value), field: &str) -> String {
+    let mut body = workload();
+    edit(&mut body);
+    let e = WorkloadSpec::parse(&body).expect_err("a team's broad rule is refused");
+    assert_eq!(e.fields(), vec![field], "{e}");
+    e.message_for(field).unwrap().to_owned()
+}
+
+#[test]
+fn a_team_may_not_write_a_resource_pattern_that_leaves_the_service_or_the_resource_wild() {
+    for (pattern, why) in [
+        ("arn:*:*:*:*:*", "service"),
+        ("arn:aws:*:*:*:db:payments-main", "service"),
+        ("arn:aws:rds*:*:*:db:payments-main", "service"),
+        ("arn:aws::*:*:db:payments-main", "service"),
+        ("arn:aws:rds:*:*:*", "resource"),
+        ("arn:aws:rds:*:*:*:*", "resource"),
+        ("arn:aws:s3:::*/*", "resource"),
+        ("arn:aws:rds:us-east-1:111122223333:", "resource"),
+    ] {
+        let message = refusal(
+            |b| set(b, "/match/resource_patterns/1", json!(pattern)),
+            "match.resource_patterns[1]",
+        );
+        assert!(message.contains(why), "{pattern}: {message}");
+        assert!(message.contains("admin"), "{pattern}: {message}");
+    }
+    for fine in [
+        "arn:aws:rds:*:*:db:payments-*",
+        "arn:*:rds:*:*:db:payments-*",
+        "arn:aws:s3:::payments-ledger/*",
+        "arn:aws:ecs:*:*:service/checkout-web/*",
+        "arn:aws:rds:*:*:db:*payments*",
+    ] {
+        let mut body = workload();
+        set(&mut body, "/match/resource_patterns/1", json!(fine));
+        parse_workload_ok(&body);
+    }
+}
+
+#[test]
+fn a_team_may_not_write_a_short_or_common_incident_word_as_a_title_keyword() {
+    for word in [
+        "down",
+        "Down",
+        "api",
+        "error",
+        "ERRORS",
+        "outage",
+        "latency",
+        "failed",
+        "prod",
+        "production",
+        "critical",
+        "degraded",
+        "timeout",
+        "incident",
+        "etl",
+        "db",
+    ] {
+        let message = refusal(
+            |b| set(b, "/match/title_keywords/2", json!(word)),
+            "match.title_keywords[2]",
+        );
+        assert!(message.contains("admin"), "{word}: {message}");
+    }
+    assert!(
+        refusal(
+            |b| set(b, "/match/title_keywords/0", json!("etl")),
+            "match.title_keywords[0]"
+        )
+        .contains("at least 4 characters")
+    );
+    assert!(
+        refusal(
+            |b| set(b, "/match/title_keywords/0", json!("Outage")),
+            "match.title_keywords[0]"
+        )
+        .contains("common incident word")
+    );
+}
+
+#[test]
+fn an_admin_may_write_a_broad_rule_and_a_team_may_keep_it_unchanged() {
+    use support_plans_domain::model::MatchPolicy;
+    let mut body = workload();
+    set(&mut body, "/match/resource_patterns/0", json!("arn:*:*:*:*:*"));
+    set(&mut body, "/match/title_keywords/0", json!("down"));
+    let admin = WorkloadSpec::parse_with(&body, MatchPolicy::Admin).expect("an admin's broad rule");
+    let team = WorkloadSpec::parse_with(&body, MatchPolicy::Team).unwrap_err();
+    assert_eq!(
+        team.fields(),
+        ["match.resource_patterns[0]", "match.title_keywords[0]"]
+    );
+    // The same rules, stored by an admin, may be written back by the team.
+    WorkloadSpec::parse_with(&body, MatchPolicy::TeamKeeping(&admin.matching)).expect("kept as they are");
+    // A changed or added broad rule may not.
+    set(&mut body, "/match/title_keywords/1", json!("outage"));
+    set(
+        &mut body,
+        "/match/resource_patterns/1",
+        json!("arn:aws:rds:*:*:*"),
+    );
+    let e = WorkloadSpec::parse_with(&body, MatchPolicy::TeamKeeping(&admin.matching)).unwrap_err();
+    assert_eq!(
+        e.fields(),
+        ["match.resource_patterns[1]", "match.title_keywords[1]"]
+    );
+    // Syntax is checked for an admin too.
+    set(&mut body, "/match/title_keywords/1", json!("two words"));
+    let e = WorkloadSpec::parse_with(&body, MatchPolicy::Admin).unwrap_err();
+    assert_eq!(e.fields(), ["match.title_keywords[1]"]);
+}
+
+#[test]
+fn the_sample_workloads_are_a_teams_to_write() {
+    for name in ["payments", "checkout-web", "analytics"] {
+        let path = format!(
+            "{}/../../infra/local/samples/workloads/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let body: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        WorkloadSpec::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn resource_patterns_are_at_most_1024_characters() {
+    let long = |n: usize| format!("arn:aws:rds:*:*:db:{}", "p".repeat(n - 19));
+    check_workload(&[
+        (
+            "1024",
+            |b| {
+                set(
+                    b,
+                    "/match/resource_patterns/0",
+                    json!(format!("arn:aws:rds:*:*:db:{}", "p".repeat(1005))),
+                )
+            },
+            None,
+        ),
+        (
+            "1025",
+            |b| {
+                set(
+                    b,
+                    "/match/resource_patterns/0",
+                    json!(format!("arn:aws:rds:*:*:db:{}", "p".repeat(1006))),
+                )
+            },
+            Some("match.resource_patterns[0]"),
+        ),
+    ]);
+    assert_eq!(long(1024).len(), 1024);
+    check_workload(&[
+        (
+            "10 stars",
+            |b| {
+                set(
+                    b,
+                    "/match/resource_patterns/0",
+                    json!("arn:*:rds:*:*:db:*p*a*y*m*e*n*ts"),
+                )
+            },
+            None,
+        ),
+        (
+            "11 stars",
+            |b| {
+                set(
+                    b,
+                    "/match/resource_patterns/0",
+                    json!("arn:*:rds:*:*:db:*p*a*y*m*e*n*t*s"),
+                )
+            },
+            Some("match.resource_patterns[0]"),
+        ),
+    ]);
+    let message = refusal(
+        |b| set(b, "/match/resource_patterns/0", json!(long(1025))),
+        "match.resource_patterns[0]",
+    );
+    assert!(message.contains("1024"), "{message}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use support_plans_aws::calls::CallLog;
 use support_plans_aws::claims::{Claim, ClaimState, Claims};
 use support_plans_aws::incidents::{IncidentError, IncidentManager, IncidentView};
 use support_plans_domain::freshness::Policy;
-use support_plans_domain::matching::{Incident, match_incident, needed_plans};
+use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, match_incident, needed_plans};
 use support_plans_domain::model::{Status, Workload};
 use support_plans_domain::ports::{PlanStore as _, RateLimit as _, Slot};
 use support_plans_domain::post::{IncidentContext, Links, Posts, prepare};
@@ -539,7 +539,7 @@ impl Responder {
                 arn: Some(arn.to_owned()),
                 title: String::new(),
                 response_plan: blind.response_plan,
-                resources: blind.resources,
+                resources: bounded(blind.resources, arn),
                 workloads: blind.workload.into_iter().collect(),
             },
             impact: None,
@@ -576,7 +576,7 @@ impl Responder {
                 arn: None,
                 title: g.title.clone(),
                 response_plan: None,
-                resources: g.resources.clone(),
+                resources: bounded(g.resources.clone(), &key),
                 workloads: g.workload.clone().into_iter().collect(),
             },
             impact: g.impact,
@@ -647,6 +647,24 @@ struct Blind {
     error: String,
 }
 
+/// The resources an ARN can be: a longer one is skipped, with a log line (it
+/// would never match, and only cost matching time).
+fn bounded(mut resources: Vec<String>, incident: &str) -> Vec<String> {
+    resources.retain(|r| {
+        let fits = r.len() <= MAX_RESOURCE_LEN;
+        if !fits {
+            tracing::warn!(
+                incident,
+                length = r.len(),
+                max = MAX_RESOURCE_LEN,
+                "involved resource longer than an ARN can be: skipped"
+            );
+        }
+        fits
+    });
+    resources
+}
+
 /// Matching facts from the record, its related items, its tags and the trigger.
 fn context(
     view: &IncidentView,
@@ -659,6 +677,7 @@ fn context(
     resources.extend(trigger_resources);
     let mut seen = BTreeSet::new();
     resources.retain(|r| seen.insert(r.clone()));
+    let resources = bounded(resources, &view.arn);
     let mut workloads: Vec<String> = workload.into_iter().collect();
     if let Some(tag) = view.tags.get("workload") {
         workloads.push(tag.clone());

@@ -57,10 +57,9 @@ async fn an_impact_1_payments_incident_gets_one_note_per_plan_the_portals_and_on
 
     let links = w.links(&arn).await;
     assert!(
-        links
-            .iter()
-            .any(|(t, u)| t == "Open a case: Amazon Web Services (Business)"
-                && u.starts_with("https://console.aws.amazon.com/support")),
+        links.iter().any(|(t, u)| t
+            .starts_with("Open a case: Amazon Web Services (Business) — for workload payments")
+            && u.starts_with("https://console.aws.amazon.com/support")),
         "{links:?}"
     );
 

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
 use serde_json::Value;
-use support_plans_domain::matching::{Incident, needed_plans};
+use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, needed_plans};
 use support_plans_domain::model::Status;
 use support_plans_domain::ports::PlanStore as _;
 use support_plans_domain::post::{IncidentContext, Posts, prepare};
@@ -17,6 +17,9 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::http::JsonBody;
+
+/// The most involved resources one request may name.
+pub const MAX_RESOURCES: usize = 50;
 
 /// An incident as the responder would see it.
 #[derive(Debug, serde::Deserialize, ToSchema)]
@@ -56,10 +59,14 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
         });
         let response_plan = cx.opt(o, "response_plan", |v, cx| text(v, cx, 1..=1000, Lines::Single));
         let resources = cx.or(o, "resources", Vec::new(), |v, cx| {
-            list(v, cx, 0..=50, |v, cx| {
+            list(v, cx, 0..=MAX_RESOURCES, |v, cx| {
                 parsed(v, cx, |s| {
-                    if s.starts_with("arn:")
-                        && s.len() <= 2048
+                    if s.len() > MAX_RESOURCE_LEN {
+                        Err(format!(
+                            "must be at most {MAX_RESOURCE_LEN} characters (the longest ARN AWS allows), has {}",
+                            s.len()
+                        ))
+                    } else if s.starts_with("arn:")
                         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
                     {
                         Ok(s.to_owned())

@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Serialize;
-use support_plans_domain::model::{Change, Revision, Status, Workload, WorkloadSpec};
+use support_plans_domain::model::{Change, MatchPolicy, Revision, Status, Workload, WorkloadSpec};
 use support_plans_domain::ports::{PlanStore as _, WorkloadFilter, WorkloadStore as _};
 use support_plans_domain::types::Slug;
 use support_plans_domain::{FieldError, ValidationErrors, card};
@@ -139,7 +139,13 @@ pub async fn create_workload(
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let spec = WorkloadSpec::parse(&body)?;
+    // A broad match rule (SPEC §2) is an admin's to write.
+    let policy = if st.auth.is_admin(&caller) {
+        MatchPolicy::Admin
+    } else {
+        MatchPolicy::Team
+    };
+    let spec = WorkloadSpec::parse_with(&body, policy)?;
     st.auth.may_write(&caller, spec.owner.team.as_str(), None)?;
     st.check_dependencies(&spec).await?;
     let w = Workload::create(spec, &caller.actor()?, st.now());
@@ -184,13 +190,19 @@ pub async fn put_workload(
     if_match: IfMatch,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let spec = WorkloadSpec::parse(&body)?;
+    let admin = st.auth.is_admin(&caller);
+    let spec = WorkloadSpec::parse_with(&body, MatchPolicy::Admin)?;
     let current = st.workload_or_404(&name).await?;
     st.auth.may_write(
         &caller,
         current.spec.owner.team.as_str(),
         Some(spec.owner.team.as_str()),
     )?;
+    if !admin {
+        // A team may keep the broad rules an admin gave its workload, as they
+        // are, but not add one: the body again, with the stored rules kept.
+        WorkloadSpec::parse_with(&body, MatchPolicy::TeamKeeping(&current.spec.matching))?;
+    }
     if_match.required()?;
     if_match.check(current.meta.version)?;
     st.check_dependencies(&spec).await?;

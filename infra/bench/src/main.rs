@@ -261,12 +261,38 @@ fn overhead(args: &Args) -> Result<()> {
             times.push(start.elapsed().as_secs_f64() * 1e6);
         }
     });
+    // POST /match at the input limits: fewer calls, each far longer.
+    let match_event = rt.block_on(fixture.load_match_limits())?;
+    let match_iterations = (iterations / 20).max(100);
+    let mut match_times = Vec::with_capacity(match_iterations);
+    rt.block_on(async {
+        for _ in 0..match_iterations.min(20) {
+            fixture.post_match(&match_event).await; // warm-up
+        }
+        for _ in 0..match_iterations {
+            let start = Instant::now();
+            std::hint::black_box(fixture.post_match(&match_event).await);
+            match_times.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    });
+    let body = bench::overhead::match_limits_body();
     let mut result = json!({
         "iterations": iterations,
         "p50_us": quantile(&times, 0.5),
         "p99_us": quantile(&times, 0.99),
         "max_us": quantile(&times, 1.0),
         "mean_us": times.iter().sum::<f64>() / times.len().max(1) as f64,
+        "match": {
+            "iterations": match_iterations,
+            "p50_us": quantile(&match_times, 0.5),
+            "p99_us": quantile(&match_times, 0.99),
+            "max_us": quantile(&match_times, 1.0),
+            "workloads": bench::overhead::LIMIT_WORKLOADS,
+            "patterns": bench::overhead::LIMIT_WORKLOADS * bench::overhead::MAX_PATTERNS,
+            "pattern_len": bench::overhead::PATTERN_LEN,
+            "resources": body["resources"].as_array().map_or(0, Vec::len),
+            "resource_len": bench::overhead::RESOURCE_LEN,
+        },
     });
     if let Some((mean, lo, hi)) = args
         .value("--criterion")

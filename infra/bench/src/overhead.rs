@@ -4,6 +4,11 @@
 //! the SDK's request/response marshalling and signing (an upper bound of
 //! "excluding the store"): the API Gateway event parsed by `lambda_http`,
 //! the router, the extractors, the store call, the response body.
+//!
+//! Also `POST /match` at its input limits (SPEC §2 "Incident match"): the
+//! workloads' rules and the request as large as validation lets them be,
+//! built so that every pattern is tried against every resource and none
+//! matches (the matcher's worst case).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +27,8 @@ use serde_json::{Value, json};
 use support_plans_aws::DynamoStore;
 use tower::ServiceExt as _;
 
-/// Items by (pk, sk): enough DynamoDB for create-then-get.
+/// Items by (pk, sk): enough DynamoDB for create-then-get, a query of one
+/// index partition and a batch read.
 #[derive(Debug, Default, Clone)]
 struct FakeDynamo {
     items: Arc<Mutex<HashMap<(String, String), Value>>>,
@@ -59,6 +65,29 @@ impl FakeDynamo {
                 Some(item) => (200, json!({"Item": item})),
                 None => (200, json!({})),
             },
+            // `#pk = :pk` on an index, in one page.
+            "DynamoDB_20120810.Query" => {
+                let attribute = body["ExpressionAttributeNames"]["#pk"].as_str().unwrap_or("pk");
+                let value = &body["ExpressionAttributeValues"][":pk"];
+                let found: Vec<&Value> = items.values().filter(|i| &i[attribute] == value).collect();
+                (
+                    200,
+                    json!({"Items": found, "Count": found.len(), "ScannedCount": found.len()}),
+                )
+            }
+            "DynamoDB_20120810.BatchGetItem" => {
+                let mut responses = serde_json::Map::new();
+                for (table, wanted) in body["RequestItems"].as_object().into_iter().flatten() {
+                    let found: Vec<&Value> = wanted["Keys"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|k| items.get(&key_of(k)?))
+                        .collect();
+                    responses.insert(table.clone(), json!(found));
+                }
+                (200, json!({"Responses": responses, "UnprocessedKeys": {}}))
+            }
             other => (
                 400,
                 json!({"__type": "com.amazon.coral.validate#ValidationException",
@@ -216,6 +245,127 @@ impl Fixture {
     /// One `GET /plans/{id}` through the handler; panics on anything but 200.
     pub async fn get_plan(&self) -> usize {
         let (status, text) = self.call(&self.get_event).await;
+        assert_eq!(status, 200, "{text}");
+        text.len()
+    }
+}
+
+// ---------------------------------------------------------------- /match at the limits
+
+/// Workloads loaded at the match-rule limits for the `/match` row (the
+/// issue's case: one workload's 50 patterns against one request's longest
+/// resources). The cost grows linearly with their number.
+pub const LIMIT_WORKLOADS: usize = 1;
+/// `match.resource_patterns` per workload, and `match.title_keywords`.
+pub const MAX_PATTERNS: usize = 50;
+pub const MAX_KEYWORDS: usize = 20;
+/// `match.resource_patterns[]`, in bytes (the domain's `MAX_PATTERN_LEN`).
+pub const PATTERN_LEN: usize = 1024;
+/// `/match` `resources`: at most 50 (validation), each of at most 2,048
+/// bytes (`MAX_RESOURCE_LEN`); the 64 KiB body limit lets 31 of them in.
+pub const MAX_RESOURCES: usize = 50;
+pub const RESOURCE_LEN: usize = 2048;
+
+/// A workload of `team` whose rules are all at their limits and written as
+/// the team may (no broad rule), none matching [`match_limits_event`]: half
+/// the patterns are six segments (`*06*aaa*…*aaa…ab*`), half one long
+/// segment (`*07*aaa…ab*`), the last failing at its last character.
+pub fn workload_at_limits(i: usize, team: &str) -> Value {
+    let patterns: Vec<String> = (0..MAX_PATTERNS)
+        .map(|j| {
+            // Each pattern its own: a number every resource has; then 10 stars in all.
+            let mut p = format!("arn:aws:rds:*:*:db:*{j:02}*");
+            if j % 2 == 0 {
+                // five runs of a, each found, then a long one failing at its end
+                for _ in 0..5 {
+                    p.push_str(&"a".repeat(100));
+                    p.push('*');
+                }
+            }
+            while p.len() < PATTERN_LEN - 2 {
+                p.push('a');
+            }
+            p.push_str("b*");
+            p
+        })
+        .collect();
+    let keywords: Vec<String> = (0..MAX_KEYWORDS)
+        .map(|j| format!("w{i:03}k{j:02}{}", "q".repeat(50 - 7)))
+        .collect();
+    json!({
+        "name": format!("limits-{i:03}"),
+        "owner": {"team": team, "email": format!("{team}@example.com")},
+        "criticality": "tier-1",
+        "dependencies": [PLAN_ID],
+        "match": {"resource_patterns": patterns, "title_keywords": keywords}
+    })
+}
+
+/// The `/match` body at its limits: as many resources of [`RESOURCE_LEN`]
+/// bytes as the body limit lets in (at most [`MAX_RESOURCES`]), each fitting
+/// every pattern's prefix and number, and a 200-character title no keyword is in.
+pub fn match_limits_body() -> Value {
+    let head = "arn:aws:rds:us-east-1:111122223333:db:";
+    let numbers: String = (0..MAX_PATTERNS).map(|j| format!("{j:02}")).collect();
+    let title: String = "card payments ledger slow at checkout "
+        .repeat(6)
+        .chars()
+        .take(200)
+        .collect();
+    let mut body = json!({"title": title, "impact": 1, "resources": []});
+    for r in 0..MAX_RESOURCES {
+        let mut s = format!("{head}r{r:02}-{numbers}");
+        while s.len() < RESOURCE_LEN {
+            s.push('a');
+        }
+        body["resources"].as_array_mut().expect("a list").push(json!(s));
+        if body.to_string().len() > plans_api::http::MAX_BODY {
+            body["resources"].as_array_mut().expect("a list").pop();
+            break;
+        }
+    }
+    body
+}
+
+/// The API Gateway event of [`match_limits_body`].
+pub fn match_limits_event() -> String {
+    api_event("POST", "/match", &["platform"], Some(&match_limits_body())).to_string()
+}
+
+impl Fixture {
+    /// Creates [`LIMIT_WORKLOADS`] workloads at the limits through the API,
+    /// as their team; returns the `/match` event to time.
+    pub async fn load_match_limits(&self) -> Result<String, String> {
+        for i in 0..LIMIT_WORKLOADS {
+            let team = format!("team-{i:03}");
+            let create = api_event(
+                "POST",
+                "/workloads",
+                &[&team],
+                Some(&workload_at_limits(i, &team)),
+            );
+            let (status, text) = self.call(&create.to_string()).await;
+            if status != 201 {
+                return Err(format!("creating workload {i} at the limits: {status} {text}"));
+            }
+        }
+        let event = match_limits_event();
+        let (status, text) = self.call(&event).await;
+        if status != 200 {
+            return Err(format!("POST /match at the limits: {status} {text}"));
+        }
+        if !text.contains("\"unmatched_note\":\"") {
+            return Err(format!(
+                "POST /match at the limits matched something: {}",
+                &text[..text.len().min(300)]
+            ));
+        }
+        Ok(event)
+    }
+
+    /// One `POST /match` through the handler; panics on anything but 200.
+    pub async fn post_match(&self, event: &str) -> usize {
+        let (status, text) = self.call(event).await;
         assert_eq!(status, 200, "{text}");
         text.len()
     }

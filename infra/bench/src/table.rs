@@ -234,6 +234,32 @@ pub fn rows(dir: &Path) -> Vec<Row> {
         },
         Err(why) => rows.push(not_run("API handler overhead", OVERHEAD_BAR, &why)),
     }
+    const MATCH_BAR: &str = "well under 10 ms CPU (p99)";
+    let what = "/match at the input limits (store faked)";
+    match read(dir, "overhead.json").map(|o| o["match"].clone()) {
+        Ok(m) if num(&m, "p99_us").is_some() => {
+            let p99 = num(&m, "p99_us").unwrap_or(f64::NAN);
+            rows.push(row(
+                what,
+                format!(
+                    "p50 {:.2} ms, p99 {:.2} ms over {} calls: {} workload(s) × {} patterns of {} bytes, {} resources of {} bytes, 20 keywords each, a 200-character title",
+                    num(&m, "p50_us").unwrap_or(f64::NAN) / 1e3,
+                    p99 / 1e3,
+                    m["iterations"],
+                    m["workloads"],
+                    num(&m, "patterns").unwrap_or(f64::NAN) / num(&m, "workloads").unwrap_or(f64::NAN),
+                    m["pattern_len"],
+                    m["resources"],
+                    m["resource_len"],
+                ),
+                MATCH_BAR,
+                // "Well under": half the bar.
+                Verdict::of(p99 <= 5_000.0),
+            ));
+        }
+        Ok(_) => rows.push(not_run(what, MATCH_BAR, "no match.p99_us in overhead.json")),
+        Err(why) => rows.push(not_run(what, MATCH_BAR, &why)),
+    }
     const GET_BAR: &str = "p50 ≤ 10 ms";
     match read(dir, "stack.json").map(|s| s["get"].clone()) {
         Ok(g) if num(&g, "p50_ms").is_some() => {
@@ -312,6 +338,25 @@ mod tests {
     }
 
     #[test]
+    fn match_at_the_limits_is_met_well_under_10_ms() {
+        let measured = |p99: f64| {
+            let text = format!(
+                r#"{{"p50_us": 100.0, "p99_us": 200.0, "iterations": 10, "match": {{"iterations": 100, "p50_us": 1000.0, "p99_us": {p99}, "workloads": 10, "patterns": 500, "pattern_len": 1024, "resources": 31, "resource_len": 2048}}}}"#
+            );
+            let dir = dir_with(&[("overhead.json", &text)]);
+            let rows = rows(&dir);
+            std::fs::remove_dir_all(dir).unwrap();
+            rows.into_iter()
+                .find(|r| r.what == "/match at the input limits (store faked)")
+                .unwrap()
+        };
+        let met = measured(3000.0);
+        assert_eq!(met.verdict, Verdict::Met);
+        assert!(met.measured.contains("p99 3.00 ms over 100 calls: 10 workload(s) × 50 patterns of 1024 bytes, 31 resources of 2048 bytes"), "{}", met.measured);
+        assert_eq!(measured(7000.0).verdict, Verdict::Missed);
+    }
+
+    #[test]
     fn verdicts_follow_the_bars() {
         let dir = dir_with(&[
             (
@@ -345,6 +390,10 @@ mod tests {
         assert_eq!(verdict("responder: critical path"), Verdict::Met);
         assert_eq!(verdict("responder: end to end (local stack)"), Verdict::Met);
         assert_eq!(verdict("API handler overhead"), Verdict::NotRun);
+        assert_eq!(
+            verdict("/match at the input limits (store faked)"),
+            Verdict::NotRun
+        );
         assert_eq!(
             verdict("GET /plans/{id} (local stack, cargo lambda watch)"),
             Verdict::Met

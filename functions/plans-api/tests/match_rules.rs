@@ -1,0 +1,153 @@
+//! SPEC §2 "Incident match", §3: a team's match rules cannot claim the world
+//! (a pattern wild in its service or resource part, a short or common incident
+//! word) while an admin's may; `POST /match` refuses resources longer than an
+//! ARN can be. Through the real handler against moto.
+
+mod common;
+
+use common::{ADMIN, Api, PAYMENTS, READER, Resp, workload_body};
+use serde_json::{Value, json};
+
+fn with_match(name: &str, matching: Value) -> Value {
+    let mut body = workload_body(name, "payments", &["aws-business"]);
+    body["match"] = matching;
+    body
+}
+
+/// A 400 naming exactly `field`, with a message that says an admin may write it.
+fn refused(r: &Resp, field: &str) -> String {
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.fields(), vec![field.to_owned()], "{}", r.text);
+    let problem = r.json();
+    let message = problem["errors"][0]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("admin"), "{message}");
+    message
+}
+
+async fn api() -> Api {
+    let api = Api::new().await;
+    api.seed_plan("aws-business", "platform").await;
+    api
+}
+
+#[tokio::test]
+async fn a_team_may_not_claim_every_incident_with_a_wild_pattern_or_a_common_word() {
+    let api = api().await;
+    let wild = with_match("grabby", json!({"resource_patterns": ["arn:*:*:*:*:*"]}));
+    let r = api.post("/workloads", &PAYMENTS, &wild).await;
+    let message = refused(&r, "match.resource_patterns[0]");
+    assert!(message.contains("service"), "{message}");
+
+    let wild = with_match(
+        "grabby",
+        json!({"resource_patterns": ["arn:aws:rds:*:*:db:payments-*", "arn:aws:rds:*:*:*"]}),
+    );
+    let r = api.post("/workloads", &PAYMENTS, &wild).await;
+    let message = refused(&r, "match.resource_patterns[1]");
+    assert!(message.contains("resource"), "{message}");
+
+    let common = with_match("grabby", json!({"title_keywords": ["payments", "down"]}));
+    let r = api.post("/workloads", &PAYMENTS, &common).await;
+    refused(&r, "match.title_keywords[1]");
+
+    let short = with_match("grabby", json!({"title_keywords": ["api"]}));
+    let r = api.post("/workloads", &PAYMENTS, &short).await;
+    refused(&r, "match.title_keywords[0]");
+
+    // Nothing was stored.
+    assert_eq!(api.get("/workloads/grabby", &READER).await.status, 404);
+}
+
+#[tokio::test]
+async fn an_admin_may_write_a_broad_rule() {
+    let api = api().await;
+    let broad = with_match(
+        "everything",
+        json!({"resource_patterns": ["arn:*:*:*:*:*"], "title_keywords": ["down"]}),
+    );
+    let r = api.post("/workloads", &ADMIN, &broad).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["match"]["resource_patterns"][0], "arn:*:*:*:*:*");
+}
+
+#[tokio::test]
+async fn a_team_may_keep_an_admins_broad_rule_unchanged_but_not_add_one() {
+    let api = api().await;
+    let broad = with_match(
+        "payments",
+        json!({"resource_patterns": ["arn:aws:rds:*:*:*"], "title_keywords": ["payments", "outage"]}),
+    );
+    let created = api.post("/workloads", &ADMIN, &broad).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+
+    // The owner team edits the description and keeps the admin's rules as they are.
+    let mut same = broad.clone();
+    same["description"] = json!("Card payments, reviewed");
+    let r = api
+        .put("/workloads/payments", &PAYMENTS, Some(&created.etag()), &same)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // A new broad rule is the team's own: refused.
+    let mut more = same.clone();
+    more["match"]["title_keywords"] = json!(["payments", "outage", "error"]);
+    let r = api
+        .put("/workloads/payments", &PAYMENTS, Some(&r.etag()), &more)
+        .await;
+    refused(&r, "match.title_keywords[2]");
+    let mut more = same.clone();
+    more["match"]["resource_patterns"] = json!(["arn:aws:rds:*:*:*", "arn:aws:lambda:*:*:*"]);
+    let current = api.get("/workloads/payments", &READER).await;
+    let r = api
+        .put("/workloads/payments", &PAYMENTS, Some(&current.etag()), &more)
+        .await;
+    refused(&r, "match.resource_patterns[1]");
+}
+
+#[tokio::test]
+async fn match_refuses_a_resource_longer_than_an_arn_can_be() {
+    let api = api().await;
+    let long = format!("arn:aws:s3:::bucket/{}", "k".repeat(2048));
+    let r = api
+        .post(
+            "/match",
+            &READER,
+            &json!({"title": "x", "resources": ["arn:aws:s3:::ok", long]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.fields(), vec!["resources[1]".to_owned()]);
+    let message = r.json()["errors"][0]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("2048"), "{message}");
+
+    let fits = format!("arn:aws:s3:::bucket/{}", "k".repeat(2048 - 20));
+    assert_eq!(fits.len(), 2048);
+    let r = api
+        .post("/match", &READER, &json!({"title": "x", "resources": [fits]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn match_says_for_which_workload_and_owner_team_and_why() {
+    let api = api().await;
+    let w = api
+        .post(
+            "/workloads",
+            &PAYMENTS,
+            &workload_body("payments", "payments", &["aws-business"]),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.text);
+    let body = json!({"title": "Card payments failing", "impact": 1,
+                      "resources": ["arn:aws:rds:us-east-1:111122223333:db:payments-main"]});
+    let posts = api.post("/match", &READER, &body).await.json();
+    assert_eq!(posts["workloads"][0]["owner_team"], "payments", "{posts}");
+    let note = posts["notes"][0]["text"].as_str().unwrap();
+    assert!(
+        note.contains(
+            "Posted for workload `payments` (owner team payments) — matched resource `arn:aws:rds:us-east-1:111122223333:db:payments-main` by pattern `arn:aws:rds:*:*:db:payments-*`"
+        ),
+        "{note}"
+    );
+}

@@ -17,8 +17,8 @@ use support_plans_domain::{Actor, Workload, WorkloadSpec};
 
 const PATTERNS: usize = 50;
 const KEYWORDS: usize = 20;
-/// The most 2,048-byte resources a 64 KiB `/match` body holds.
-const RESOURCES: usize = 31;
+/// The most resources `POST /match` takes (plans-api `MAX_RESOURCES`).
+const RESOURCES: usize = 10;
 
 /// The matcher before issue 12: backtracking to the last star.
 fn old_glob_match(pattern: &str, text: &str) -> bool {

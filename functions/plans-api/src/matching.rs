@@ -18,8 +18,11 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::http::JsonBody;
 
-/// The most involved resources one request may name.
-pub const MAX_RESOURCES: usize = 50;
+/// The most involved resources one request may name. Matching costs each
+/// workload's patterns × the resources' bytes: with 50 patterns and 10
+/// resources of the longest ARN, one request stays well under 10 ms of CPU
+/// per workload (the `/match at the input limits` row of `make bench`).
+pub const MAX_RESOURCES: usize = 10;
 
 /// An incident as the responder would see it.
 #[derive(Debug, serde::Deserialize, ToSchema)]

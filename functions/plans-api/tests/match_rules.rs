@@ -129,6 +129,29 @@ async fn match_refuses_a_resource_longer_than_an_arn_can_be() {
 }
 
 #[tokio::test]
+async fn match_takes_at_most_ten_resources() {
+    let api = api().await;
+    let resources: Vec<String> = (0..11).map(|i| format!("arn:aws:s3:::bucket-{i}")).collect();
+    let r = api
+        .post(
+            "/match",
+            &READER,
+            &json!({"title": "x", "resources": &resources[..11]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.fields(), vec!["resources".to_owned()]);
+    let r = api
+        .post(
+            "/match",
+            &READER,
+            &json!({"title": "x", "resources": &resources[..10]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
 async fn match_says_for_which_workload_and_owner_team_and_why() {
     let api = api().await;
     let w = api

@@ -261,9 +261,9 @@ pub const MAX_PATTERNS: usize = 50;
 pub const MAX_KEYWORDS: usize = 20;
 /// `match.resource_patterns[]`, in bytes (the domain's `MAX_PATTERN_LEN`).
 pub const PATTERN_LEN: usize = 1024;
-/// `/match` `resources`: at most 50 (validation), each of at most 2,048
-/// bytes (`MAX_RESOURCE_LEN`); the 64 KiB body limit lets 31 of them in.
-pub const MAX_RESOURCES: usize = 50;
+/// `/match` `resources`: as many as validation lets in, each of at most
+/// 2,048 bytes (`MAX_RESOURCE_LEN`).
+pub const MAX_RESOURCES: usize = plans_api::matching::MAX_RESOURCES;
 pub const RESOURCE_LEN: usize = 2048;
 
 /// A workload of `team` whose rules are all at their limits and written as

@@ -12,6 +12,7 @@
 //! their minute. Not in any index.
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata as _};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use support_plans_domain::ports::{RateLimit, Slot, StoreError};
@@ -42,15 +43,20 @@ fn minute(at: Timestamp) -> (String, i64) {
     (format!("{MINUTE_PREFIX}{key}"), start)
 }
 
+/// An update of `source`'s counter for the minute named `sk`.
+fn counter(store: &DynamoStore, source: &str, sk: String) -> UpdateItemFluentBuilder {
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key(PK, AttributeValue::S(format!("{RATE_PREFIX}{source}")))
+        .key(SK, AttributeValue::S(sk))
+}
+
 impl RateLimit for DynamoStore {
     async fn take_slot(&self, source: &str, at: Timestamp, limit: u32) -> Result<Slot, StoreError> {
         let (sk, start) = minute(at);
-        let out = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key(PK, AttributeValue::S(format!("{RATE_PREFIX}{source}")))
-            .key(SK, AttributeValue::S(sk))
+        let out = counter(self, source, sk)
             .update_expression("SET expires_at = if_not_exists(expires_at, :exp) ADD n :one")
             .condition_expression("attribute_not_exists(n) OR n < :limit")
             .expression_attribute_values(":exp", n(start + KEEP_SECONDS))
@@ -67,12 +73,7 @@ impl RateLimit for DynamoStore {
 
     async fn give_back(&self, source: &str, taken_at: Timestamp) -> Result<(), StoreError> {
         let (sk, _) = minute(taken_at);
-        let out = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key(PK, AttributeValue::S(format!("{RATE_PREFIX}{source}")))
-            .key(SK, AttributeValue::S(sk))
+        let out = counter(self, source, sk)
             .update_expression("ADD n :minus_one")
             .condition_expression("n > :zero")
             .expression_attribute_values(":minus_one", n(-1))

@@ -12,10 +12,9 @@ mod common;
 use axum::Router;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{ADMIN, ADMIN_GROUP, ADMIN_ROLE, Api, Resp, Who};
+use common::{ADMIN, ADMIN_GROUP, ADMIN_ROLE, Api, Resp, Who, send_event};
 use serde_json::{Map, Value, json};
 use support_plans_tests::plan_body;
-use tower::ServiceExt as _;
 
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example";
 
@@ -102,28 +101,7 @@ async fn send(
     let body = body.map(Value::to_string);
     let mut event = Api::event(method, path, &Who::Nobody, &hs, body.as_deref());
     event["requestContext"]["authorizer"] = json!({"jwt": {"claims": jwt.claims, "scopes": null}});
-    let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-    let (parts, body) = request.into_parts();
-    let body = match body {
-        lambda_http::Body::Text(t) => axum::body::Body::from(t),
-        lambda_http::Body::Binary(b) => axum::body::Body::from(b),
-        _ => axum::body::Body::empty(),
-    };
-    let response = app
-        .clone()
-        .oneshot(axum::http::Request::from_parts(parts, body))
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Resp {
-        status,
-        headers,
-        text: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    send_event(app, &event).await
 }
 
 /// The API with the payments team's plan `stripe` at version 1.

@@ -145,31 +145,7 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Resp {
-        let event = Self::event(method, path, who, headers, body);
-        let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-        let (parts, body) = request.into_parts();
-        let body = match body {
-            lambda_http::Body::Empty => Body::empty(),
-            lambda_http::Body::Text(t) => Body::from(t),
-            lambda_http::Body::Binary(b) => Body::from(b),
-            _ => Body::empty(),
-        };
-        let response = self
-            .app
-            .clone()
-            .oneshot(axum::http::Request::from_parts(parts, body))
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        Resp {
-            status,
-            headers,
-            text: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
+        send_event(&self.app, &Self::event(method, path, who, headers, body)).await
     }
 
     pub async fn get(&self, path: &str, who: &Who) -> Resp {
@@ -195,6 +171,33 @@ impl Api {
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.etag()
+    }
+}
+
+/// Sends an API Gateway event through `app`, as Lambda would hand it over.
+pub async fn send_event(app: &Router, event: &Value) -> Resp {
+    let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    let (parts, body) = request.into_parts();
+    let body = match body {
+        lambda_http::Body::Empty => Body::empty(),
+        lambda_http::Body::Text(t) => Body::from(t),
+        lambda_http::Body::Binary(b) => Body::from(b),
+        _ => Body::empty(),
+    };
+    let response = app
+        .clone()
+        .oneshot(axum::http::Request::from_parts(parts, body))
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Resp {
+        status,
+        headers,
+        text: String::from_utf8(bytes.to_vec()).unwrap(),
     }
 }
 

@@ -122,7 +122,14 @@ fn lambda_env(name: &str, memory_mb: u32, own: &[(String, String)]) -> Vec<(Stri
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     // RUST_LOG is the local stack's own log switch; Lambda's is AWS_LAMBDA_LOG_LEVEL.
-    env.extend(own.iter().filter(|(k, _)| k != "RUST_LOG").cloned());
+    // LOCAL_AUTH is the local stack's identity switch, which plans-api refuses
+    // where Lambda's variables say it runs in AWS; the events carry API
+    // Gateway's authorizer context instead.
+    env.extend(
+        own.iter()
+            .filter(|(k, _)| k != "RUST_LOG" && k != "LOCAL_AUTH")
+            .cloned(),
+    );
     env
 }
 

@@ -171,12 +171,15 @@ fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Wor
     // A resource longer than an ARN can be is no ARN: never matched (and the
     // cost of matching stays bounded whoever built the incident).
     let resources = incident.resources.iter().filter(|r| r.len() <= MAX_RESOURCE_LEN);
+    // Each pattern is prepared once, not once per resource: building a
+    // substring searcher costs about as much as one search.
+    let globs: Vec<(&String, Glob<'_>)> = m.resource_patterns.iter().map(|p| (p, Glob::new(p))).collect();
     'resources: for resource in resources {
-        for pattern in &m.resource_patterns {
-            if glob_match(pattern, resource) {
+        for (pattern, glob) in &globs {
+            if glob.matches(resource) {
                 reasons.push(Reason::Resource {
                     resource: resource.clone(),
-                    pattern: pattern.clone(),
+                    pattern: (*pattern).clone(),
                 });
                 break 'resources;
             }
@@ -200,25 +203,63 @@ fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Wor
 /// occurrence (a linear substring search). Leftmost is enough: a later
 /// occurrence only leaves less text for the segments after it.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let Some((first, tail)) = pattern.split_once('*') else {
-        return pattern == text;
-    };
-    let (middle, last) = tail.rsplit_once('*').unwrap_or(("", tail));
-    let Some(rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    let Some(mut rest) = rest.strip_suffix(last) else {
-        return false;
-    };
-    for segment in middle.split('*').filter(|s| !s.is_empty()) {
-        // memchr's substring search: linear like `str::find`, and vectorized.
-        match memchr::memmem::find(rest.as_bytes(), segment.as_bytes()) {
-            // Found at a match of a whole `&str`: `at` is a char boundary.
-            Some(at) => rest = &rest[at + segment.len()..],
-            None => return false,
+    Glob::new(pattern).matches(text)
+}
+
+/// A pattern split for [`glob_match`], to match many texts.
+#[derive(Debug)]
+pub struct Glob<'p> {
+    /// The pattern without a `*`: equal, or nothing.
+    exact: Option<&'p str>,
+    first: &'p str,
+    last: &'p str,
+    /// The segments between, each with its substring searcher (memchr's:
+    /// linear like `str::find`, and vectorized).
+    middle: Vec<memchr::memmem::Finder<'p>>,
+}
+
+impl<'p> Glob<'p> {
+    pub fn new(pattern: &'p str) -> Self {
+        let Some((first, tail)) = pattern.split_once('*') else {
+            return Self {
+                exact: Some(pattern),
+                first: "",
+                last: "",
+                middle: Vec::new(),
+            };
+        };
+        let (middle, last) = tail.rsplit_once('*').unwrap_or(("", tail));
+        Self {
+            exact: None,
+            first,
+            last,
+            middle: middle
+                .split('*')
+                .filter(|s| !s.is_empty())
+                .map(memchr::memmem::Finder::new)
+                .collect(),
         }
     }
-    true
+
+    pub fn matches(&self, text: &str) -> bool {
+        if let Some(exact) = self.exact {
+            return exact == text;
+        }
+        let Some(rest) = text.strip_prefix(self.first) else {
+            return false;
+        };
+        let Some(mut rest) = rest.strip_suffix(self.last) else {
+            return false;
+        };
+        for segment in &self.middle {
+            match segment.find(rest.as_bytes()) {
+                // Found at a match of a whole `&str`: `at` is a char boundary.
+                Some(at) => rest = &rest[at + segment.needle().len()..],
+                None => return false,
+            }
+        }
+        true
+    }
 }
 
 // ---------------------------------------------------------------- breadth

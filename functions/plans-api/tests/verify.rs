@@ -7,10 +7,10 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{ADMIN, Api, READER, Resp, Who};
+use common::{ADMIN, Api, READER, Resp, Who, contact};
 use jiff::{SignedDuration, Timestamp};
 use plans_api::verify::KeySource;
-use serde_json::{Value, json};
+use serde_json::json;
 use support_plans_domain::Slug;
 use support_plans_domain::ports::PlanStore as _;
 use support_plans_domain::token::{KeySet, LinkFor, VerifyKey, issue};
@@ -65,15 +65,6 @@ fn assert_html(r: &Resp) {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
     assert!(r.text.starts_with("<!doctype html>"), "{}", r.text);
-}
-
-fn contact<'a>(plan: &'a Value, id: &str) -> &'a Value {
-    plan["contacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{ADMIN, Api, READER, Resp, Who};
+use common::{ADMIN, Api, READER, Resp, Who, contact};
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use plans_api::verify::KeySource;
@@ -46,15 +46,6 @@ async fn api_with(secret: &str) -> Api {
     let mut state = Api::new().await.state;
     state.verify_key = KeySource::Keys(KeySet::parse(secret).unwrap());
     Api::from_state(state)
-}
-
-fn contact<'a>(plan: &'a Value, id: &str) -> &'a Value {
-    plan["contacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()
 }
 
 fn freshness<'a>(plan: &'a Value, id: &str) -> &'a Value {

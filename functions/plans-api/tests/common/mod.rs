@@ -201,6 +201,16 @@ pub async fn send_event(app: &Router, event: &Value) -> Resp {
     }
 }
 
+/// The contact `id` of a plan as the API returns it.
+pub fn contact<'a>(plan: &'a Value, id: &str) -> &'a Value {
+    plan["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+}
+
 pub fn workload_body(name: &str, team: &str, deps: &[&str]) -> Value {
     json!({
         "name": name,

@@ -88,11 +88,13 @@ grep -E '^(REMINDER_TOPIC_ARN|ESCALATION_TOPIC_ARN|VERIFY_KEY_SECRET_ARN|INCIDEN
 echo "VERIFY_BASE_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api" >>"$LOCAL_DIR/functions.env"
 # Incident Manager: the project's emulator. It delivers the CloudTrail-shaped
 # StartIncident event and the runbook payload to the responder through the
-# Lambda Invoke API of cargo lambda watch, as EventBridge and the runbook would.
+# Lambda Invoke API of cargo lambda watch, as EventBridge and the runbook would;
+# the payload is template.yaml's own runbook, rendered as SSM Automation would.
 echo "==> starting the Incident Manager emulator" >&2
 RESPONDER_INVOKE="http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/incident-responder/invocations"
 setsid "$ROOT/target/debug/incident-manager-emulator" --port-file "$LOCAL_DIR/emulator.port" \
     --event-target "$RESPONDER_INVOKE" --runbook-target "$RESPONDER_INVOKE" \
+    --runbook-template "$ROOT/template.yaml" \
     >"$LOCAL_DIR/emulator.log" 2>&1 < /dev/null &
 echo $! >"$LOCAL_DIR/emulator.pid"
 for _ in $(seq 1 100); do

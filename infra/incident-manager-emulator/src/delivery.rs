@@ -1,9 +1,11 @@
 //! What the real service's surroundings would deliver after StartIncident:
 //! the CloudTrail "AWS API Call via CloudTrail" event an EventBridge rule
-//! forwards, and the runbook's `aws:invokeLambdaFunction` payload. Both are
-//! plain HTTP POSTs of JSON to configured URLs (locally the Lambda Invoke API
-//! of `cargo lambda watch`), sent after the reply and never failing it.
+//! forwards, and the runbook's `aws:invokeLambdaFunction` payload (rendered
+//! from the runbook document by `runbook.rs`). Both are plain HTTP POSTs of
+//! JSON to configured URLs (locally the Lambda Invoke API of `cargo lambda
+//! watch`), sent after the reply and never failing it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -15,6 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::model::SsmAutomation;
 use crate::util::{rfc3339, uuid};
 
 pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -28,6 +31,8 @@ pub fn http_client() -> HttpClient {
 const ATTEMPTS: u32 = 3;
 /// Generous: `cargo lambda watch` compiles a function on its first invoke.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// How much of the target's answer a record keeps.
+const ANSWER_LIMIT: usize = 4096;
 
 /// Targets must be plain `http://` URLs (no TLS client in the emulator).
 pub fn check_target(url: &str) -> Result<(), String> {
@@ -59,6 +64,29 @@ pub struct Record {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    /// What the target answered: its JSON, or the first 4 KiB as a string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Value>,
+}
+
+impl Record {
+    /// A delivery that was never attempted, and why.
+    pub fn not_sent(kind: Kind, target: &str, arn: &str, error: String) -> Self {
+        Record {
+            kind,
+            target: target.to_string(),
+            incident_record_arn: arn.to_string(),
+            attempts: 0,
+            delivered: false,
+            status: None,
+            error: Some(error),
+            payload: None,
+            answer: None,
+        }
+    }
 }
 
 /// The caller as seen by CloudTrail.
@@ -129,13 +157,25 @@ pub fn cloudtrail_event(e: &StartEvent<'_>) -> Value {
     })
 }
 
-/// What the runbook's `aws:invokeLambdaFunction` step sends, fed the
-/// INCIDENT_RECORD_ARN and INVOLVED_RESOURCES dynamic parameters.
-pub fn runbook_payload(incident_record_arn: &str, involved_resources: &[String]) -> Value {
-    json!({
-        "incident_record_arn": incident_record_arn,
-        "involved_resources": involved_resources,
-    })
+/// The parameters Incident Manager starts the runbook's automation with, as
+/// StartAutomationExecution takes them (name -> values): the action's static
+/// `parameters`, then its `dynamicParameters` filled with the incident's ARN
+/// (one value) or its involved resources (the list, possibly empty).
+pub fn runbook_parameters(
+    action: &SsmAutomation,
+    incident_record_arn: &str,
+    involved_resources: &[String],
+) -> BTreeMap<String, Vec<String>> {
+    let mut params = action.parameters.clone().unwrap_or_default();
+    for (name, p) in action.dynamic_parameters.iter().flatten() {
+        let values = match p.variable.as_deref() {
+            Some("INCIDENT_RECORD_ARN") => vec![incident_record_arn.to_string()],
+            Some("INVOLVED_RESOURCES") => involved_resources.to_vec(),
+            _ => continue,
+        };
+        params.insert(name.clone(), values);
+    }
+    params
 }
 
 /// POSTs `payload` to `target`, retrying connection failures with a short
@@ -149,6 +189,8 @@ pub async fn post(client: &HttpClient, kind: Kind, target: &str, arn: &str, payl
         delivered: false,
         status: None,
         error: None,
+        payload: Some(payload.clone()),
+        answer: None,
     };
     let body = Bytes::from(payload.to_string());
     for attempt in 1..=ATTEMPTS {
@@ -166,8 +208,10 @@ pub async fn post(client: &HttpClient, kind: Kind, target: &str, arn: &str, payl
         match tokio::time::timeout(REQUEST_TIMEOUT, client.request(req)).await {
             Ok(Ok(resp)) => {
                 let status = resp.status();
-                // Drain the body so the connection can be reused.
-                let _ = resp.into_body().collect().await;
+                // Read the body (the connection can then be reused).
+                if let Ok(b) = resp.into_body().collect().await {
+                    record.answer = answer(&b.to_bytes());
+                }
                 record.status = Some(status.as_u16());
                 record.delivered = status.is_success();
                 if !record.delivered {
@@ -189,6 +233,19 @@ pub async fn post(client: &HttpClient, kind: Kind, target: &str, arn: &str, payl
         }
     }
     record
+}
+
+fn answer(body: &[u8]) -> Option<Value> {
+    if body.is_empty() {
+        return None;
+    }
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .filter(|_| body.len() <= ANSWER_LIMIT)
+        .or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            Some(Value::String(text.chars().take(ANSWER_LIMIT).collect()))
+        })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod admin;
 mod delivery;
 mod model;
 mod protocol;
+mod runbook;
 mod store;
 mod util;
 mod validate;
@@ -41,6 +42,7 @@ use crate::protocol::{ApiError, ErrorKind, Method, Op, TAGS_PATH};
 use crate::store::{Ctx, Started, Store};
 
 pub use crate::delivery::check_target;
+pub use crate::runbook::{DEFAULT_RESOURCE as RUNBOOK_RESOURCE, Runbook};
 
 /// Largest request body read; the biggest legitimate one is far smaller.
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -53,9 +55,12 @@ pub struct Config {
     pub region: String,
     /// Receives the CloudTrail-shaped EventBridge event of each StartIncident.
     pub event_target: Option<String>,
-    /// Receives `{"incident_record_arn", "involved_resources"}` when the
-    /// plan's runbook takes those dynamic parameters.
+    /// Receives the runbook's payload, rendered from `runbook`, when the
+    /// plan's runbook takes Incident Manager's dynamic parameters.
     pub runbook_target: Option<String>,
+    /// The runbook document (template.yaml's `ResponderRunbook`) whose
+    /// `aws:invokeLambdaFunction` step the runbook target receives.
+    pub runbook: Option<Runbook>,
     /// One line per request on stderr.
     pub log_requests: bool,
 }
@@ -67,6 +72,7 @@ impl Default for Config {
             region: "us-east-1".to_string(),
             event_target: None,
             runbook_target: None,
+            runbook: None,
             log_requests: false,
         }
     }
@@ -84,6 +90,7 @@ struct App {
     account: String,
     region: String,
     log_requests: bool,
+    runbook: Option<Runbook>,
     targets: Mutex<Targets>,
     store: Mutex<Store>,
     faults: Mutex<Vec<admin::FaultRule>>,
@@ -98,6 +105,7 @@ impl App {
             account: config.account,
             region: config.region,
             log_requests: config.log_requests,
+            runbook: config.runbook,
             targets: Mutex::new(Targets {
                 event: config.event_target,
                 runbook: config.runbook_target,
@@ -374,10 +382,31 @@ fn deliver(
     }
     if let Some(target) = targets.runbook
         && started.created
-        && started.runbook
+        && let Some(action) = &started.runbook
     {
-        let payload = delivery::runbook_payload(&started.incident_record_arn, &started.involved_resources);
-        jobs.push((delivery::Kind::Runbook, target, payload));
+        let rendered = match &app.runbook {
+            Some(r) => r.render(&delivery::runbook_parameters(
+                action,
+                &started.incident_record_arn,
+                &started.involved_resources,
+            )),
+            None => Err("no runbook document is loaded (start the emulator with --runbook-template)".into()),
+        };
+        match rendered {
+            Ok(payload) => jobs.push((delivery::Kind::Runbook, target, payload)),
+            // The automation would fail to start: nothing is sent, and the
+            // failure is as visible as a failed delivery.
+            Err(e) => {
+                let arn = &started.incident_record_arn;
+                eprintln!("incident-manager-emulator: the runbook for {arn} cannot be rendered: {e}");
+                lock(&app.deliveries).push(delivery::Record::not_sent(
+                    delivery::Kind::Runbook,
+                    &target,
+                    arn,
+                    format!("runbook not rendered: {e}"),
+                ));
+            }
+        }
     }
     for (kind, target, payload) in jobs {
         let app = Arc::clone(app);

@@ -5,18 +5,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use incident_manager_emulator::{Config, check_target, serve_with_shutdown};
+use incident_manager_emulator::{Config, RUNBOOK_RESOURCE, Runbook, check_target, serve_with_shutdown};
 use tokio::net::TcpListener;
 
 const USAGE: &str = "\
 usage: incident-manager-emulator --port-file PATH [--host 127.0.0.1] [--port 0]
                                  [--account 111122223333] [--region us-east-1]
-                                 [--event-target URL] [--runbook-target URL] [--quiet]
+                                 [--event-target URL] [--runbook-target URL]
+                                 [--runbook-template template.yaml] [--runbook-resource ResponderRunbook]
+                                 [--quiet]
 
 Binds HOST:PORT (port 0: a free port), writes the chosen port to PATH once
 listening (written to PATH.tmp, then renamed), logs one line per request to
 stderr (unless --quiet), exits on SIGTERM or SIGINT.
-Targets default to $EMULATOR_EVENT_TARGET / $EMULATOR_RUNBOOK_TARGET.";
+Targets default to $EMULATOR_EVENT_TARGET / $EMULATOR_RUNBOOK_TARGET, the
+template to $EMULATOR_RUNBOOK_TEMPLATE. The runbook target receives the
+template's runbook (resource --runbook-resource) rendered as SSM Automation
+would; a runbook target needs a template, and a template that cannot be
+rendered stops the emulator at start.";
 
 #[derive(Debug)]
 struct Args {
@@ -34,6 +40,8 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         log_requests: true,
         ..Config::default()
     };
+    let mut template = env_target("EMULATOR_RUNBOOK_TEMPLATE").map(PathBuf::from);
+    let mut resource = RUNBOOK_RESOURCE.to_string();
     let mut port_file = None;
     let mut host = "127.0.0.1".to_string();
     let mut port = 0;
@@ -65,6 +73,10 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--region" => config.region = value,
             "--event-target" => config.event_target = Some(value).filter(|v| !v.is_empty()),
             "--runbook-target" => config.runbook_target = Some(value).filter(|v| !v.is_empty()),
+            "--runbook-template" => {
+                template = Some(PathBuf::from(value)).filter(|p| !p.as_os_str().is_empty())
+            }
+            "--runbook-resource" => resource = value,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -73,6 +85,16 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         .flatten()
     {
         check_target(target)?;
+    }
+    if let Some(path) = &template {
+        let runbook = Runbook::from_template(path, &resource)
+            .map_err(|e| format!("the runbook cannot be rendered: {e}"))?;
+        config.runbook = Some(runbook);
+    } else if config.runbook_target.is_some() {
+        return Err(
+            "--runbook-target needs --runbook-template (the payload is the template's own runbook, rendered)"
+                .to_string(),
+        );
     }
     Ok(Args {
         port_file: port_file.ok_or("--port-file is required")?,
@@ -151,12 +173,13 @@ async fn main() -> ExitCode {
     }
     let c = &args.config;
     eprintln!(
-        "incident-manager-emulator: listening on http://{}:{port} (account {}, region {}, event target {}, runbook target {})",
+        "incident-manager-emulator: listening on http://{}:{port} (account {}, region {}, event target {}, runbook target {}, runbook {})",
         args.host,
         c.account,
         c.region,
         c.event_target.as_deref().unwrap_or("off"),
         c.runbook_target.as_deref().unwrap_or("off"),
+        c.runbook.as_ref().map_or("none".to_string(), Runbook::describe),
     );
 
     // Signal -> graceful shutdown; a connection that will not close cannot
@@ -207,5 +230,28 @@ mod tests {
         assert!(args("--port-file p --runbook-target https://x/").is_err());
         assert!(args("--port-file p --bogus 1").is_err());
         assert!(args("--port-file").is_err());
+    }
+
+    const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+
+    #[test]
+    fn a_runbook_target_needs_a_template_that_renders() {
+        let e = args("--port-file p --runbook-target http://127.0.0.1:1/r").unwrap_err();
+        assert!(e.contains("--runbook-template"), "{e}");
+        let a = args(&format!(
+            "--port-file p --runbook-target http://127.0.0.1:1/r --runbook-template {TEMPLATE}"
+        ))
+        .unwrap();
+        assert!(a.config.runbook.is_some());
+        let e = args(&format!(
+            "--port-file p --runbook-template {TEMPLATE} --runbook-resource RunbookRole"
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("RunbookRole") && e.contains("not AWS::SSM::Document"),
+            "{e}"
+        );
+        let e = args("--port-file p --runbook-template /nonexistent/template.yaml").unwrap_err();
+        assert!(e.contains("/nonexistent/template.yaml"), "{e}");
     }
 }

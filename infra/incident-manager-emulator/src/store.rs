@@ -11,7 +11,7 @@ use crate::model::{
     Action, ArnInput, ChatChannel, CreateResponsePlanInput, CreateTimelineEventInput, EventIdInput,
     EventReference, Filter, IncidentTemplate, Integration, ItemIdentifier, ListIncidentRecordsInput,
     ListRelatedItemsInput, ListTimelineEventsInput, NotificationTargetItem, PageInput, RelatedItem,
-    ResourceArnInput, StartIncidentInput, TagMap, TagResourceInput, UntagResourceInput,
+    ResourceArnInput, SsmAutomation, StartIncidentInput, TagMap, TagResourceInput, UntagResourceInput,
     UpdateIncidentRecordInput, UpdateRelatedItemsInput, UpdateResponsePlanInput, UpdateTimelineEventInput,
 };
 use crate::protocol::{ApiError, ErrorKind, Op, Reply, ResourceType};
@@ -56,8 +56,9 @@ pub struct Started {
     pub incident_record_arn: String,
     /// False when the call was deduplicated into an open incident.
     pub created: bool,
-    /// The plan's runbook takes INCIDENT_RECORD_ARN / INVOLVED_RESOURCES.
-    pub runbook: bool,
+    /// The plan's runbook action that takes INCIDENT_RECORD_ARN /
+    /// INVOLVED_RESOURCES (the first, if several).
+    pub runbook: Option<SsmAutomation>,
     pub involved_resources: Vec<String>,
 }
 
@@ -235,14 +236,17 @@ impl Store {
             .flatten()
             .filter_map(|a| a.ssm_automation.as_ref())
             .collect::<Vec<_>>();
-        let runbook = automation.iter().any(|s| {
-            s.dynamic_parameters.iter().flatten().any(|(_, p)| {
-                matches!(
-                    p.variable.as_deref(),
-                    Some("INCIDENT_RECORD_ARN" | "INVOLVED_RESOURCES")
-                )
+        let runbook = automation
+            .iter()
+            .find(|s| {
+                s.dynamic_parameters.iter().flatten().any(|(_, p)| {
+                    matches!(
+                        p.variable.as_deref(),
+                        Some("INCIDENT_RECORD_ARN" | "INVOLVED_RESOURCES")
+                    )
+                })
             })
-        });
+            .map(|s| (*s).clone());
 
         // Related items: duplicates (same type and value) collapse to one.
         let mut items: Vec<Item> = Vec::new();
@@ -278,7 +282,7 @@ impl Store {
                 started: Some(Started {
                     incident_record_arn: arn,
                     created: false,
-                    runbook: false,
+                    runbook: None,
                     involved_resources,
                 }),
             });

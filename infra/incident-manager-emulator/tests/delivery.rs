@@ -1,6 +1,6 @@
 //! Event delivery after StartIncident: the CloudTrail-shaped EventBridge
-//! event and the runbook payload, POSTed to a test receiver standing in for
-//! the Lambda Invoke API.
+//! event and the runbook payload (template.yaml's runbook, rendered), POSTed
+//! to a test receiver standing in for the Lambda Invoke API.
 
 mod common;
 
@@ -13,7 +13,7 @@ use aws_sdk_ssmincidents::types::{
 };
 use axum::http::Method;
 use common::{Receiver, admin, sdk, start, wait_deliveries};
-use incident_manager_emulator::Config;
+use incident_manager_emulator::{Config, RUNBOOK_RESOURCE, Runbook};
 use serde_json::json;
 
 const ACCOUNT: &str = "111122223333";
@@ -28,18 +28,28 @@ fn template() -> IncidentTemplate {
         .expect("template")
 }
 
+/// The project's runbook, as the local stack loads it.
+fn template_runbook() -> Runbook {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+    Runbook::from_template(path.as_ref(), RUNBOOK_RESOURCE).expect("template.yaml's runbook renders")
+}
+
 /// A plan whose runbook gets the incident ARN and involved resources, as
-/// the project's template ships it.
+/// the project's template ships it (the document's parameter names).
 async fn plan_with_runbook(c: &Client, name: &str) -> String {
+    plan_with_parameters(c, name, "INCIDENT_RECORD_ARN", "INVOLVED_RESOURCES").await
+}
+
+async fn plan_with_parameters(c: &Client, name: &str, arn_param: &str, resources_param: &str) -> String {
     let automation = SsmAutomation::builder()
-        .document_name("SupportPlans-InvokeResponder")
+        .document_name("support-plans-ResponderRunbook")
         .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/incident-runbook"))
         .dynamic_parameters(
-            "IncidentRecordArn",
+            arn_param,
             DynamicSsmParameterValue::Variable(VariableType::IncidentRecordArn),
         )
         .dynamic_parameters(
-            "InvolvedResources",
+            resources_param,
             DynamicSsmParameterValue::Variable(VariableType::InvolvedResources),
         )
         .build()
@@ -80,6 +90,7 @@ fn both_targets(r: &Receiver) -> Config {
     Config {
         event_target: Some(r.url("/event")),
         runbook_target: Some(r.url("/runbook")),
+        runbook: Some(template_runbook()),
         ..Config::default()
     }
 }
@@ -158,8 +169,17 @@ async fn start_incident_delivers_one_cloudtrail_event_and_one_runbook_payload() 
     assert_eq!(
         runbook,
         [json!({"incident_record_arn": arn, "involved_resources": [TABLE, QUEUE]})],
-        "exactly one runbook payload with the INVOLVED_RESOURCE ARNs"
+        "exactly one runbook payload, template.yaml's, with the INVOLVED_RESOURCE ARNs as a list"
     );
+    let sent = admin(&emu, Method::GET, "deliveries", None).await;
+    let recorded: Vec<_> = sent["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .filter(|d| d["kind"] == "runbook")
+        .map(|d| d["payload"].clone())
+        .collect();
+    assert_eq!(recorded, runbook, "the delivery record shows what was sent");
 
     // A replay of the same request (same clientToken) starts nothing new.
     c.start_incident()
@@ -296,4 +316,35 @@ async fn an_unreachable_target_is_retried_and_never_fails_start_incident() {
     assert_eq!(d[0]["delivered"], false);
     assert_eq!(d[0]["attempts"], 3, "connection failures are retried");
     assert_eq!(d[0]["kind"], "event");
+}
+
+#[tokio::test]
+async fn a_runbook_that_cannot_start_sends_nothing_and_says_why() {
+    let receiver = Receiver::start().await;
+    let emu = start(both_targets(&receiver)).await;
+    let c = sdk(&emu, true).await;
+    // Parameter names the document does not declare: SSM would refuse to
+    // start the automation.
+    let plan = plan_with_parameters(&c, "misnamed", "IncidentRecordArn", "InvolvedResources").await;
+    c.start_incident()
+        .response_plan_arn(&plan)
+        .related_items(item(ItemType::InvolvedResource, ItemValue::Arn(TABLE.into())))
+        .send()
+        .await
+        .expect("StartIncident succeeds regardless of the runbook");
+    let d = wait_deliveries(&emu, 2).await;
+    let runbook = d
+        .iter()
+        .find(|d| d["kind"] == "runbook")
+        .expect("a runbook record");
+    assert_eq!(runbook["delivered"], false);
+    assert_eq!(runbook["attempts"], 0);
+    let error = runbook["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("IncidentRecordArn is not defined in the document"),
+        "{error}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.on("/runbook").is_empty(), "nothing made up is sent");
+    assert_eq!(receiver.on("/event").len(), 1);
 }

@@ -28,6 +28,7 @@ test: venv
 	@infra/ci/check-template.sh
 	@infra/local/with-stack.sh infra/local/test-all.sh
 	@infra/incident-manager-emulator/tests/boto3_check.sh target/debug/incident-manager-emulator
+	@infra/incident-manager-emulator/tests/awscli_check.sh target/debug/incident-manager-emulator
 	@infra/local/test-local-stack.sh
 
 check-template: venv

@@ -99,6 +99,7 @@ setsid "$ROOT/target/debug/incident-manager-emulator" --port-file "$LOCAL_DIR/em
 echo $! >"$LOCAL_DIR/emulator.pid"
 for _ in $(seq 1 100); do
     [ -s "$LOCAL_DIR/emulator.port" ] && break
+    kill -0 "$(cat "$LOCAL_DIR/emulator.pid")" 2>/dev/null || break   # refused to start (e.g. the runbook)
     sleep 0.1
 done
 [ -s "$LOCAL_DIR/emulator.port" ] || { echo "the emulator did not start; its log:" >&2; cat "$LOCAL_DIR/emulator.log" >&2; exit 1; }

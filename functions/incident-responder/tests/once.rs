@@ -8,7 +8,9 @@ mod common;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_ssmincidents::types::{ChatChannel, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem};
+use aws_sdk_ssmincidents::types::{
+    ChatChannel, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem,
+};
 use common::{RDS, World};
 use incident_responder::Responder;
 use jiff::{SignedDuration, Timestamp};
@@ -19,13 +21,10 @@ use support_plans_aws::incidents::IncidentManager;
 
 const PAYMENTS_PLANS: usize = 4;
 
-/// How long an invocation that started at `t` may still be posting: any
-/// delivery arriving before `t` + this must not take its parts over.
-/// On main this is the SDK's own worst case for one call (attempts ×
-/// attempt timeout), the only bound the code stated.
-const ALIVE_FOR: Duration = Duration::from_secs(
-    support_plans_aws::sdk::ATTEMPT_TIMEOUT.as_secs() * support_plans_aws::sdk::MAX_ATTEMPTS as u64,
-);
+/// How long an invocation that started at `t` may still be posting (Lambda
+/// stops it then): any delivery arriving before `t` + this must not take its
+/// parts over.
+const ALIVE_FOR: Duration = support_plans_aws::deadlines::RESPONDER_TIMEOUT;
 
 fn runbook(arn: &str) -> Value {
     json!({"incident_record_arn": arn, "involved_resources": [RDS]})
@@ -124,7 +123,8 @@ async fn two_copies_and_five_deliveries_with_a_stall_post_one_note_per_plan_and_
         .admin(
             "POST",
             "/_emulator/faults",
-            &json!({"operation": "CreateTimelineEvent", "latency_ms": 3000, "count": PAYMENTS_PLANS}).to_string(),
+            &json!({"operation": "CreateTimelineEvent", "latency_ms": 3000, "count": PAYMENTS_PLANS})
+                .to_string(),
         )
         .await;
     assert!((200..300).contains(&status), "{status} {body}");
@@ -154,8 +154,16 @@ async fn two_copies_and_five_deliveries_with_a_stall_post_one_note_per_plan_and_
         eprintln!("delivery {}: {result:?}", i + 1);
     }
 
-    assert_eq!(w.drain(&w.chat_queue).await.len(), 1, "one message to the chat topic");
-    assert_eq!(w.drain(&w.incident_queue).await.len(), 1, "one message to INCIDENT_TOPIC_ARN");
+    assert_eq!(
+        w.drain(&w.chat_queue).await.len(),
+        1,
+        "one message to the chat topic"
+    );
+    assert_eq!(
+        w.drain(&w.incident_queue).await.len(),
+        1,
+        "one message to INCIDENT_TOPIC_ARN"
+    );
     assert_eq!(w.notes(&arn).await.len(), PAYMENTS_PLANS, "one note per plan");
     for (i, result) in results.iter().enumerate() {
         assert!(result.is_ok(), "delivery {}: {result:?}", i + 1);
@@ -215,7 +223,11 @@ async fn a_reused_client_token_refused_as_a_conflict_counts_as_done() {
         .unwrap();
 
     let later = t0 + SignedDuration::from_mins(10);
-    let retried = w.responder.handle(&runbook(&arn), later).await.map_err(|e| e.to_string());
+    let retried = w
+        .responder
+        .handle(&runbook(&arn), later)
+        .await
+        .map_err(|e| e.to_string());
     assert!(retried.is_ok(), "{retried:?}");
     assert_eq!(w.notes(&arn).await.len(), PAYMENTS_PLANS, "no note twice");
     let swept = w.handle(&json!({"sweep": true})).await.unwrap();
@@ -244,7 +256,90 @@ async fn a_chat_topic_that_does_not_exist_is_refused_the_rest_completes_and_the_
     assert_eq!(swept["already_complete"], 1, "{swept}");
     let ops: Vec<String> = w.calls.calls().into_iter().map(|c| c.operation).collect();
     assert!(
-        ops.iter().all(|op| ["ListIncidentRecords", "BatchGetItem"].contains(&op.as_str())),
+        ops.iter()
+            .all(|op| ["ListIncidentRecords", "BatchGetItem"].contains(&op.as_str())),
         "the sweep called more than the list and the claims: {ops:?}"
     );
+}
+
+/// A response plan chatting to a topic outside `CHAT_TOPIC_ARNS` (the
+/// template's `ChatbotTopicArns`, which IAM enforces in AWS and moto does
+/// not): refused before any call, the rest posted, the invocation succeeds,
+/// and a later sweep makes no call for the incident.
+#[tokio::test]
+async fn a_chat_topic_the_function_may_not_use_is_refused_without_a_call_and_the_rest_completes() {
+    let mut w = World::new().await;
+    // The allowed list names the payments plan's topic only.
+    w.responder.chat_topics = Some(vec![w.chat_topic.clone()]);
+    let config = support_plans_tests::local_config().await;
+    let sns = aws_sdk_sns::Client::new(&config);
+    let (outside, outside_queue) = support_plans_tests::topic_with_queue(
+        &sns,
+        &w.sqs,
+        &format!("{}-outside", w.responder.store.table()),
+    )
+    .await;
+    let arn = incident_chatting_to(&w, "payments-outside", &[&outside, &w.chat_topic]).await;
+
+    w.calls.clear();
+    let summary = w.handle(&runbook(&arn)).await;
+    assert!(summary.is_ok(), "the invocation must succeed: {summary:?}");
+    let summary = summary.unwrap();
+    assert_eq!(
+        summary["refused"],
+        json!([format!("CHAT#{outside}")]),
+        "{summary}"
+    );
+    assert_eq!(summary["complete"], true, "{summary}");
+    let publishes = w
+        .calls
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "Publish")
+        .count();
+    assert_eq!(
+        publishes, 2,
+        "the allowed chat topic and INCIDENT_TOPIC_ARN, nothing to the other"
+    );
+    assert_eq!(w.notes(&arn).await.len(), PAYMENTS_PLANS);
+    assert!(!w.links(&arn).await.is_empty());
+    assert!(
+        w.drain(&outside_queue).await.is_empty(),
+        "nothing reached the topic outside the list"
+    );
+    assert_eq!(w.drain(&w.chat_queue).await.len(), 1);
+    assert_eq!(w.drain(&w.incident_queue).await.len(), 1);
+
+    w.calls.clear();
+    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
+    assert_eq!(swept["already_complete"], 1, "{swept}");
+    let ops: Vec<String> = w.calls.calls().into_iter().map(|c| c.operation).collect();
+    assert!(
+        ops.iter()
+            .all(|op| ["ListIncidentRecords", "BatchGetItem"].contains(&op.as_str())),
+        "the sweep called more than the list and the claims: {ops:?}"
+    );
+    // Another delivery of the incident: nothing is tried again either.
+    w.calls.clear();
+    w.handle(&runbook(&arn)).await.unwrap();
+    assert!(
+        !w.calls
+            .calls()
+            .iter()
+            .any(|c| ["Publish", "CreateTimelineEvent"].contains(&c.operation.as_str())),
+        "a re-delivery posted again"
+    );
+}
+
+/// The function's clients carry the deadlines its timeout and its claims'
+/// lease are derived from (functions/aws/src/deadlines.rs).
+#[tokio::test]
+async fn the_function_s_clients_carry_the_responder_deadlines() {
+    use support_plans_aws::deadlines::{ATTEMPT_TIMEOUT, OPERATION_TIMEOUT};
+    let config = incident_responder::sdk_config().await;
+    let timeouts = config.timeout_config().expect("a timeout config");
+    assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+    assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
+    let retry = config.retry_config().expect("a retry config");
+    assert_eq!(retry.max_attempts(), support_plans_aws::sdk::MAX_ATTEMPTS);
 }

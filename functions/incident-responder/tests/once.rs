@@ -343,3 +343,41 @@ async fn the_function_s_clients_carry_the_responder_deadlines() {
     let retry = config.retry_config().expect("a retry config");
     assert_eq!(retry.max_attempts(), support_plans_aws::sdk::MAX_ATTEMPTS);
 }
+
+/// Incident Manager refusing a post for good (AccessDeniedException, as IAM
+/// answers a missing permission): that note is refused and recorded, the
+/// other notes and the chat messages are posted, the invocation succeeds,
+/// and no later delivery tries the refused note again.
+#[tokio::test]
+async fn a_note_incident_manager_refuses_is_recorded_as_refused_and_not_tried_again() {
+    let w = World::new().await;
+    let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
+    let (status, body) = w
+        .admin(
+            "POST",
+            "/_emulator/faults",
+            r#"{"operation":"CreateTimelineEvent","fail":"access-denied","count":1}"#,
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {body}");
+    let summary = w.handle(&runbook(&arn)).await;
+    assert!(summary.is_ok(), "the invocation must succeed: {summary:?}");
+    let summary = summary.unwrap();
+    let refused = summary["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{summary}");
+    assert!(refused[0].as_str().unwrap().starts_with("NOTE#"), "{summary}");
+    assert_eq!(w.notes(&arn).await.len(), PAYMENTS_PLANS - 1);
+    assert_eq!(w.drain(&w.chat_queue).await.len(), 1);
+
+    w.calls.clear();
+    w.handle(&runbook(&arn)).await.unwrap();
+    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
+    assert_eq!(swept["already_complete"], 1, "{swept}");
+    assert!(
+        !w.calls
+            .calls()
+            .iter()
+            .any(|c| c.operation == "CreateTimelineEvent"),
+        "the refused note was tried again"
+    );
+}

@@ -512,6 +512,9 @@ impl Responder {
             (Job::Chat { topic, .. }, _) if !self.may_publish(topic) => Err(Failure::Refused(format!(
                 "{topic} is neither INCIDENT_TOPIC_ARN nor one of CHAT_TOPIC_ARNS (the template's ChatbotTopicArns): the function may not publish to it"
             ))),
+            // SNS Publish has no idempotency token: the one post that can go
+            // out twice is a message SNS accepted from an invocation stopped
+            // before `settle` recorded it (support_plans_aws::deadlines).
             (Job::Chat { topic, message, .. }, _) => {
                 publish_chat(&self.sns, topic, message)
                     .await

@@ -5,9 +5,11 @@
 //! complete, and a version. The responder reads it with the incident
 //! ([`Claims::read`]), leases every part it may post with one conditional
 //! write ([`Claims::take`]: optimistic, on the version read), posts, then
-//! records what it posted and gives back what failed with one write
-//! ([`Claims::settle`]). A lease that ran out (its invocation died) can be
-//! taken over; it outlives the function's timeout, so a live invocation never
+//! records what it posted, what was refused for good (SPEC §4 "Permanent
+//! failures are not retried") and gives back what failed with one write
+//! ([`Claims::settle_refusing`]). A lease that ran out (its invocation died)
+//! can be taken over; it is counted from the invocation's start and outlives
+//! the function's timeout ([`crate::deadlines`]), so a live invocation never
 //! loses one. The item expires through the table's TTL (`expires_at`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,6 +21,8 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure};
 use jiff::{SignedDuration, Timestamp};
 
+use crate::deadlines::LEASE;
+
 /// The claim item's sort key.
 const SK: &str = "STATE";
 
@@ -26,7 +30,7 @@ const SK: &str = "STATE";
 pub enum Claim {
     /// Ours: post, then `settle` it as done or released.
     Acquired,
-    /// Already posted.
+    /// Already posted, or refused for good (not tried again).
     Done,
     /// Another invocation holds it now.
     Busy,
@@ -42,14 +46,22 @@ pub struct ClaimState {
     /// `None`: no item yet.
     version: Option<u64>,
     done: BTreeSet<String>,
+    /// Parts a service refused for good (a chat topic that is gone, ...).
+    refused: BTreeSet<String>,
     /// Part → end of its lease (epoch seconds).
     leases: BTreeMap<String, i64>,
     complete: bool,
 }
 
 impl ClaimState {
+    /// Posted, or refused for good: nothing more to do for `part`.
     pub fn is_done(&self, part: &str) -> bool {
-        self.done.contains(part)
+        self.done.contains(part) || self.refused.contains(part)
+    }
+
+    /// Refused for good by the service it goes to.
+    pub fn is_refused(&self, part: &str) -> bool {
+        self.refused.contains(part)
     }
 
     /// Every part of the answer was posted (the sweep skips the incident).
@@ -62,7 +74,7 @@ impl ClaimState {
             Some(AttributeValue::N(v)) => v.parse().ok(),
             _ => None,
         };
-        let done = match item.get("done") {
+        let set = |name: &str| match item.get(name) {
             Some(AttributeValue::Ss(parts)) => parts.iter().cloned().collect(),
             _ => BTreeSet::new(),
         };
@@ -79,7 +91,8 @@ impl ClaimState {
         Self {
             // An item without a version (written by `settle` alone) is version 0.
             version: Some(version.unwrap_or(0)),
-            done,
+            done: set("done"),
+            refused: set("refused"),
             leases,
             complete: matches!(item.get("complete"), Some(AttributeValue::Bool(true))),
         }
@@ -112,8 +125,9 @@ fn failed(e: impl std::error::Error + 'static) -> ClaimError {
 pub struct Claims {
     client: Client,
     table: String,
-    /// How long a part is leased before another invocation may take it over
-    /// (longer than the function's timeout).
+    /// How long a part is leased, from the claiming invocation's start,
+    /// before another invocation may take it over: [`LEASE`], longer than
+    /// the function's timeout.
     pub lease: Duration,
     /// How long the item is kept (the table's TTL removes it after).
     pub keep: Duration,
@@ -124,7 +138,7 @@ impl Claims {
         Self {
             client,
             table: table.into(),
-            lease: Duration::from_secs(120),
+            lease: LEASE,
             keep: Duration::from_secs(14 * 24 * 3600),
         }
     }
@@ -157,6 +171,10 @@ impl Claims {
     /// for each part whether it is ours, done or busy. If the item changed
     /// since `state` was read, tries once more on what it holds now; if it
     /// changed again, the parts not done are busy (the sweep finishes them).
+    ///
+    /// `now` is the invocation's start, not the time of this call: the lease
+    /// then ends [`LEASE`] after the invocation started, whatever it did
+    /// before, and so after Lambda stopped it at the latest.
     pub async fn take(
         &self,
         incident: &str,
@@ -165,7 +183,7 @@ impl Claims {
         now: Timestamp,
     ) -> Result<Vec<Claim>, ClaimError> {
         let now_s = now.as_second();
-        let until = (now + SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::from_secs(120)))
+        let until = (now + SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::from_secs(180)))
             .as_second();
         for _attempt in 0..2 {
             let claims: Vec<Claim> = parts.iter().map(|p| state.claim(p, now_s)).collect();
@@ -233,10 +251,7 @@ impl Claims {
             .collect())
     }
 
-    /// After posting, in one write: `posted` parts done, `released` parts
-    /// given back (a retry may take them at once), and the answer marked
-    /// complete when nothing is left of it. Writes nothing when there is
-    /// nothing to record.
+    /// [`Claims::settle_refusing`] with nothing refused.
     pub async fn settle(
         &self,
         incident: &str,
@@ -245,7 +260,25 @@ impl Claims {
         complete: bool,
         now: Timestamp,
     ) -> Result<(), ClaimError> {
-        if posted.is_empty() && released.is_empty() && !complete {
+        self.settle_refusing(incident, posted, &[], released, complete, now)
+            .await
+    }
+
+    /// After posting, in one write: `posted` parts done, `refused` parts
+    /// recorded as refused for good (never taken again), `released` parts
+    /// given back (a retry may take them at once), and the answer marked
+    /// complete when nothing is left of it. Writes nothing when there is
+    /// nothing to record.
+    pub async fn settle_refusing(
+        &self,
+        incident: &str,
+        posted: &[&str],
+        refused: &[&str],
+        released: &[&str],
+        complete: bool,
+        now: Timestamp,
+    ) -> Result<(), ClaimError> {
+        if posted.is_empty() && refused.is_empty() && released.is_empty() && !complete {
             return Ok(());
         }
         let mut request = self
@@ -261,7 +294,7 @@ impl Claims {
             request = request.expression_attribute_values(":true", AttributeValue::Bool(true));
         }
         let mut expression = format!("SET {}", set.join(", "));
-        let gone: Vec<&str> = posted.iter().chain(released).copied().collect();
+        let gone: Vec<&str> = posted.iter().chain(refused).chain(released).copied().collect();
         if !gone.is_empty() {
             let names: Vec<String> = (0..gone.len()).map(|i| format!("#p{i}")).collect();
             for (name, part) in names.iter().zip(&gone) {
@@ -277,6 +310,13 @@ impl Claims {
                 request = request.expression_attribute_values(
                     ":posted",
                     AttributeValue::Ss(posted.iter().map(|p| (*p).to_owned()).collect()),
+                );
+            }
+            if !refused.is_empty() {
+                expression.push_str(", refused :refused");
+                request = request.expression_attribute_values(
+                    ":refused",
+                    AttributeValue::Ss(refused.iter().map(|p| (*p).to_owned()).collect()),
                 );
             }
         }
@@ -341,6 +381,7 @@ mod tests {
         let item: HashMap<String, AttributeValue> = [
             ("version".to_owned(), n(3)),
             ("done".to_owned(), AttributeValue::Ss(vec!["NOTE#a".into()])),
+            ("refused".to_owned(), AttributeValue::Ss(vec!["CHAT#gone".into()])),
             (
                 "leases".to_owned(),
                 AttributeValue::M([("NOTE#b".to_owned(), n(100)), ("NOTE#c".to_owned(), n(50))].into()),
@@ -351,6 +392,12 @@ mod tests {
         assert_eq!(state.version, Some(3));
         assert!(!state.is_complete());
         assert_eq!(state.claim("NOTE#a", 60), Claim::Done);
+        assert_eq!(
+            state.claim("CHAT#gone", 60),
+            Claim::Done,
+            "refused: never taken again"
+        );
+        assert!(state.is_refused("CHAT#gone") && !state.is_refused("NOTE#a"));
         assert_eq!(state.claim("NOTE#b", 60), Claim::Busy);
         assert_eq!(state.claim("NOTE#c", 60), Claim::Acquired, "its lease ran out");
         assert_eq!(state.claim("NOTE#d", 60), Claim::Acquired);

@@ -10,24 +10,34 @@ use aws_sdk_ssmincidents::types::{
     AttributeValueList, ChatChannel, Condition, EventReference, Filter, IncidentRecordStatus, ItemIdentifier,
     ItemType, ItemValue, RelatedItem, RelatedItemsUpdate,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use jiff::Timestamp;
 
-/// Incident Manager failed, or does not know the incident.
+use crate::failure::is_permanent;
+
+/// Incident Manager failed, refused, or does not know the incident.
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentError {
     #[error("no incident {0}")]
     NotFound(String),
+    /// An answer that another try would not change (access denied, an
+    /// invalid request): SPEC §4, not retried.
+    #[error("Incident Manager refused: {0}")]
+    Refused(String),
+    /// Throttling, 5xx, a timeout: worth another try.
     #[error("Incident Manager failed: {0}")]
     Unavailable(String),
 }
 
-fn classify<E, R>(e: SdkError<E, R>, arn: &str) -> IncidentError
+fn classify<E>(e: SdkError<E, HttpResponse>, arn: &str) -> IncidentError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     if e.code() == Some("ResourceNotFoundException") {
         return IncidentError::NotFound(arn.to_owned());
+    }
+    if is_permanent(&e) {
+        return IncidentError::Refused(DisplayErrorContext(e).to_string());
     }
     IncidentError::Unavailable(DisplayErrorContext(e).to_string())
 }
@@ -132,7 +142,15 @@ impl IncidentManager {
         }
     }
 
-    /// A `Note` timeline event referencing the incident itself.
+    /// A `Note` timeline event referencing the incident itself, at `at`.
+    ///
+    /// `client_token` is derived from the incident and the note's part, and
+    /// `at` must be the same on every try (the caller passes the incident's
+    /// creation time): a retry then sends the very request Incident Manager
+    /// already took, which it answers as a replay. If the request differs
+    /// (the plan changed since), Incident Manager refuses the reused token
+    /// with `ConflictException`: the token was used, so the note is there,
+    /// and that counts as posted too.
     pub async fn post_note(
         &self,
         arn: &str,
@@ -140,7 +158,8 @@ impl IncidentManager {
         at: Timestamp,
         client_token: &str,
     ) -> Result<(), IncidentError> {
-        self.client
+        let result = self
+            .client
             .create_timeline_event()
             .incident_record_arn(arn)
             .client_token(client_token)
@@ -149,9 +168,19 @@ impl IncidentManager {
             .event_data(text)
             .event_references(EventReference::Resource(arn.to_owned()))
             .send()
-            .await
-            .map_err(|e| classify(e, arn))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConflictException") => {
+                tracing::info!(
+                    incident = arn,
+                    client_token,
+                    "note already posted with this client token"
+                );
+                Ok(())
+            }
+            Err(e) => Err(classify(e, arn)),
+        }
     }
 
     /// A related item of type `OTHER` pointing at `url`.

@@ -9,6 +9,8 @@ pub mod store;
 
 pub mod activity;
 pub mod calls;
+pub mod deadlines;
+pub mod failure;
 pub mod logging;
 pub mod rate_limit;
 pub mod reminder_state;

@@ -29,6 +29,8 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// An attempt not answered within this is given up (and retried); under
 /// every function's own timeout but for the plans API's, whose caller waits.
+/// The incident responder's clients have shorter deadlines, derived with its
+/// timeout and its claims' lease in [`crate::deadlines`].
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The SDK configuration from the environment (region, credentials,

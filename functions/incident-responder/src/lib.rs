@@ -14,6 +14,7 @@ use support_plans_aws::DynamoStore;
 use support_plans_aws::calls::CallLog;
 use support_plans_aws::claims::{Claim, ClaimState, Claims};
 use support_plans_aws::incidents::{IncidentError, IncidentManager, IncidentView};
+use support_plans_aws::sns::{PublishError, publish_chat};
 use support_plans_domain::freshness::Policy;
 use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, match_incident, needed_plans};
 use support_plans_domain::model::{Status, Workload};
@@ -36,6 +37,10 @@ pub struct Responder {
     pub sns: aws_sdk_sns::Client,
     /// `INCIDENT_TOPIC_ARN`: every incident's chat message also goes here.
     pub incident_topic: Option<String>,
+    /// `CHAT_TOPIC_ARNS`: the chat topics the function may publish to (the
+    /// template's `ChatbotTopicArns`, as its IAM policy says), besides
+    /// `INCIDENT_TOPIC_ARN`; `None` (unset): any.
+    pub chat_topics: Option<Vec<String>>,
     pub links: Links,
     pub policy: Policy,
     /// How far back the sweep looks for open incidents.
@@ -74,6 +79,8 @@ struct Tally {
     chats: u32,
     already_done: u32,
     busy: u32,
+    /// Parts refused for good (SPEC §4): recorded, not retried.
+    refused: Vec<String>,
     /// A generic incident over its source's limit: nothing was posted.
     throttled: bool,
     failures: Vec<String>,
@@ -122,6 +129,32 @@ enum Job<'a> {
 }
 
 const COUNTED: &str = "COUNTED";
+
+/// Why a part was not posted.
+enum Failure {
+    /// The service refuses it and would again (SPEC §4 "Permanent failures
+    /// are not retried"): recorded as refused, the answer goes on.
+    Refused(String),
+    /// Throttling, 5xx, a timeout: given back for a retry.
+    Retry(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused(e) | Self::Retry(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<IncidentError> for Failure {
+    fn from(e: IncidentError) -> Self {
+        match e {
+            IncidentError::Refused(_) => Self::Refused(e.to_string()),
+            IncidentError::NotFound(_) | IncidentError::Unavailable(_) => Self::Retry(e.to_string()),
+        }
+    }
+}
 
 impl Responder {
     /// Handles one event. `Err` means the invocation must fail (and be retried
@@ -349,10 +382,15 @@ impl Responder {
         if held.contains(COUNTED) {
             jobs.push(Job::Count { matched });
         }
-        let results = join_all(jobs.iter().map(|job| self.perform(key, target.record, job, now))).await;
+        let results = join_all(
+            jobs.iter()
+                .map(|job| self.perform(key, target.record, job, ctx.started_at, now)),
+        )
+        .await;
 
         // Off the path, in one write: each held part done, or given back.
         let mut failed: BTreeSet<&str> = BTreeSet::new();
+        let mut refused: Vec<&str> = Vec::new();
         let mut used: BTreeSet<&str> = BTreeSet::new();
         for (job, result) in jobs.iter().zip(results) {
             let part = match job {
@@ -365,7 +403,19 @@ impl Responder {
                 (Ok(()), Job::Link { .. }) => tally.links += 1,
                 (Ok(()), Job::Chat { .. }) => tally.chats += 1,
                 (Ok(()), Job::Count { .. }) => {}
-                (Err(e), _) => {
+                (Err(Failure::Refused(e)), job) => {
+                    // Logged once: the part is recorded as refused and never tried again.
+                    if let Job::Chat { topic, .. } = job {
+                        tracing::error!(incident = key, topic, error = %e, "chat topic refused the message; recorded, not retried");
+                        metric("ChatTopicRefused", 1);
+                    } else {
+                        tracing::error!(incident = key, part, error = %e, "Incident Manager refused the post; recorded, not retried");
+                        metric("PostsRefused", 1);
+                    }
+                    refused.push(part);
+                    tally.refused.push(part.to_owned());
+                }
+                (Err(Failure::Retry(e)), _) => {
                     failed.insert(part);
                     tally.failures.push(format!("{part}: {e}"));
                 }
@@ -379,6 +429,9 @@ impl Responder {
         let mut done = Vec::new();
         let mut release = Vec::new();
         for part in held {
+            if refused.contains(&part) {
+                continue;
+            }
             if failed.contains(part) {
                 release.push(part);
             } else if used.contains(part) || active.contains(part) {
@@ -394,7 +447,7 @@ impl Responder {
         let unused = if tally.chats == 0 { paid } else { None };
         let (settled, ()) = tokio::join!(
             self.claims
-                .settle(key, &done, &release, complete && !was_complete, now),
+                .settle_refusing(key, &done, &refused, &release, complete && !was_complete, now),
             self.give_back(unused, now)
         );
         if let Err(e) = settled {
@@ -414,6 +467,17 @@ impl Responder {
         }
     }
 
+    /// Whether the function may publish to `topic`: `INCIDENT_TOPIC_ARN`, or
+    /// one of `CHAT_TOPIC_ARNS` when set. Checked before the call, as IAM
+    /// would answer it (AuthorizationError), which the local stack does not.
+    fn may_publish(&self, topic: &str) -> bool {
+        self.incident_topic.as_deref() == Some(topic)
+            || self
+                .chat_topics
+                .as_ref()
+                .is_none_or(|allowed| allowed.iter().any(|t| t == topic))
+    }
+
     /// Gives claims back so that a retry may take them at once.
     async fn release_all(&self, key: &str, parts: &[&str], now: Timestamp) {
         if let Err(e) = self.claims.settle(key, &[], parts, false, now).await {
@@ -421,34 +485,44 @@ impl Responder {
         }
     }
 
+    /// Posts one part. A note's event time is `started_at`, the incident's
+    /// creation time, the same on every try whichever trigger or invocation
+    /// makes it: with its client token, a retried note is the very request
+    /// Incident Manager took before (SPEC §4 "Exactly once").
     async fn perform(
         &self,
         key: &str,
         record: Option<&str>,
         job: &Job<'_>,
+        started_at: Timestamp,
         now: Timestamp,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         match (job, record) {
-            (Job::Note { part, text }, Some(arn)) => self
+            (Job::Note { part, text }, Some(arn)) => Ok(self
                 .incidents
-                .post_note(arn, text, now, &client_token(key, part))
-                .await
-                .map_err(|e| e.to_string()),
-            (Job::Link { title, url, .. }, Some(arn)) => self
+                .post_note(arn, text, started_at, &client_token(key, part))
+                .await?),
+            (Job::Link { title, url, .. }, Some(arn)) => Ok(self
                 .incidents
                 .add_link(arn, title, url, &client_token(key, &format!("LINK#{url}")))
-                .await
-                .map_err(|e| e.to_string()),
-            (Job::Note { .. } | Job::Link { .. }, None) => Err("no incident record to post into".into()),
-            (Job::Chat { topic, message, .. }, _) => self
-                .sns
-                .publish()
-                .topic_arn(*topic)
-                .message(*message)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_sdk_sns::error::DisplayErrorContext(e).to_string()),
+                .await?),
+            (Job::Note { .. } | Job::Link { .. }, None) => {
+                Err(Failure::Retry("no incident record to post into".into()))
+            }
+            (Job::Chat { topic, .. }, _) if !self.may_publish(topic) => Err(Failure::Refused(format!(
+                "{topic} is neither INCIDENT_TOPIC_ARN nor one of CHAT_TOPIC_ARNS (the template's ChatbotTopicArns): the function may not publish to it"
+            ))),
+            // SNS Publish has no idempotency token: the one post that can go
+            // out twice is a message SNS accepted from an invocation stopped
+            // before `settle` recorded it (support_plans_aws::deadlines).
+            (Job::Chat { topic, message, .. }, _) => {
+                publish_chat(&self.sns, topic, message)
+                    .await
+                    .map_err(|e| match e {
+                        PublishError::Refused { .. } => Failure::Refused(e.to_string()),
+                        PublishError::Failed { .. } => Failure::Retry(e.to_string()),
+                    })
+            }
             (Job::Count { matched }, _) => {
                 let counts = Activity {
                     incidents_matched: u64::from(*matched),
@@ -456,7 +530,10 @@ impl Responder {
                     ..Activity::default()
                 };
                 let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-                self.store.record(day, &counts).await.map_err(|e| e.to_string())
+                self.store
+                    .record(day, &counts)
+                    .await
+                    .map_err(|e| Failure::Retry(e.to_string()))
             }
         }
     }
@@ -483,7 +560,7 @@ impl Responder {
                 metric("EventsIgnored", 1);
                 return Ok(json!({"status": "ignored", "reason": "no such incident", "incident": arn}));
             }
-            Err(IncidentError::Unavailable(e)) => {
+            Err(IncidentError::Unavailable(e) | IncidentError::Refused(e)) => {
                 let (workloads, _) = workloads?;
                 let blind = Blind {
                     resources: trigger_resources,
@@ -695,6 +772,16 @@ fn context(
     }
 }
 
+/// A comma-separated list of topic ARNs, blanks dropped.
+fn topic_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn summary(key: &str, posts: &Posts, t: &Tally, complete: bool) -> Value {
     json!({
         "status": "posted",
@@ -707,14 +794,20 @@ fn summary(key: &str, posts: &Posts, t: &Tally, complete: bool) -> Value {
         "chat_messages": t.chats,
         "already_done": t.already_done,
         "in_progress_elsewhere": t.busy,
+        "refused": t.refused,
         "complete": complete,
     })
 }
 
 /// The SDK configuration every client shares: retries with backoff on
-/// throttling and 5xx (SPEC §4), the endpoint from the environment.
+/// throttling and 5xx (SPEC §4), the endpoint from the environment, and the
+/// responder's deadlines ([`support_plans_aws::deadlines`]: each call within
+/// its share of the function's timeout).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    support_plans_aws::sdk::config().await
+    support_plans_aws::sdk::loader()
+        .timeout_config(support_plans_aws::deadlines::responder_timeouts())
+        .load()
+        .await
 }
 
 /// The responder's settings apart from its clients.
@@ -722,6 +815,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 pub struct Options {
     pub table: String,
     pub incident_topic: Option<String>,
+    pub chat_topics: Option<Vec<String>>,
     pub links: Links,
     pub policy: Policy,
     pub sweep_window: SignedDuration,
@@ -729,7 +823,8 @@ pub struct Options {
 }
 
 impl Options {
-    /// `TABLE_NAME` (required), `INCIDENT_TOPIC_ARN`, `PLAN_URL`,
+    /// `TABLE_NAME` (required), `INCIDENT_TOPIC_ARN`, `CHAT_TOPIC_ARNS`
+    /// (comma-separated; set but empty: none but `INCIDENT_TOPIC_ARN`), `PLAN_URL`,
     /// `DIRECTORY_URL`, `REMIND_BEFORE_DAYS`, `SWEEP_WINDOW_HOURS` (default 24),
     /// `GENERIC_SOURCES` (required), `GENERIC_LIMIT_PER_MINUTE` (default 20).
     pub fn from_env() -> Result<Self, Error> {
@@ -752,6 +847,7 @@ impl Options {
         Ok(Self {
             table,
             incident_topic: std::env::var("INCIDENT_TOPIC_ARN").ok().filter(|t| !t.is_empty()),
+            chat_topics: std::env::var("CHAT_TOPIC_ARNS").ok().map(|v| topic_list(&v)),
             links: Links::from_env(),
             policy,
             sweep_window: SignedDuration::from_hours(hours),
@@ -789,6 +885,7 @@ impl Responder {
             incidents: IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(incidents.build())),
             sns: aws_sdk_sns::Client::from_conf(sns.build()),
             incident_topic: options.incident_topic,
+            chat_topics: options.chat_topics,
             links: options.links,
             policy: options.policy,
             sweep_window: options.sweep_window,

@@ -123,6 +123,32 @@ impl Template {
         Ok(found)
     }
 
+    /// Function `id`'s `Timeout` in seconds: its own, else the `Globals`'.
+    pub fn function_timeout(&self, id: &str) -> anyhow::Result<u64> {
+        let own = self
+            .resource(id)?
+            .get("Properties")
+            .and_then(|p| p.get("Timeout"));
+        let global = self
+            .0
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Timeout"));
+        own.or(global)
+            .and_then(Value::as_u64)
+            .with_context(|| format!("{id} has no Timeout in seconds"))
+    }
+
+    /// Function `id`'s environment variable `name`, as written (YAML).
+    pub fn function_env(&self, id: &str, name: &str) -> Option<&Value> {
+        self.resource(id)
+            .ok()?
+            .get("Properties")?
+            .get("Environment")?
+            .get("Variables")?
+            .get(name)
+    }
+
     /// A number in a throttle setting: a literal, or a `!Ref` to a parameter
     /// (its `MaxValue`, the most a deployment may set, else its `Default`).
     fn number(&self, v: &Value) -> anyhow::Result<f64> {
@@ -244,6 +270,35 @@ mod tests {
             t.write_prefixes("IncidentResponderFunction").unwrap(),
             ["CLAIM#*", "ACTIVITY", "RATE#*"]
         );
+    }
+
+    /// SPEC §4 "Exactly once": the claims' lease outlives the responder's
+    /// timeout only if the template says the timeout the code assumes.
+    #[test]
+    fn the_responder_timeout_is_the_one_its_deadlines_and_lease_are_derived_from() {
+        use support_plans_aws::deadlines::{LEASE, RESPONDER_TIMEOUT};
+        let timeout = template().function_timeout("IncidentResponderFunction").unwrap();
+        assert_eq!(
+            timeout,
+            RESPONDER_TIMEOUT.as_secs(),
+            "template.yaml's IncidentResponderFunction Timeout is not functions/aws/src/deadlines.rs RESPONDER_TIMEOUT"
+        );
+        assert!(LEASE.as_secs() > timeout);
+    }
+
+    /// SPEC §4 "Permanent failures are not retried": the responder refuses
+    /// before the call the topics its IAM policy would refuse.
+    #[test]
+    fn the_responder_is_told_the_chat_topics_its_policy_lets_it_publish_to() {
+        let t = template();
+        let env =
+            |name| serde_yaml::to_string(t.function_env("IncidentResponderFunction", name).unwrap()).unwrap();
+        assert!(
+            env("CHAT_TOPIC_ARNS").contains("ChatbotTopicArns"),
+            "{}",
+            env("CHAT_TOPIC_ARNS")
+        );
+        assert!(env("INCIDENT_TOPIC_ARN").contains("IncidentTopic"));
     }
 
     #[test]

@@ -116,6 +116,7 @@ impl World {
         let options = Options {
             table: store.table().to_owned(),
             incident_topic: Some(incident_topic.clone()),
+            chat_topics: None,
             links: Links {
                 plan_url: "https://portal.example.com/plans/{id}".into(),
                 directory_url: "https://portal.example.com/plans".into(),

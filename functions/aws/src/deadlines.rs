@@ -1,0 +1,85 @@
+//! The incident responder's time budget, stated once (SPEC §4 "Exactly once,
+//! whatever the retries"): how long one SDK call may take, how long the
+//! function may run (`template.yaml`'s `IncidentResponderFunction.Timeout`,
+//! which a test holds to [`RESPONDER_TIMEOUT`]), and how long a claimed part
+//! stays leased ([`LEASE`]).
+//!
+//! The arithmetic:
+//!
+//! - one call: attempts of at most [`ATTEMPT_TIMEOUT`] (10 s; the connection
+//!   within [`crate::sdk::CONNECT_TIMEOUT`], 3 s), retried with backoff
+//!   (throttling, 5xx, timeouts) up to [`crate::sdk::MAX_ATTEMPTS`], all of it
+//!   cut at [`OPERATION_TIMEOUT`] (20 s) whatever is left;
+//! - one incident: at most [`SEQUENTIAL_CALLS`] (6) calls one after the other
+//!   (the incident ‖ workloads ‖ claim item; the claim write, twice if another
+//!   invocation wrote in between, and the read between; the posts; the
+//!   settling write), so 6 × 20 s = 120 s = [`RESPONDER_TIMEOUT`], the
+//!   function's timeout: an answer whose every call runs to its deadline
+//!   still ends before Lambda stops it;
+//! - a lease is counted from the invocation's start (the `now` the handler
+//!   is given), so whatever the invocation did before, it is stopped by
+//!   Lambda at start + 120 s; [`LEASE`] = 120 s + [`LEASE_MARGIN`] (60 s, for
+//!   clocks of two hosts apart and a request still on the wire when Lambda
+//!   stops the invocation) = 180 s. No invocation that may still post a part
+//!   can lose its lease; a part whose invocation died is taken over 3
+//!   minutes after that invocation started, within the next sweep (every 10
+//!   minutes by default).
+//!
+//! What this cannot cover: an invocation stopped (timeout, crash) after SNS
+//! accepted a chat message and before its claim recorded it as done. SNS
+//! `Publish` has no idempotency token, so the invocation that takes the part
+//! over after the lease sends that message a second time. Notes and related
+//! items do not duplicate that way: their client tokens make Incident
+//! Manager answer the retry as a replay.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+
+use crate::sdk::CONNECT_TIMEOUT;
+
+/// One attempt of one call of the responder.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// One call of the responder, every attempt and backoff included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+/// The most calls one incident's answer makes one after the other.
+pub const SEQUENTIAL_CALLS: u32 = 6;
+/// The function's timeout (`template.yaml`, `IncidentResponderFunction`).
+pub const RESPONDER_TIMEOUT: Duration =
+    Duration::from_secs(OPERATION_TIMEOUT.as_secs() * SEQUENTIAL_CALLS as u64);
+/// What a lease adds to the function's timeout.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(60);
+/// How long a claimed part is the claiming invocation's, from its start.
+pub const LEASE: Duration = Duration::from_secs(RESPONDER_TIMEOUT.as_secs() + LEASE_MARGIN.as_secs());
+
+/// The responder's SDK timeouts: [`CONNECT_TIMEOUT`], [`ATTEMPT_TIMEOUT`],
+/// [`OPERATION_TIMEOUT`].
+pub fn responder_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lease_outlives_the_function_and_the_function_every_call_on_the_path() {
+        assert!(CONNECT_TIMEOUT < ATTEMPT_TIMEOUT);
+        assert!(
+            ATTEMPT_TIMEOUT < OPERATION_TIMEOUT,
+            "a stalled attempt leaves room for a retry"
+        );
+        assert!(OPERATION_TIMEOUT * SEQUENTIAL_CALLS <= RESPONDER_TIMEOUT);
+        assert!(LEASE > RESPONDER_TIMEOUT);
+        assert_eq!(LEASE, Duration::from_secs(180));
+        // A lease must end well before the next default sweep comes back.
+        assert!(LEASE < Duration::from_secs(10 * 60));
+        let t = responder_timeouts();
+        assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
+        assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+    }
+}

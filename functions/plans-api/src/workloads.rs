@@ -171,7 +171,7 @@ pub async fn get_workload(
 }
 
 #[utoipa::path(put, path = "/workloads/{name}", tag = "workloads", request_body = WorkloadSpec,
-    params(("name" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    params(("name" = String, Path), ("If-Match" = String, Header, description = "Required. One or more entity-tags separated by commas, e.g. `\"3\"` or `\"2\", \"3\"`: the ETag of the version you read. Compared strongly (RFC 9110 §13.1.1): a weak `W/\"3\"` never matches. Without the header, or with `*`, the write is refused (428); a well-formed list that does not name the current version fails (412); only a malformed header is a 400.")),
     responses(
         (status = 200, body = Workload, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -212,7 +212,7 @@ pub async fn put_workload(
 }
 
 #[utoipa::path(delete, path = "/workloads/{name}", tag = "workloads",
-    params(("name" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    params(("name" = String, Path), ("If-Match" = String, Header, description = "Required. One or more entity-tags separated by commas, e.g. `\"3\"` or `\"2\", \"3\"`: the ETag of the version you read. Compared strongly (RFC 9110 §13.1.1): a weak `W/\"3\"` never matches. Without the header, or with `*`, the write is refused (428); a well-formed list that does not name the current version fails (412); only a malformed header is a 400.")),
     responses(
         (status = 200, body = Workload, description = "the retired workload; its history is kept", headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -26,7 +26,9 @@ pub struct PlanView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanList {
     pub items: Vec<PlanView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; present only when more may
+    /// follow, absent on the last page. A filtered page is full (`limit`
+    /// items) unless the data ended or its read budget ran out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -108,24 +110,31 @@ pub async fn list_plans(
     let team = params.slug("owner_team")?;
     let status = params.status()?;
     let stale = params.flag("stale")?;
-    // One index answers the most selective filter; the others apply to its page.
+    // One index answers the most selective filter; any other is applied to
+    // what it reads, and the store reads on to fill the page (SPEC §3).
     let filter = match (&workload, &team, status) {
         (Some(w), _, _) => PlanFilter::Workload(w.clone()),
         (None, Some(t), _) => PlanFilter::OwnerTeam(t.clone()),
         (None, None, Some(s)) => PlanFilter::Status(s),
         (None, None, None) => PlanFilter::All,
     };
-    let found = st.store.list_plans(&filter, &page).await?;
-    let items = found
-        .items
-        .into_iter()
-        .filter(|p| team.as_ref().is_none_or(|t| &p.spec.owner.team == t))
-        .filter(|p| status.is_none_or(|s| p.spec.status == s))
-        .map(|p| st.view(p))
-        .filter(|v| !stale || v.freshness.is_stale())
-        .collect();
+    let by_team = team
+        .as_ref()
+        .filter(|_| !matches!(filter, PlanFilter::OwnerTeam(_)));
+    let by_status = status.filter(|_| !matches!(filter, PlanFilter::Status(_)));
+    let now = st.now();
+    let keep = |p: &SupportPlan| {
+        by_team.is_none_or(|t| &p.spec.owner.team == t)
+            && by_status.is_none_or(|s| p.spec.status == s)
+            && (!stale || freshness::evaluate(p, now, &st.policy).is_stale())
+    };
+    let filtered = by_team.is_some() || by_status.is_some() || stale;
+    let found = st
+        .store
+        .list_plans_where(&filter, &page, filtered.then_some(&keep as _))
+        .await?;
     Ok(Json(PlanList {
-        items,
+        items: found.items.into_iter().map(|p| st.view(p)).collect(),
         next_cursor: found.next_cursor,
     }))
 }

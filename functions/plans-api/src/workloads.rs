@@ -21,6 +21,7 @@ use crate::plans::PlanView;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkloadList {
     pub items: Vec<Workload>,
+    /// Pass as `cursor` for the next page; present only when more may follow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -112,14 +113,16 @@ pub async fn list_workloads(
         (None, Some(s)) => WorkloadFilter::Status(s),
         (None, None) => WorkloadFilter::All,
     };
-    let found = st.store.list_workloads(&filter, &page).await?;
-    let items = found
-        .items
-        .into_iter()
-        .filter(|w| status.is_none_or(|s| w.status == s))
-        .collect();
+    // With a team, the status is applied to what its index reads, and the
+    // store reads on to fill the page (SPEC §3).
+    let by_status = status.filter(|_| team.is_some());
+    let keep = |w: &Workload| by_status.is_none_or(|s| w.status == s);
+    let found = st
+        .store
+        .list_workloads_where(&filter, &page, by_status.is_some().then_some(&keep as _))
+        .await?;
     Ok(Json(WorkloadList {
-        items,
+        items: found.items,
         next_cursor: found.next_cursor,
     }))
 }

@@ -470,3 +470,112 @@ async fn the_samples_load_into_a_table_as_make_local_seed_does() {
         "every dependency of payments is a sample plan"
     );
 }
+
+/// 30 plans `p-00`…`p-29`; the filter keeps every 5th (`p-04`, … `p-29`).
+async fn thirty_plans_every_fifth_kept() -> support_plans_aws::DynamoStore {
+    let store = fresh_store().await;
+    for i in 0..30 {
+        store
+            .create_plan(&new_plan(&format!("p-{i:02}"), "platform"))
+            .await
+            .unwrap();
+    }
+    store
+}
+
+fn every_fifth(p: &support_plans_domain::model::SupportPlan) -> bool {
+    p.id().as_str()[2..].parse::<u32>().unwrap() % 5 == 4
+}
+
+/// Every page of a filtered list: (ids, has a cursor).
+async fn filtered_pages(
+    store: &support_plans_aws::DynamoStore,
+    filter: &PlanFilter,
+    limit: u32,
+) -> Vec<(Vec<String>, bool)> {
+    let mut out = Vec::new();
+    let mut page = PageRequest::parse(Some(limit), None).unwrap();
+    for _ in 0..50 {
+        let got = store
+            .list_plans_where(filter, &page, Some(&every_fifth))
+            .await
+            .unwrap();
+        let ids = got.items.iter().map(|p| p.id().to_string()).collect();
+        out.push((ids, got.next_cursor.is_some()));
+        match got.next_cursor {
+            Some(c) => page = PageRequest::parse(Some(limit), Some(&c)).unwrap(),
+            None => return out,
+        }
+    }
+    panic!("still a cursor after 50 pages: {out:?}");
+}
+
+fn owned(ids: &[&str]) -> Vec<String> {
+    ids.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_filtered_list_reads_on_until_its_page_is_full() {
+    let store = thirty_plans_every_fifth_kept().await;
+    assert_eq!(
+        filtered_pages(&store, &PlanFilter::All, 5).await,
+        vec![
+            (owned(&["p-04", "p-09", "p-14", "p-19", "p-24"]), true),
+            (owned(&["p-29"]), false),
+        ]
+    );
+    // The data ends exactly at the limit: no cursor on the last page.
+    assert_eq!(
+        filtered_pages(&store, &PlanFilter::All, 3).await,
+        vec![
+            (owned(&["p-04", "p-09", "p-14"]), true),
+            (owned(&["p-19", "p-24", "p-29"]), false),
+        ]
+    );
+    assert_eq!(
+        filtered_pages(&store, &PlanFilter::Status(Status::Active), 6).await,
+        vec![(owned(&["p-04", "p-09", "p-14", "p-19", "p-24", "p-29"]), false)]
+    );
+    // Nothing kept at all: one empty page, no cursor.
+    let none = store
+        .list_plans_where(&PlanFilter::All, &PageRequest::first(5), Some(&|_| false))
+        .await
+        .unwrap();
+    assert!(none.items.is_empty() && none.next_cursor.is_none(), "{none:?}");
+}
+
+#[tokio::test]
+async fn a_filtered_list_stops_at_its_read_budget_with_a_cursor() {
+    use support_plans_aws::store::ReadBudget;
+    let store = thirty_plans_every_fifth_kept()
+        .await
+        .with_read_budget(ReadBudget {
+            reads: 2,
+            items_per_read: 5,
+        });
+    let pages = filtered_pages(&store, &PlanFilter::All, 5).await;
+    // Each request examines at most 2 × 5 plans: two kept, and a cursor
+    // because more may follow.
+    assert_eq!(pages[0], (owned(&["p-04", "p-09"]), true), "{pages:?}");
+    assert_eq!(pages[1], (owned(&["p-14", "p-19"]), true), "{pages:?}");
+    let all: Vec<String> = pages.iter().flat_map(|(ids, _)| ids.clone()).collect();
+    assert_eq!(
+        all,
+        owned(&["p-04", "p-09", "p-14", "p-19", "p-24", "p-29"]),
+        "following the cursors gets every kept plan once"
+    );
+    assert!(!pages.last().unwrap().1, "no cursor on the last page");
+
+    // A workload's plans read in the same budget.
+    let deps: Vec<String> = (0..30).map(|i| format!("p-{i:02}")).collect();
+    let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+    store
+        .create_workload(&new_workload("shop", "platform", &deps))
+        .await
+        .unwrap();
+    let pages = filtered_pages(&store, &PlanFilter::Workload(slug("shop")), 5).await;
+    assert_eq!(pages[0], (owned(&["p-04", "p-09"]), true), "{pages:?}");
+    let all: Vec<String> = pages.iter().flat_map(|(ids, _)| ids.clone()).collect();
+    assert_eq!(all, owned(&["p-04", "p-09", "p-14", "p-19", "p-24", "p-29"]));
+    assert!(!pages.last().unwrap().1, "no cursor on the last page");
+}

@@ -13,7 +13,9 @@
 //! version read, and the new version's history item: both or neither. The
 //! history item is itself conditional on not existing, a second guard: two
 //! writers of version n+1 can never both land.
-//! Lists read an index or the primary key; nothing scans the table.
+//! Lists read an index or the primary key; nothing scans the table. A list
+//! filtered beyond what its index answers reads on to fill its page, within
+//! [`FILTERED_LIST_BUDGET`] (SPEC §3 "Filtered lists are full pages").
 
 use std::collections::HashMap;
 
@@ -205,11 +207,36 @@ fn revision_of<R: Record>(mut item: Item) -> Result<Revision<R>, StoreError> {
     serde_dynamo::from_item(rev).map_err(unexpected)
 }
 
+/// How much one filtered list request may read (SPEC §3 "Filtered lists are
+/// full pages"): `reads` requests (index queries, or batch reads of a
+/// workload's plans) of at most `items_per_read` items each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBudget {
+    pub reads: usize,
+    pub items_per_read: u16,
+}
+
+/// The budget of a list whose filter the index cannot answer alone: 10
+/// reads of 100 items, so at most 1,000 plans examined per page. Each Query
+/// returns at most 1 MB, so a request reads at most ~10 MB and makes 10
+/// round trips (tens of milliseconds each in a region): within plans-api's
+/// 10 s timeout and 128 MB with room to spare, whatever the plans' size. The
+/// items kept are at most `limit` + 1; the others are dropped as read. A
+/// page that runs out of budget returns what it found and a cursor.
+pub const FILTERED_LIST_BUDGET: ReadBudget = ReadBudget {
+    reads: 10,
+    items_per_read: 100,
+};
+
+/// A filter applied to each record the index returns.
+pub type Keep<'a, R> = Option<&'a (dyn Fn(&R) -> bool + Send + Sync)>;
+
 /// The adapter: a client built once per process and the table's name.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    budget: ReadBudget,
 }
 
 impl DynamoStore {
@@ -217,7 +244,18 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            budget: FILTERED_LIST_BUDGET,
         }
+    }
+
+    /// The same store with another read budget for filtered lists (tests).
+    #[must_use]
+    pub fn with_read_budget(mut self, budget: ReadBudget) -> Self {
+        self.budget = ReadBudget {
+            reads: budget.reads.max(1),
+            items_per_read: budget.items_per_read.clamp(1, 100),
+        };
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -419,40 +457,124 @@ impl DynamoStore {
         Ok(paged(revisions, page.limit(), more, |r| r.version.to_string()))
     }
 
+    /// One page of the index partition `partition`. Without `keep`, one
+    /// query of `limit + 1` items. With `keep`, reads on (following the
+    /// index's LastEvaluatedKey) until `limit + 1` records are kept, the data
+    /// ends or the read budget is spent: the page has `limit` of them, and a
+    /// cursor only when a further one was found or the budget ran out (then
+    /// at the last record examined, so the next page reads on from there).
     async fn list_index<R: Record>(
         &self,
         index: Index,
         partition: String,
         page: &PageRequest,
+        keep: Keep<'_, R>,
     ) -> Result<Page<R>, StoreError> {
         let (ipk, isk) = index.keys();
-        let mut q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index.name())
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", ipk)
-            .expression_attribute_values(":pk", s(&partition))
-            .limit(i32::from(page.limit()) + 1);
-        if let Some(after) = page.after() {
-            // The cursor holds only the last key; the rest of the start key
-            // is rebuilt here, so a cursor cannot point outside this query.
-            q = q
-                .exclusive_start_key(PK, s(pk_of::<R>(after)))
-                .exclusive_start_key(SK, s(CURRENT))
-                .exclusive_start_key(ipk, s(&partition))
-                .exclusive_start_key(isk, s(after));
+        let query = |start: Option<Item>, limit: u16| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.name())
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", ipk)
+                .expression_attribute_values(":pk", s(&partition))
+                .set_exclusive_start_key(start)
+                .limit(i32::from(limit))
+        };
+        // The cursor holds only the last key; the rest of the start key is
+        // rebuilt here, so a cursor cannot point outside this query.
+        let mut start: Option<Item> = page.after().map(|after| {
+            [
+                (PK.to_owned(), s(pk_of::<R>(after))),
+                (SK.to_owned(), s(CURRENT)),
+                (ipk.to_owned(), s(&partition)),
+                (isk.to_owned(), s(after)),
+            ]
+            .into()
+        });
+        let Some(keep) = keep else {
+            let out = query(start, page.limit() + 1)
+                .send()
+                .await
+                .map_err(service_error)?;
+            let more = out.last_evaluated_key.is_some();
+            let records = out
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(record_of)
+                .collect::<Result<Vec<R>, _>>()?;
+            return Ok(paged(records, page.limit(), more, |r| r.key().to_owned()));
+        };
+        let mut fill = Fill::new(page.limit());
+        for _ in 0..self.budget.reads {
+            let out = query(start.take(), self.budget.items_per_read)
+                .send()
+                .await
+                .map_err(service_error)?;
+            for item in out.items.unwrap_or_default() {
+                let r: R = record_of(item)?;
+                let kept = keep(&r);
+                if let Some(done) = fill.offer(r.key().to_owned(), kept.then_some(r)) {
+                    return Ok(done);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(fill.ended()),
+            }
         }
-        let out = q.send().await.map_err(service_error)?;
-        let more = out.last_evaluated_key.is_some();
-        let records = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(record_of)
-            .collect::<Result<Vec<R>, _>>()?;
-        Ok(paged(records, page.limit(), more, |r| r.key().to_owned()))
+        Ok(fill.out_of_budget())
+    }
+
+    /// A workload's plans in its dependency order, filtered by `keep` like
+    /// [`Self::list_index`]; the cursor is the last dependency examined.
+    async fn list_dependencies(
+        &self,
+        name: &Slug,
+        page: &PageRequest,
+        keep: Keep<'_, SupportPlan>,
+    ) -> Result<Page<SupportPlan>, StoreError> {
+        let workload: Workload = self
+            .get(name.as_str())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(name.to_string()))?;
+        let deps = &workload.spec.dependencies;
+        let mut next = match page.after() {
+            None => 0,
+            Some(after) => deps
+                .iter()
+                .position(|d| d.as_str() == after)
+                .map(|i| i + 1)
+                .ok_or_else(|| StoreError::InvalidPage("cursor does not belong to this workload".into()))?,
+        };
+        let (reads, per_read) = match keep {
+            None => (1, usize::from(page.limit()) + 1),
+            Some(_) => (self.budget.reads, usize::from(self.budget.items_per_read)),
+        };
+        let mut fill = Fill::new(page.limit());
+        for _ in 0..reads {
+            let end = (next + per_read).min(deps.len());
+            let mut plans = self
+                .get_many::<SupportPlan>(&deps[next..end])
+                .await?
+                .into_iter()
+                .peekable();
+            for dep in &deps[next..end] {
+                // get_many keeps the order asked and leaves out missing plans.
+                let plan = plans.next_if(|p| p.id() == dep);
+                let plan = plan.filter(|p| keep.is_none_or(|k| k(p)));
+                if let Some(done) = fill.offer(dep.to_string(), plan) {
+                    return Ok(done);
+                }
+            }
+            next = end;
+            if next == deps.len() {
+                return Ok(fill.ended());
+            }
+        }
+        Ok(fill.out_of_budget())
     }
 
     /// Every plan with `status`, read once through the index, page by page,
@@ -512,6 +634,62 @@ fn paged<T>(mut items: Vec<T>, limit: u16, more: bool, key: impl Fn(&T) -> Strin
     Page { items, next_cursor }
 }
 
+/// A page being filled from records read in key order.
+struct Fill<T> {
+    limit: usize,
+    items: Vec<T>,
+    /// The key of the last record kept.
+    last_kept: Option<String>,
+    /// The key of the last record examined, kept or not.
+    last_examined: Option<String>,
+}
+
+impl<T> Fill<T> {
+    fn new(limit: u16) -> Self {
+        Self {
+            limit: usize::from(limit),
+            items: Vec::new(),
+            last_kept: None,
+            last_examined: None,
+        }
+    }
+
+    /// Offers the record at `key` (`None`: examined, not kept). Returns the
+    /// page when this is a kept record beyond the limit: more follow, so the
+    /// cursor is the page's last item.
+    fn offer(&mut self, key: String, record: Option<T>) -> Option<Page<T>> {
+        if let Some(r) = record {
+            if self.items.len() == self.limit {
+                let cursor = self.last_kept.take().map(|k| encode_cursor(&k));
+                return Some(Page {
+                    items: std::mem::take(&mut self.items),
+                    next_cursor: cursor,
+                });
+            }
+            self.items.push(r);
+            self.last_kept = Some(key.clone());
+        }
+        self.last_examined = Some(key);
+        None
+    }
+
+    /// The data ended: nothing more follows.
+    fn ended(self) -> Page<T> {
+        Page {
+            items: self.items,
+            next_cursor: None,
+        }
+    }
+
+    /// The budget ran out: more may follow after the last record examined.
+    fn out_of_budget(self) -> Page<T> {
+        Page {
+            next_cursor: self.last_examined.map(|k| encode_cursor(&k)),
+            items: self.items,
+        }
+    }
+}
+
 enum TxError {
     ConditionFailed,
     Other(StoreError),
@@ -547,42 +725,7 @@ impl PlanStore for DynamoStore {
         filter: &PlanFilter,
         page: &PageRequest,
     ) -> Result<Page<SupportPlan>, StoreError> {
-        let kind = SupportPlan::KIND;
-        match filter {
-            PlanFilter::All => self.list_index(Index::Kind, kind.to_owned(), page).await,
-            PlanFilter::OwnerTeam(team) => {
-                self.list_index(Index::OwnerTeam, format!("{kind}#{team}"), page)
-                    .await
-            }
-            PlanFilter::Status(st) => {
-                self.list_index(Index::Status, format!("{kind}#{}", status_name(*st)), page)
-                    .await
-            }
-            PlanFilter::Workload(name) => {
-                let workload: Workload = self
-                    .get(name.as_str())
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(name.to_string()))?;
-                let deps = &workload.spec.dependencies;
-                let start = match page.after() {
-                    None => 0,
-                    Some(after) => deps
-                        .iter()
-                        .position(|d| d.as_str() == after)
-                        .map(|i| i + 1)
-                        .ok_or_else(|| {
-                            StoreError::InvalidPage("cursor does not belong to this workload".into())
-                        })?,
-                };
-                let end = (start + usize::from(page.limit())).min(deps.len());
-                let plans = self.get_many::<SupportPlan>(&deps[start..end]).await?;
-                let next_cursor = (end < deps.len()).then(|| encode_cursor(deps[end - 1].as_str()));
-                Ok(Page {
-                    items: plans,
-                    next_cursor,
-                })
-            }
-        }
+        self.list_plans_where(filter, page, None).await
     }
 }
 
@@ -612,15 +755,51 @@ impl WorkloadStore for DynamoStore {
         filter: &WorkloadFilter,
         page: &PageRequest,
     ) -> Result<Page<Workload>, StoreError> {
+        self.list_workloads_where(filter, page, None).await
+    }
+}
+
+impl DynamoStore {
+    /// The plans `filter` selects (through its index), of which only those
+    /// `keep` accepts: for a filter the index cannot answer alone, read on
+    /// within the read budget to fill the page (SPEC §3).
+    pub async fn list_plans_where(
+        &self,
+        filter: &PlanFilter,
+        page: &PageRequest,
+        keep: Keep<'_, SupportPlan>,
+    ) -> Result<Page<SupportPlan>, StoreError> {
+        let kind = SupportPlan::KIND;
+        match filter {
+            PlanFilter::All => self.list_index(Index::Kind, kind.to_owned(), page, keep).await,
+            PlanFilter::OwnerTeam(team) => {
+                self.list_index(Index::OwnerTeam, format!("{kind}#{team}"), page, keep)
+                    .await
+            }
+            PlanFilter::Status(st) => {
+                self.list_index(Index::Status, format!("{kind}#{}", status_name(*st)), page, keep)
+                    .await
+            }
+            PlanFilter::Workload(name) => self.list_dependencies(name, page, keep).await,
+        }
+    }
+
+    /// As [`Self::list_plans_where`], for workloads.
+    pub async fn list_workloads_where(
+        &self,
+        filter: &WorkloadFilter,
+        page: &PageRequest,
+        keep: Keep<'_, Workload>,
+    ) -> Result<Page<Workload>, StoreError> {
         let kind = Workload::KIND;
         match filter {
-            WorkloadFilter::All => self.list_index(Index::Kind, kind.to_owned(), page).await,
+            WorkloadFilter::All => self.list_index(Index::Kind, kind.to_owned(), page, keep).await,
             WorkloadFilter::OwnerTeam(team) => {
-                self.list_index(Index::OwnerTeam, format!("{kind}#{team}"), page)
+                self.list_index(Index::OwnerTeam, format!("{kind}#{team}"), page, keep)
                     .await
             }
             WorkloadFilter::Status(st) => {
-                self.list_index(Index::Status, format!("{kind}#{}", status_name(*st)), page)
+                self.list_index(Index::Status, format!("{kind}#{}", status_name(*st)), page, keep)
                     .await
             }
         }

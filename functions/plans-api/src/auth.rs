@@ -4,7 +4,18 @@
 //! an IAM principal, or the claims of a JWT its authorizer verified. Any
 //! authenticated caller may read; writes need an admin (an IAM principal
 //! matching `ADMIN_PRINCIPALS`, or a member of an `ADMIN_GROUPS` group) or a
-//! JWT group equal to the resource's owner team.
+//! member of the resource's owner team (a JWT group equal to it, or an IAM
+//! principal matching one of its `TEAM_PRINCIPALS` patterns).
+//!
+//! IAM callers are people too (SPEC §3): API Gateway names a role's caller
+//! by its session, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, while an
+//! operator writes the role, `arn:aws:iam::ACCOUNT:role/PATH/ROLE`. A role
+//! pattern matches the role's sessions: the session ARN has no path, and
+//! none is needed, since IAM role names are unique in an account whatever
+//! their path; so the pattern's partition, account and role name (the part
+//! after its last `/`) are matched, and a pattern with a path whose name is
+//! only `*` (`role/aws-reserved/*`) is refused at start, as it would match
+//! the sessions of every role in the account.
 //!
 //! A JWT caller is named by its subject (`sub`, or `JWT_PRINCIPAL_CLAIM`),
 //! never by a claim users set themselves, and is never matched against the
@@ -93,6 +104,9 @@ const GROUP_CLAIMS: [&str; 2] = ["groups", "cognito:groups"];
 pub struct AuthConfig {
     /// ARN patterns (`*` globs) of admin IAM principals.
     pub admin_principals: Vec<String>,
+    /// IAM principal patterns and the owner team each writes for
+    /// (`TEAM_PRINCIPALS`), in the order given.
+    pub team_principals: Vec<(String, String)>,
     pub admin_groups: Vec<String>,
     /// Local development only: take the caller from `x-local-principal` and
     /// `x-local-groups`. Set by the local stack; refused in AWS.
@@ -105,6 +119,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             admin_principals: Vec::new(),
+            team_principals: Vec::new(),
             admin_groups: Vec::new(),
             local_auth: false,
             principal_claim: "sub".into(),
@@ -165,8 +180,13 @@ impl AuthConfig {
                  themselves; use sub (the default) or another claim the identity provider assigns"
             ));
         }
+        let admin_principals = list(get("ADMIN_PRINCIPALS"));
+        for p in &admin_principals {
+            check_pattern(p).map_err(|e| format!("ADMIN_PRINCIPALS: {e}"))?;
+        }
         Ok(Self {
-            admin_principals: list(get("ADMIN_PRINCIPALS")),
+            admin_principals,
+            team_principals: team_principals(&get("TEAM_PRINCIPALS").unwrap_or_default())?,
             admin_groups: list(get("ADMIN_GROUPS")),
             local_auth: local.is_some_and(|v| v == "1"),
             principal_claim,
@@ -181,8 +201,19 @@ impl AuthConfig {
             && self
                 .admin_principals
                 .iter()
-                .any(|p| glob_match(p, &caller.principal));
+                .any(|p| principal_matches(p, &caller.principal));
         by_principal || caller.groups.iter().any(|g| self.admin_groups.contains(g))
+    }
+
+    /// Is `caller` a member of `team`: a JWT group of that name, or an IAM
+    /// principal matching one of the team's `TEAM_PRINCIPALS` patterns?
+    pub fn is_member(&self, caller: &Caller, team: &str) -> bool {
+        caller.groups.iter().any(|g| g == team)
+            || (caller.kind != CallerKind::Jwt
+                && self
+                    .team_principals
+                    .iter()
+                    .any(|(t, p)| t == team && principal_matches(p, &caller.principal)))
     }
 
     /// May `caller` write a resource owned by `owner`? On a hand-over to
@@ -190,7 +221,7 @@ impl AuthConfig {
     pub fn may_write(&self, caller: &Caller, owner: &str, new_owner: Option<&str>) -> Result<(), ApiError> {
         let mut teams = vec![owner];
         teams.extend(new_owner.filter(|n| *n != owner));
-        if self.is_admin(caller) || teams.iter().all(|t| caller.groups.iter().any(|g| g == t)) {
+        if self.is_admin(caller) || teams.iter().all(|t| self.is_member(caller, t)) {
             return Ok(());
         }
         Err(ApiError::forbidden(format!(
@@ -198,6 +229,114 @@ impl AuthConfig {
             teams.join(", ")
         )))
     }
+}
+
+/// Does the IAM principal `arn` match `pattern` (`*` globs)? Directly, or,
+/// for a role session `arn:P:sts::A:assumed-role/ROLE/SESSION`, when the
+/// pattern is written for the role, `arn:P:iam::A:role/[PATH/]ROLE`: its
+/// partition, account and role name (after the last `/`) are matched, as
+/// the session ARN carries no path (IAM role names are unique in an account
+/// whatever their path).
+pub fn principal_matches(pattern: &str, arn: &str) -> bool {
+    if glob_match(pattern, arn) {
+        return true;
+    }
+    let (Some(session), Some(role)) = (session_role(arn), role_pattern(pattern)) else {
+        return false;
+    };
+    glob_match(role.partition, session.partition)
+        && glob_match(role.account, session.account)
+        && glob_match(role.name, session.name)
+}
+
+/// A role, or a pattern for roles: partition, account and role name.
+#[derive(Debug, PartialEq, Eq)]
+struct RoleParts<'a> {
+    partition: &'a str,
+    account: &'a str,
+    name: &'a str,
+}
+
+/// `arn:P:sts::A:assumed-role/ROLE/SESSION` → `P`, `A`, `ROLE`.
+fn session_role(arn: &str) -> Option<RoleParts<'_>> {
+    let (partition, rest) = arn.strip_prefix("arn:")?.split_once(':')?;
+    let (account, resource) = rest.strip_prefix("sts::")?.split_once(':')?;
+    let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    (!role.is_empty() && !session.is_empty()).then_some(RoleParts {
+        partition,
+        account,
+        name: role,
+    })
+}
+
+/// `arn:P:iam::A:role/[PATH/]NAME` → `P`, `A`, `NAME` (globs kept).
+fn role_pattern(pattern: &str) -> Option<RoleParts<'_>> {
+    let (partition, rest) = pattern.strip_prefix("arn:")?.split_once(':')?;
+    let (account, resource) = rest.strip_prefix("iam::")?.split_once(':')?;
+    let role = resource.strip_prefix("role/")?;
+    let name = role.rsplit_once('/').map_or(role, |(_, n)| n);
+    (!name.is_empty()).then_some(RoleParts {
+        partition,
+        account,
+        name,
+    })
+}
+
+/// Checks one IAM principal pattern; the error says what is wrong.
+fn check_pattern(pattern: &str) -> Result<(), String> {
+    let ok_shape = pattern
+        .strip_prefix("arn:")
+        .is_some_and(|r| r.splitn(5, ':').count() == 5);
+    if !ok_shape || pattern.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "'{}' is not an IAM principal ARN pattern like arn:aws:iam::111122223333:role/NAME",
+            support_plans_domain::validate::printable(pattern, 120)
+        ));
+    }
+    if let Some(role) = pattern.split_once(":role/").map(|(_, r)| r)
+        && let Some((_path, name)) = role.rsplit_once('/')
+        && name.chars().all(|c| c == '*')
+    {
+        return Err(format!(
+            "'{pattern}' would match the sessions of every role in the account: a session's ARN \
+             (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION) has no path, so write the role's name \
+             after its path, e.g. role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Payments_*"
+        ));
+    }
+    Ok(())
+}
+
+/// `TEAM_PRINCIPALS`: `TEAM=PATTERN[,PATTERN…]` entries separated by `;`.
+/// An IAM name never holds `;` or whitespace and a team slug never holds
+/// `=`, so an entry splits at its first `=`; patterns are separated by `,`
+/// as in `ADMIN_PRINCIPALS`. Each team is a slug, each pattern an IAM
+/// principal ARN pattern; an error names the setting.
+fn team_principals(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for entry in raw.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = |why: String| {
+            format!(
+                "TEAM_PRINCIPALS: '{}' {why}; write TEAM=ARN_PATTERN[,ARN_PATTERN…] entries separated by ';', \
+                 e.g. payments=arn:aws:iam::111122223333:role/payments-ci",
+                support_plans_domain::validate::printable(entry, 120)
+            )
+        };
+        let (team, patterns) = entry
+            .split_once('=')
+            .ok_or_else(|| bad("has no '=' between the team and its patterns".into()))?;
+        let team = team.trim();
+        support_plans_domain::types::Slug::parse(team)
+            .map_err(|m| bad(format!("names the team '{team}', which is not a team slug: {m}")))?;
+        let patterns = list(Some(patterns.to_owned()));
+        if patterns.is_empty() {
+            return Err(bad("gives the team no IAM principal pattern".into()));
+        }
+        for p in patterns {
+            check_pattern(&p).map_err(&bad)?;
+            out.push((team.to_owned(), p));
+        }
+    }
+    Ok(out)
 }
 
 fn refused(detail: impl Into<String>) -> ApiError {
@@ -470,6 +609,79 @@ mod tests {
         }
         let oid = AuthConfig::from_vars(vars(&[("JWT_PRINCIPAL_CLAIM", "oid")])).unwrap();
         assert_eq!(oid.principal_claim, "oid");
+    }
+
+    #[test]
+    fn a_role_pattern_matches_the_roles_sessions_only() {
+        let session = "arn:aws:sts::111122223333:assumed-role/payments-ci/github-1";
+        for pattern in [
+            "arn:aws:iam::111122223333:role/payments-ci",
+            "arn:aws:iam::111122223333:role/pipelines/payments-ci",
+            "arn:aws:iam::111122223333:role/payments-*",
+            "arn:aws:iam::*:role/payments-ci",
+            "arn:aws:sts::111122223333:assumed-role/payments-ci/*",
+        ] {
+            assert!(principal_matches(pattern, session), "{pattern}");
+        }
+        for pattern in [
+            "arn:aws:iam::111122223333:role/payments-c",
+            "arn:aws:iam::111122223333:role/payments-ci2",
+            "arn:aws:iam::444455556666:role/payments-ci",
+            "arn:aws-cn:iam::111122223333:role/payments-ci",
+            "arn:aws:iam::111122223333:user/payments-ci",
+        ] {
+            assert!(!principal_matches(pattern, session), "{pattern}");
+        }
+        let sso = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Payments_0a1b2c3d4e5f6789/dana@example.com";
+        assert!(principal_matches(
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Payments_*",
+            sso
+        ));
+        assert!(principal_matches(
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Payments_*",
+            sso
+        ));
+        assert!(!principal_matches(
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Pay_*",
+            sso
+        ));
+        // Not sessions: only the pattern itself.
+        assert!(!principal_matches(
+            "arn:aws:iam::111122223333:role/payments-ci",
+            "arn:aws:sts::111122223333:federated-user/payments-ci"
+        ));
+    }
+
+    #[test]
+    fn team_principals_read_one_way_and_refuse_what_is_unclear() {
+        let teams = team_principals(
+            " payments = arn:aws:iam::1:role/payments-ci, arn:aws:iam::1:role/a/b/Pay_* ;platform=arn:aws:iam::1:role/p;",
+        )
+        .unwrap();
+        assert_eq!(
+            teams,
+            vec![
+                ("payments".into(), "arn:aws:iam::1:role/payments-ci".into()),
+                ("payments".into(), "arn:aws:iam::1:role/a/b/Pay_*".into()),
+                ("platform".into(), "arn:aws:iam::1:role/p".into()),
+            ]
+        );
+        assert!(team_principals("").unwrap().is_empty());
+        for bad in [
+            "payments",
+            "payments=",
+            "Payments Team=arn:aws:iam::1:role/p",
+            "payments=role/p",
+            "payments=arn:aws:iam::1:role/p arn:aws:iam::1:role/q",
+            "payments=arn:aws:iam::1:role/aws-reserved/*",
+        ] {
+            let err = team_principals(bad).unwrap_err();
+            assert!(err.starts_with("TEAM_PRINCIPALS"), "{bad}: {err}");
+        }
+        let err =
+            AuthConfig::from_vars(vars(&[("ADMIN_PRINCIPALS", "arn:aws:iam::1:role/x/*")])).unwrap_err();
+        assert!(err.contains("ADMIN_PRINCIPALS"), "{err}");
+        assert!(AuthConfig::from_vars(vars(&[("ADMIN_PRINCIPALS", "arn:aws:iam::1:role/*")])).is_ok());
     }
 
     #[test]

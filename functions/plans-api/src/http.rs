@@ -1,4 +1,4 @@
-//! The HTTP edge: bodies, preconditions, query strings.
+//! The HTTP edge (SPEC §3): bodies, preconditions (`If-Match`, RFC 9110), query strings.
 
 use std::collections::BTreeMap;
 
@@ -73,21 +73,139 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
     }
 }
 
-/// The version an `If-Match` header names, if the request has one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IfMatch(pub Option<u64>);
+/// One entity-tag of an `If-Match` list (RFC 9110 §8.8.3): `"opaque"`, or
+/// weak `W/"opaque"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTag {
+    pub weak: bool,
+    pub opaque: String,
+}
+
+/// What an `If-Match` header says (SPEC §3 "Preconditions, as HTTP says";
+/// RFC 9110 §13.1.1). Several header lines are one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header.
+    #[default]
+    Absent,
+    /// `*`: any current version, which names none.
+    Any,
+    /// A list of one or more entity-tags.
+    Tags(Vec<EntityTag>),
+}
+
+const IF_MATCH_FORM: &str =
+    "a list of entity-tags, the ETag of the version you read, like \"3\" or \"2\", \"3\"";
 
 impl IfMatch {
-    /// The version, or 428 when the header is missing.
-    pub fn required(self) -> Result<u64, ApiError> {
-        self.0.ok_or_else(ApiError::precondition_required)
+    /// Parses the header's lines; an error says what is malformed.
+    pub fn parse<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, String> {
+        let lines: Vec<&[u8]> = lines.into_iter().collect();
+        if lines.is_empty() {
+            return Ok(Self::Absent);
+        }
+        if lines.iter().any(|l| l.trim_ascii() == b"*") {
+            return if lines.len() == 1 {
+                Ok(Self::Any)
+            } else {
+                Err("'*' cannot be combined with entity-tags".into())
+            };
+        }
+        let mut tags = Vec::new();
+        for line in lines {
+            parse_tags(line, &mut tags)?;
+        }
+        if tags.is_empty() {
+            return Err("it is empty".into());
+        }
+        Ok(Self::Tags(tags))
     }
 
-    /// 412 unless the header (when given) names `current`.
-    pub fn check(self, current: u64) -> Result<(), ApiError> {
-        match self.0 {
-            Some(v) if v != current => Err(ApiError::stale(current)),
-            _ => Ok(()),
+    /// Does the request name the version it read? Absent or `*` is 428 (SPEC
+    /// §3: a writer must name the version it read).
+    pub fn required(&self) -> Result<(), ApiError> {
+        match self {
+            Self::Tags(_) => Ok(()),
+            Self::Absent => Err(ApiError::precondition_required()),
+            Self::Any => Err(ApiError::new(
+                axum::http::StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "If-Match: * names no version; send the ETag of the version you read, like \"3\"",
+            )),
+        }
+    }
+
+    /// Whether the request names versions (and so must not be retried on
+    /// another one).
+    pub fn names_versions(&self) -> bool {
+        matches!(self, Self::Tags(_))
+    }
+
+    /// 412 unless a strong tag of the list is `current`'s ETag (the strong
+    /// comparison: a weak tag never matches). No header or `*` passes.
+    pub fn check(&self, current: u64) -> Result<(), ApiError> {
+        let Self::Tags(tags) = self else {
+            return Ok(());
+        };
+        let current_tag = current.to_string();
+        if tags.iter().any(|t| !t.weak && t.opaque == current_tag) {
+            return Ok(());
+        }
+        if tags.iter().any(|t| t.weak && t.opaque == current_tag) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                format!(
+                    "If-Match compares entity-tags strongly (RFC 9110 §13.1.1): the weak W/\"{current}\" \
+                     never matches; send \"{current}\", the ETag of version {current}"
+                ),
+            ));
+        }
+        Err(ApiError::stale(current))
+    }
+}
+
+/// Appends the entity-tags of one header line (`#entity-tag`, RFC 9110
+/// §5.6.1: empty elements and optional whitespace allowed).
+fn parse_tags(line: &[u8], tags: &mut Vec<EntityTag>) -> Result<(), String> {
+    let mut rest = line;
+    loop {
+        rest = rest.trim_ascii_start();
+        while let Some(r) = rest.strip_prefix(b",") {
+            rest = r.trim_ascii_start();
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let (weak, after) = match rest.strip_prefix(b"W/") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let shown = || support_plans_domain::validate::printable(&String::from_utf8_lossy(rest), 40);
+        let Some(inner) = after.strip_prefix(b"\"") else {
+            return Err(format!("expected a quoted entity-tag at '{}'", shown()));
+        };
+        let Some(close) = inner.iter().position(|b| *b == b'"') else {
+            return Err(format!("the entity-tag at '{}' is not closed", shown()));
+        };
+        let opaque = &inner[..close];
+        // etagc = %x21 / %x23-7E / obs-text
+        if opaque.iter().any(|b| *b < 0x21 || *b == 0x7f) {
+            return Err(format!(
+                "the entity-tag at '{}' holds a space or a control character",
+                shown()
+            ));
+        }
+        tags.push(EntityTag {
+            weak,
+            opaque: String::from_utf8_lossy(opaque).into_owned(),
+        });
+        rest = inner[close + 1..].trim_ascii_start();
+        if !(rest.is_empty() || rest.starts_with(b",")) {
+            return Err(format!(
+                "entity-tags must be separated by commas, at '{}'",
+                support_plans_domain::validate::printable(&String::from_utf8_lossy(rest), 40)
+            ));
         }
     }
 }
@@ -95,21 +213,14 @@ impl IfMatch {
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let Some(raw) = parts.headers.get(header::IF_MATCH) else {
-            return Ok(IfMatch(None));
-        };
-        let raw = raw.to_str().unwrap_or_default().trim();
-        let tag = raw.strip_prefix("W/").unwrap_or(raw);
-        tag.strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .and_then(|t| t.parse::<u64>().ok())
-            .map(|v| IfMatch(Some(v)))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "If-Match",
-                    "must be the ETag of the version you read, like \"3\" (a wildcard is not enough)",
-                )
-            })
+        IfMatch::parse(
+            parts
+                .headers
+                .get_all(header::IF_MATCH)
+                .iter()
+                .map(HeaderValue::as_bytes),
+        )
+        .map_err(|what| ApiError::field("If-Match", format!("must be {IF_MATCH_FORM}: {what}")))
     }
 }
 

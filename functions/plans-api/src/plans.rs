@@ -26,7 +26,9 @@ pub struct PlanView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanList {
     pub items: Vec<PlanView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; present only when more may
+    /// follow, absent on the last page. A filtered page is full (`limit`
+    /// items) unless the data ended or its read budget ran out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -108,24 +110,31 @@ pub async fn list_plans(
     let team = params.slug("owner_team")?;
     let status = params.status()?;
     let stale = params.flag("stale")?;
-    // One index answers the most selective filter; the others apply to its page.
+    // One index answers the most selective filter; any other is applied to
+    // what it reads, and the store reads on to fill the page (SPEC §3).
     let filter = match (&workload, &team, status) {
         (Some(w), _, _) => PlanFilter::Workload(w.clone()),
         (None, Some(t), _) => PlanFilter::OwnerTeam(t.clone()),
         (None, None, Some(s)) => PlanFilter::Status(s),
         (None, None, None) => PlanFilter::All,
     };
-    let found = st.store.list_plans(&filter, &page).await?;
-    let items = found
-        .items
-        .into_iter()
-        .filter(|p| team.as_ref().is_none_or(|t| &p.spec.owner.team == t))
-        .filter(|p| status.is_none_or(|s| p.spec.status == s))
-        .map(|p| st.view(p))
-        .filter(|v| !stale || v.freshness.is_stale())
-        .collect();
+    let by_team = team
+        .as_ref()
+        .filter(|_| !matches!(filter, PlanFilter::OwnerTeam(_)));
+    let by_status = status.filter(|_| !matches!(filter, PlanFilter::Status(_)));
+    let now = st.now();
+    let keep = |p: &SupportPlan| {
+        by_team.is_none_or(|t| &p.spec.owner.team == t)
+            && by_status.is_none_or(|s| p.spec.status == s)
+            && (!stale || freshness::evaluate(p, now, &st.policy).is_stale())
+    };
+    let filtered = by_team.is_some() || by_status.is_some() || stale;
+    let found = st
+        .store
+        .list_plans_where(&filter, &page, filtered.then_some(&keep as _))
+        .await?;
     Ok(Json(PlanList {
-        items,
+        items: found.items.into_iter().map(|p| st.view(p)).collect(),
         next_cursor: found.next_cursor,
     }))
 }
@@ -170,7 +179,7 @@ pub async fn get_plan(
 }
 
 #[utoipa::path(put, path = "/plans/{id}", tag = "plans", request_body = PlanSpec,
-    params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "Required. One or more entity-tags separated by commas, e.g. `\"3\"` or `\"2\", \"3\"`: the ETag of the version you read. Compared strongly (RFC 9110 §13.1.1): a weak `W/\"3\"` never matches. Without the header, or with `*`, the write is refused (428); a well-formed list that does not name the current version fails (412); only a malformed header is a 400.")),
     responses(
         (status = 200, body = PlanView, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -196,16 +205,15 @@ pub async fn put_plan(
         current.spec.owner.team.as_str(),
         Some(spec.owner.team.as_str()),
     )?;
-    let expected = if_match.required()?;
+    if_match.required()?;
     if_match.check(current.meta.version)?;
     let next = current.replaced(spec, &caller.actor()?, st.now())?;
-    debug_assert_eq!(next.meta.version, expected + 1);
     st.store.put_plan_version(&next, Change::Replaced).await?;
     Ok(st.plan_response(StatusCode::OK, next))
 }
 
 #[utoipa::path(delete, path = "/plans/{id}", tag = "plans",
-    params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "Required. One or more entity-tags separated by commas, e.g. `\"3\"` or `\"2\", \"3\"`: the ETag of the version you read. Compared strongly (RFC 9110 §13.1.1): a weak `W/\"3\"` never matches. Without the header, or with `*`, the write is refused (428); a well-formed list that does not name the current version fails (412); only a malformed header is a 400.")),
     responses(
         (status = 200, body = PlanView, description = "the retired plan; its history is kept", headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -259,8 +267,9 @@ pub async fn plan_history(
 }
 
 /// Reads, changes and writes one plan, conditional on the version read. With
-/// an `If-Match` a stale version is 412; without one, a lost race is retried
-/// on the new version (verify and review do not depend on what they replace).
+/// an `If-Match` naming versions a stale one is 412; without one (or with
+/// `*`, true of any current version), a lost race is retried on the new
+/// version (verify and review do not depend on what they replace).
 async fn attest(
     st: &AppState,
     caller: &Caller,
@@ -277,7 +286,9 @@ async fn attest(
         let next = apply(&current)?;
         match st.store.put_plan_version(&next, change.clone()).await {
             Ok(()) => return Ok(st.plan_response(StatusCode::OK, next)),
-            Err(support_plans_domain::ports::StoreError::Conflict { .. }) if if_match.0.is_none() => continue,
+            Err(support_plans_domain::ports::StoreError::Conflict { .. }) if !if_match.names_versions() => {
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -290,7 +301,7 @@ async fn attest(
 
 #[utoipa::path(post, path = "/plans/{id}/contacts/{contact_id}/verify", tag = "plans",
     request_body(content = Option<AttestationNote>, description = "optional note kept with the attestation"),
-    params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = Option<String>, Header, description = "Optional. One or more entity-tags, e.g. `\"3\"`, compared strongly (a weak tag never matches): the write happens only on that version, else 412; a malformed header is a 400. Without it (or with `*`) the attestation applies to the current version.")),
     responses(
         (status = 200, body = PlanView, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -323,7 +334,7 @@ pub async fn verify_contact(
 }
 
 #[utoipa::path(post, path = "/plans/{id}/review", tag = "plans",
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Optional. One or more entity-tags, e.g. `\"3\"`, compared strongly (a weak tag never matches): the write happens only on that version, else 412; a malformed header is a 400. Without it (or with `*`) the attestation applies to the current version.")),
     responses(
         (status = 200, body = PlanView, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),

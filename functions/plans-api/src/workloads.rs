@@ -21,6 +21,7 @@ use crate::plans::PlanView;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkloadList {
     pub items: Vec<Workload>,
+    /// Pass as `cursor` for the next page; present only when more may follow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -112,14 +113,16 @@ pub async fn list_workloads(
         (None, Some(s)) => WorkloadFilter::Status(s),
         (None, None) => WorkloadFilter::All,
     };
-    let found = st.store.list_workloads(&filter, &page).await?;
-    let items = found
-        .items
-        .into_iter()
-        .filter(|w| status.is_none_or(|s| w.status == s))
-        .collect();
+    // With a team, the status is applied to what its index reads, and the
+    // store reads on to fill the page (SPEC §3).
+    let by_status = status.filter(|_| team.is_some());
+    let keep = |w: &Workload| by_status.is_none_or(|s| w.status == s);
+    let found = st
+        .store
+        .list_workloads_where(&filter, &page, by_status.is_some().then_some(&keep as _))
+        .await?;
     Ok(Json(WorkloadList {
-        items,
+        items: found.items,
         next_cursor: found.next_cursor,
     }))
 }
@@ -171,7 +174,7 @@ pub async fn get_workload(
 }
 
 #[utoipa::path(put, path = "/workloads/{name}", tag = "workloads", request_body = WorkloadSpec,
-    params(("name" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    params(("name" = String, Path), ("If-Match" = String, Header, description = "Required. One or more entity-tags separated by commas, e.g. `\"3\"` or `\"2\", \"3\"`: the ETag of the version you read. Compared strongly (RFC 9110 §13.1.1): a weak `W/\"3\"` never matches. Without the header, or with `*`, the write is refused (428); a well-formed list that does not name the current version fails (412); only a malformed header is a 400.")),
     responses(
         (status = 200, body = Workload, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -212,7 +215,7 @@ pub async fn put_workload(
 }
 
 #[utoipa::path(delete, path = "/workloads/{name}", tag = "workloads",
-    params(("name" = String, Path), ("If-Match" = String, Header, description = "the ETag of the version read")),
+    params(("name" = String, Path), ("If-Match" = String, Header, description = "Required. One or more entity-tags separated by commas, e.g. `\"3\"` or `\"2\", \"3\"`: the ETag of the version you read. Compared strongly (RFC 9110 §13.1.1): a weak `W/\"3\"` never matches. Without the header, or with `*`, the write is refused (428); a well-formed list that does not name the current version fails (412); only a malformed header is a 400.")),
     responses(
         (status = 200, body = Workload, description = "the retired workload; its history is kept", headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),

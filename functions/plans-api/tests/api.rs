@@ -292,9 +292,10 @@ async fn not_found_conflict_and_preconditions() {
     let missing = api.put("/plans/stripe", &ADMIN, None, &body).await;
     assert_eq!(missing.status, 428);
     assert_eq!(api.delete("/plans/stripe", &ADMIN, None).await.status, 428);
+    // A wildcard names no version (SPEC §3): refused as no precondition.
     assert_eq!(
         api.put("/plans/stripe", &ADMIN, Some("*"), &body).await.status,
-        400
+        428
     );
     let stale = api.put("/plans/stripe", &ADMIN, Some("\"7\""), &body).await;
     assert_eq!(stale.status, 412);

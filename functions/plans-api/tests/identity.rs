@@ -4,8 +4,11 @@
 //! becomes `[a b]`), and the bearer token the authorizer verified in the
 //! `Authorization` header. Groups are read exactly, a JWT caller is named by
 //! its subject and never matched against IAM ARN patterns, and an e-mail is
-//! shown only when verified. Also: the `plans-api` binary refuses
-//! `LOCAL_AUTH` when it runs in AWS.
+//! shown only when verified. IAM callers as API Gateway names them, by their
+//! role session: a role's patterns (`ADMIN_PRINCIPALS`, `TEAM_PRINCIPALS`)
+//! match its sessions and nothing named like it. Also: the `plans-api`
+//! binary refuses `LOCAL_AUTH` when it runs in AWS, and a bad principal
+//! setting at start.
 
 mod common;
 
@@ -456,6 +459,203 @@ fn local_auth_starts_outside_aws_and_aws_starts_without_it() {
         "{first}"
     );
     let first = run_plans_api(&[("LAMBDA_TASK_ROOT", "/var/task")]).expect("plans-api starts in AWS");
+    assert!(
+        first.starts_with("GET /2018-06-01/runtime/invocation/next"),
+        "{first}"
+    );
+}
+
+// IAM callers are people too (SPEC §3): API Gateway names a role's caller by
+// its session, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (the role's
+// path is not in it); patterns are written for the role,
+// `arn:aws:iam::ACCOUNT:role/PATH/ROLE`.
+
+const ACCOUNT_ROLE_ADMIN: &str = "arn:aws:iam::111122223333:role/SupportPlansAdmin";
+const SSO_ADMIN_PATTERN: &str =
+    "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_*";
+/// TEAM_PRINCIPALS as an operator writes it: a CI role and an SSO permission
+/// set for payments, a CI role (under a path) for platform.
+const TEAMS: &str = "payments=arn:aws:iam::111122223333:role/payments-ci,\
+    arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Payments_*; \
+    platform=arn:aws:iam::111122223333:role/pipelines/platform-ci";
+
+const ADMIN_SESSION: Who = Who::Iam("arn:aws:sts::111122223333:assumed-role/SupportPlansAdmin/alice");
+const SSO_ADMIN_SESSION: Who = Who::Iam(
+    "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformAdmin_0123456789abcdef/bob@example.com",
+);
+const PAYMENTS_CI: Who = Who::Iam("arn:aws:sts::111122223333:assumed-role/payments-ci/github-actions-4711");
+const PAYMENTS_SSO: Who = Who::Iam(
+    "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Payments_fedcba9876543210/dana@example.com",
+);
+const PLATFORM_CI: Who = Who::Iam("arn:aws:sts::111122223333:assumed-role/platform-ci/build-17");
+
+/// The API configured from the environment as the function reads it at start.
+async fn iam_api() -> Api {
+    let vars = [
+        (
+            "ADMIN_PRINCIPALS",
+            format!("{ACCOUNT_ROLE_ADMIN},{SSO_ADMIN_PATTERN}"),
+        ),
+        ("ADMIN_GROUPS", ADMIN_GROUP.to_owned()),
+        ("TEAM_PRINCIPALS", TEAMS.to_owned()),
+    ];
+    let auth = plans_api::auth::AuthConfig::from_vars(|k| {
+        vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+    })
+    .expect("a valid configuration");
+    let store = support_plans_tests::fresh_store().await;
+    let api = Api::from_state(plans_api::AppState::new(store, auth));
+    for (id, team) in [("stripe", "payments"), ("aws-business", "platform")] {
+        let r = api.post("/plans", &ADMIN, &plan_body(id, team)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    api
+}
+
+/// Replaces `id` (owned by `team`) as `who`, naming the version read.
+async fn replace(api: &Api, who: &Who, id: &str, team: &str) -> Resp {
+    let etag = api.get(&format!("/plans/{id}"), &READER_SESSION).await.etag();
+    let mut body = plan_body(id, team);
+    body["tier"] = json!("Changed");
+    api.put(&format!("/plans/{id}"), who, Some(&etag), &body).await
+}
+
+const READER_SESSION: Who = Who::Iam("arn:aws:sts::111122223333:assumed-role/PortalReader/portal");
+
+#[tokio::test]
+async fn the_sessions_of_an_admin_role_are_admins() {
+    let api = iam_api().await;
+    for who in [&ADMIN_SESSION, &SSO_ADMIN_SESSION] {
+        for (id, team) in [("stripe", "payments"), ("aws-business", "platform")] {
+            let r = replace(&api, who, id, team).await;
+            assert_eq!(r.status, 200, "{who:?} replaces {id}: {}", r.text);
+        }
+    }
+    let r = api
+        .post(
+            "/plans",
+            &SSO_ADMIN_SESSION,
+            &plan_body("datadog", "observability"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.json()["updated_by"],
+        "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformAdmin_0123456789abcdef/bob@example.com",
+        "the history names the session, who did it"
+    );
+}
+
+#[tokio::test]
+async fn similarly_named_roles_and_other_accounts_are_not_matched() {
+    let api = iam_api().await;
+    for who in [
+        Who::Iam("arn:aws:sts::111122223333:assumed-role/SupportPlansAdmin2/alice"),
+        Who::Iam("arn:aws:sts::111122223333:assumed-role/XSupportPlansAdmin/alice"),
+        Who::Iam("arn:aws:sts::444455556666:assumed-role/SupportPlansAdmin/alice"),
+        Who::Iam("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformAdminX/bob"),
+        Who::Iam("arn:aws:sts::111122223333:federated-user/SupportPlansAdmin"),
+        Who::Iam("arn:aws:sts::111122223333:assumed-role/payments-ci2/github"),
+        Who::Iam("arn:aws:sts::444455556666:assumed-role/payments-ci/github"),
+        Who::Iam("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PaymentsAdmin_0123/eve"),
+        Who::Iam("arn:aws:iam::111122223333:user/payments-ci"),
+    ] {
+        let r = replace(&api, &who, "stripe", "payments").await;
+        assert_eq!(r.status, 403, "{who:?} was allowed: {}", r.text);
+    }
+    // A JWT caller whose subject reads like a team's session is not one.
+    let jwt = payload(
+        "arn:aws:sts::111122223333:assumed-role/payments-ci/github",
+        json!({}),
+    );
+    let app = plans_api::app(api.state.clone());
+    let r = replace_stripe(&app, &Jwt::of(&jwt)).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(
+        api.get("/plans/stripe", &READER_SESSION).await.etag(),
+        "\"1\"",
+        "the plan did not change"
+    );
+}
+
+#[tokio::test]
+async fn team_principals_write_their_teams_plans_and_workloads_only() {
+    let api = iam_api().await;
+    for who in [&PAYMENTS_CI, &PAYMENTS_SSO] {
+        let r = replace(&api, who, "stripe", "payments").await;
+        assert_eq!(r.status, 200, "{who:?} replaces its team's plan: {}", r.text);
+        let r = replace(&api, who, "aws-business", "platform").await;
+        assert_eq!(r.status, 403, "{who:?} replaced platform's plan: {}", r.text);
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains("platform"),
+            "the 403 names the team needed: {}",
+            r.text
+        );
+    }
+    let r = replace(&api, &PLATFORM_CI, "aws-business", "platform").await;
+    assert_eq!(r.status, 200, "a role under a path: {}", r.text);
+
+    // Create: for its own team only; not an admin.
+    let r = api
+        .post("/plans", &PAYMENTS_CI, &plan_body("adyen", "payments"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = api
+        .post("/plans", &PAYMENTS_CI, &plan_body("pagerduty", "platform"))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    // Workloads follow the same rule.
+    let w = common::workload_body("checkout", "payments", &["stripe"]);
+    let r = api.post("/workloads", &PAYMENTS_SSO, &w).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut w2 = w.clone();
+    w2["description"] = json!("replaced by CI");
+    let r = api
+        .put("/workloads/checkout", &PAYMENTS_CI, Some("\"1\""), &w2)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = api
+        .delete("/workloads/checkout", &PLATFORM_CI, Some("\"2\""))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Handing a plan over to another team needs both teams.
+    let r = api
+        .put(
+            "/plans/adyen",
+            &PAYMENTS_CI,
+            Some("\"1\""),
+            &plan_body("adyen", "platform"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+}
+
+#[test]
+fn a_bad_principal_setting_stops_the_start_and_names_it() {
+    for (name, value) in [
+        ("TEAM_PRINCIPALS", "payments"),
+        ("TEAM_PRINCIPALS", "payments="),
+        ("TEAM_PRINCIPALS", "Not A Team=arn:aws:iam::111122223333:role/x"),
+        ("TEAM_PRINCIPALS", "payments=role/payments-ci"),
+        (
+            "TEAM_PRINCIPALS",
+            "payments=arn:aws:iam::111122223333:role/aws-reserved/*",
+        ),
+        (
+            "ADMIN_PRINCIPALS",
+            "arn:aws:iam::111122223333:role/aws-reserved/*",
+        ),
+    ] {
+        let ended = run_plans_api(&[(name, value)]);
+        let err = ended.expect_err(&format!("plans-api started with {name}={value}"));
+        assert!(err.contains(name), "the error does not name {name}: {err}");
+    }
+    let first = run_plans_api(&[
+        ("TEAM_PRINCIPALS", TEAMS),
+        ("ADMIN_PRINCIPALS", SSO_ADMIN_PATTERN),
+    ])
+    .expect("plans-api starts with a valid TEAM_PRINCIPALS");
     assert!(
         first.starts_with("GET /2018-06-01/runtime/invocation/next"),
         "{first}"

@@ -327,29 +327,28 @@ pub fn plan_note(
     }
     let _ = writeln!(head, "\n**Escalation steps**");
 
-    let steps: Vec<String> = p
+    // Each step's text, and the contact it names (shown with it).
+    let steps: Vec<(String, Option<&Contact>)> = p
         .escalation_steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let mut t = format!("{}. [from minute {}] **{}**", i + 1, s.after_minutes, s.title);
-            if let Some(c) = s
+            let named = s
                 .contact
                 .as_ref()
-                .and_then(|id| p.contacts.iter().find(|c| &c.id == id))
-            {
+                .and_then(|id| p.contacts.iter().find(|c| &c.id == id));
+            if let Some(c) = named {
                 let _ = write!(t, " — {}", contact_text(c, &warnings));
             }
             t.push('\n');
             for line in s.instructions.lines().filter(|l| !l.trim().is_empty()) {
                 let _ = writeln!(t, "   {line}");
             }
-            t
+            (t, named)
         })
         .collect();
-
-    // Contacts not named by a step, with their warnings.
-    let mut tail = String::new();
+    // Contacts not named by a step, listed after the steps with their warnings.
     let unnamed: Vec<&Contact> = p
         .contacts
         .iter()
@@ -359,29 +358,39 @@ pub fn plan_note(
                 .any(|s| s.contact.as_ref() == Some(&c.id))
         })
         .collect();
-    if !unnamed.is_empty() {
-        let _ = writeln!(tail, "\n**Other contacts**");
-        for c in unnamed {
-            let _ = writeln!(tail, "- {}", contact_text(c, &warnings));
-        }
-    }
     let full_plan = links.plan(p.id.as_str());
-    let _ = write!(tail, "\nFull plan: {full_plan}");
+    // The contacts the note does not show when it shows only `shown` steps.
+    let hidden_with = |shown: &[(String, Option<&Contact>)]| {
+        p.contacts
+            .iter()
+            .filter(|c| !shown.iter().any(|(_, n)| n.is_some_and(|n| n.id == c.id)))
+            .count()
+    };
 
+    let len = |t: &str| t.chars().count();
     let mut text = head;
     let mut truncated = false;
-    for (i, step) in steps.iter().enumerate() {
+    for (i, (step, _)) in steps.iter().enumerate() {
         let rest_after = steps.len() - i - 1;
-        // Room for this step, then either the tail or the pointer.
-        let pointer = format!(
-            "\n… {} more step(s): see the full plan at {full_plan}",
-            rest_after + 1
-        );
-        let needed = text.chars().count() + step.chars().count();
-        let closing = if rest_after == 0 {
-            tail.chars().count()
+        // Room for this step, then either the contacts or the pointer.
+        let hidden = hidden_with(&steps[..i]);
+        let pointer = if hidden == 0 {
+            format!(
+                "\n… {} more step(s): see the full plan at {full_plan}",
+                rest_after + 1
+            )
         } else {
-            pointer.chars().count() + 80
+            format!(
+                "\n… {} more step(s) and {hidden} contact(s) not shown: see the full plan at {full_plan}",
+                rest_after + 1
+            )
+        };
+        let needed = len(&text) + len(step);
+        let closing = if rest_after == 0 {
+            // At least the pointer to the full plan after the last step.
+            len(&full_plan) + 80
+        } else {
+            len(&pointer) + 80
         };
         if needed + closing > MAX_EVENT_DATA {
             text.push_str(&pointer);
@@ -391,18 +400,39 @@ pub fn plan_note(
         text.push_str(step);
     }
     if !truncated {
-        if text.chars().count() + tail.chars().count() <= MAX_EVENT_DATA {
-            text.push_str(&tail);
-        } else {
+        // The other contacts, as many as fit, each whole; the note says how
+        // many it left out.
+        if !unnamed.is_empty() {
+            let _ = writeln!(text, "\n**Other contacts**");
+        }
+        for (i, c) in unnamed.iter().enumerate() {
+            let line = format!("- {}\n", contact_text(c, &warnings));
+            let left = unnamed.len() - i;
+            let closing = if left == 1 {
+                len("\nFull plan: ") + len(&full_plan)
+            } else {
+                len(&full_plan) + 80
+            };
+            if len(&text) + len(&line) + closing > MAX_EVENT_DATA {
+                let _ = write!(
+                    text,
+                    "… {left} more contact(s) not shown: see the full plan at {full_plan}"
+                );
+                truncated = true;
+                break;
+            }
+            text.push_str(&line);
+        }
+        if !truncated {
             let _ = write!(text, "\nFull plan: {full_plan}");
         }
     }
     // A head alone over the limit (huge channel notes): cut hard, keep the pointer.
-    if text.chars().count() > MAX_EVENT_DATA {
+    if len(&text) > MAX_EVENT_DATA {
         let pointer = format!("\n… see the full plan at {full_plan}");
         text = text
             .chars()
-            .take(MAX_EVENT_DATA - pointer.chars().count())
+            .take(MAX_EVENT_DATA - len(&pointer))
             .collect::<String>()
             + &pointer;
         truncated = true;

@@ -162,9 +162,11 @@ fn a_long_plan_is_cut_at_a_step_boundary_with_a_pointer() {
         );
     }
     let rest = 20 - shown.len();
+    // The steps name no contact here: the plan's five contacts were in the
+    // part cut off, and the pointer says so.
     assert!(
         note.text.ends_with(&format!(
-            "… {rest} more step(s): see the full plan at https://portal.example.com/plans/aws-business"
+            "… {rest} more step(s) and 5 contact(s) not shown: see the full plan at https://portal.example.com/plans/aws-business"
         )),
         "{}",
         &note.text[note.text.len() - 200..]
@@ -343,4 +345,45 @@ fn the_reasons_stay_within_the_note_limit_at_the_input_limits() {
     );
     assert!(note.text.contains("more workload"), "{}", note.text);
     assert!(note.text.contains("**Escalation steps**"), "{}", note.text);
+}
+
+#[test]
+fn a_note_whose_contact_list_does_not_fit_says_how_many_contacts_are_left_out() {
+    // Fifty contacts no step names, each on a long line: the list is longer
+    // than a note may be, so it is cut at a contact and the note says so.
+    let mut body = sample("plans", "aws-business");
+    body["escalation_steps"] =
+        json!([{"title": "Open a case", "instructions": "Use the console.", "after_minutes": 0}]);
+    body["contacts"] = Value::Array(
+        (0..50)
+            .map(|i| {
+                json!({"id": format!("c-{i:02}"), "name": format!("Contact {i:02} {}", "n".repeat(180)),
+                       "role": "vendor-support", "email": format!("c{i:02}@vendor.example.net"), "phone": "+12065550100"})
+            })
+            .collect(),
+    );
+    let big = SupportPlan::create(
+        PlanSpec::parse(&body).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    let note = plan_note(&big, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    assert!(
+        note.text.chars().count() <= MAX_EVENT_DATA,
+        "{}",
+        note.text.chars().count()
+    );
+    let shown = (0..50)
+        .filter(|i| note.text.contains(&format!("Contact {i:02} ")))
+        .count();
+    assert!(shown > 0 && shown < 50, "{shown} contacts shown");
+    assert!(
+        note.text.ends_with(&format!(
+            "… {} more contact(s) not shown: see the full plan at https://portal.example.com/plans/aws-business",
+            50 - shown
+        )),
+        "{}",
+        &note.text[note.text.len() - 300..]
+    );
+    assert!(note.truncated, "a cut contact list is a cut note");
 }

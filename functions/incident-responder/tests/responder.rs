@@ -358,7 +358,11 @@ async fn a_plan_of_20_steps_of_2000_characters_is_cut_at_a_step_boundary() {
     }
     assert!(
         aws.event_data
-            .contains("more step(s): see the full plan at https://portal.example.com/plans/aws-business")
+            .contains(
+                "more step(s) and 5 contact(s) not shown: see the full plan at https://portal.example.com/plans/aws-business"
+            ),
+        "the plan's five contacts were after the cut: {}",
+        aws.event_data
     );
 }
 

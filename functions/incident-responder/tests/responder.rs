@@ -409,3 +409,52 @@ async fn a_matched_incident_is_posted_within_three_sequential_round_trips() {
     let swept = w.handle(&json!({"sweep": true})).await.unwrap();
     assert_eq!(swept["already_complete"], 1, "{swept}");
 }
+
+/// SPEC §4 trigger 3: the sweep answers OPEN incidents of its window only: a
+/// resolved one, and one created before the window (aged through the
+/// emulator's admin API), get nothing.
+#[tokio::test]
+async fn the_sweep_skips_resolved_incidents_and_those_older_than_its_window() {
+    let w = World::new().await;
+    let fresh = w.start_incident("Card payments failing", 1, &[RDS]).await;
+    let resolved = w.start_incident("Card payments failing again", 1, &[RDS]).await;
+    w.im.update_incident_record()
+        .arn(&resolved)
+        .status(aws_sdk_ssmincidents::types::IncidentRecordStatus::Resolved)
+        .send()
+        .await
+        .unwrap();
+    let old = w
+        .start_incident("Card payments failed yesterday", 1, &[RDS])
+        .await;
+    // The window is 24 h: 25 h ago is outside it.
+    let (status, body) = w
+        .admin(
+            "POST",
+            "/_emulator/incidents/age",
+            &json!({"incidentRecordArn": old, "minutes": 25 * 60}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
+    assert_eq!(
+        (&swept["open"], &swept["handled"]),
+        (&json!(1), &json!(1)),
+        "{swept}"
+    );
+    assert_eq!(w.notes(&fresh).await.len(), PAYMENTS_PLANS);
+    assert!(
+        w.notes(&resolved).await.is_empty(),
+        "the resolved incident is left alone"
+    );
+    assert!(
+        w.notes(&old).await.is_empty(),
+        "the incident before the window is left alone"
+    );
+    assert_eq!(
+        w.drain(&w.chat_queue).await.len(),
+        1,
+        "one chat message: the fresh incident's"
+    );
+}

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::freshness::{self, Policy, State};
 use crate::matching::{Incident, MatchedWorkload, Outcome, Reason, match_incident};
-use crate::model::{ChannelKind, Contact, SupportPlan, Workload};
+use crate::model::{ChannelKind, Contact, Criticality, SupportPlan, Workload};
 use crate::validate::printable;
 
 /// Incident Manager's limit on a timeline event's `eventData`.
@@ -72,6 +72,14 @@ pub struct PlanNote {
     pub truncated: bool,
 }
 
+/// The note for a matched workload no active plan covers (SPEC §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoPlanNote {
+    pub workload: String,
+    pub text: String,
+}
+
 /// Everything the responder would post for one incident.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -80,6 +88,11 @@ pub struct Posts {
     pub notes: Vec<PlanNote>,
     /// The note posted when nothing matched.
     pub unmatched_note: Option<String>,
+    /// One note per matched workload that relies on no active plan.
+    pub no_plan_notes: Vec<NoPlanNote>,
+    /// A matched workload relies on no active plan: the incident counts in
+    /// `incidents_without_plan`.
+    pub without_plan: bool,
     pub related: Vec<RelatedLink>,
     /// The AWS Chatbot custom notification, once per incident.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -462,6 +475,86 @@ pub fn unmatched_note(ctx: &IncidentContext, links: &Links) -> String {
     s
 }
 
+/// The matched workloads none of whose dependencies is among the plans
+/// posted (all active): the ones nobody covered.
+pub fn uncovered<'o, 'a>(outcome: &'o Outcome<'a>) -> Vec<&'o MatchedWorkload<'a>> {
+    outcome
+        .workloads
+        .iter()
+        .filter(|m| {
+            !outcome
+                .plans
+                .iter()
+                .any(|p| m.workload.spec.dependencies.iter().any(|d| d == p.id()))
+        })
+        .collect()
+}
+
+fn criticality_label(c: Criticality) -> &'static str {
+    match c {
+        Criticality::Tier1 => "tier-1",
+        Criticality::Tier2 => "tier-2",
+        Criticality::Tier3 => "tier-3",
+    }
+}
+
+/// "tier-1, owner team finance, finance-team@example.com".
+fn who_owns(w: &Workload) -> String {
+    format!(
+        "{}, owner team {}, {}",
+        criticality_label(w.spec.criticality),
+        w.spec.owner.team,
+        w.spec.owner.email
+    )
+}
+
+/// The note for a matched workload that relies on no active plan: the
+/// anti-pattern this service exists to remove, so never silent.
+pub fn no_plan_note(m: &MatchedWorkload<'_>, links: &Links) -> NoPlanNote {
+    let w = m.workload;
+    let name = w.name();
+    let mut s = format!("### Vendor support: no plan covers workload `{name}`\n");
+    let _ = writeln!(s, "{}", why_line(m));
+    let _ = writeln!(
+        s,
+        "**No vendor support plan covers workload `{name}`** ({}): it relies on no active support plan, so there are no vendor escalation steps to post for it.",
+        who_owns(w)
+    );
+    if !w.spec.dependencies.is_empty() {
+        let deps: Vec<String> = w
+            .spec
+            .dependencies
+            .iter()
+            .take(MAX_WHY_LINES)
+            .map(|d| format!("`{d}`"))
+            .collect();
+        let more = w.spec.dependencies.len().saturating_sub(MAX_WHY_LINES);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        if w.spec.dependencies.len() == 1 {
+            let _ = writeln!(s, "Its dependency {} is retired or missing.", deps[0]);
+        } else {
+            let _ = writeln!(
+                s,
+                "Its dependencies ({}{more}) are retired or missing.",
+                deps.join(", ")
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        "Create one: add the vendor's support plan in the directory ({}; with the API, `POST /plans`) and list its id in the workload's `dependencies`.",
+        links.directory_url
+    );
+    NoPlanNote {
+        workload: name.to_string(),
+        text: truncate_chars(&s, MAX_EVENT_DATA),
+    }
+}
+
 /// The AWS Chatbot custom notification summarising every matched plan.
 pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<'_>, links: &Links) -> Value {
     let title = if ctx.facts.title.is_empty() {
@@ -504,8 +597,25 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
                 let _ = write!(description, " — {}: {}", c.kind.label(), c.value);
             }
         }
+        let nobody = uncovered(outcome);
+        for m in nobody.iter().take(MAX_WHY_LINES) {
+            let _ = write!(
+                description,
+                "\n*No vendor support plan covers workload `{}`* ({}): create one in the directory: {}",
+                m.workload.name(),
+                who_owns(m.workload),
+                links.directory_url
+            );
+        }
+        if nobody.len() > MAX_WHY_LINES {
+            let _ = write!(
+                description,
+                "\n… and {} more workloads no vendor support plan covers",
+                nobody.len() - MAX_WHY_LINES
+            );
+        }
     }
-    let next_steps: Vec<String> = outcome
+    let mut next_steps: Vec<String> = outcome
         .plans
         .iter()
         .map(|p| {
@@ -522,6 +632,14 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
             )
         })
         .collect();
+    next_steps.extend(uncovered(outcome).iter().take(MAX_WHY_LINES).map(|m| {
+        format!(
+            "Create a vendor support plan for workload {} (owner team {}) in the directory: {}",
+            m.workload.name(),
+            m.workload.spec.owner.team,
+            links.directory_url
+        )
+    }));
     let thread = ctx.facts.arn.clone().unwrap_or_else(|| incident_id.to_owned());
     json!({
         "version": "1.0",
@@ -568,6 +686,10 @@ pub fn prepare(
         .iter()
         .flat_map(|p| portal_links(p, &posted_for(&outcome, p)))
         .collect();
+    let no_plan_notes: Vec<NoPlanNote> = uncovered(&outcome)
+        .into_iter()
+        .map(|m| no_plan_note(m, links))
+        .collect();
     Posts {
         workloads: outcome
             .workloads
@@ -581,6 +703,8 @@ pub fn prepare(
             .collect(),
         notes,
         unmatched_note: outcome.is_unmatched().then(|| unmatched_note(ctx, links)),
+        without_plan: !no_plan_notes.is_empty(),
+        no_plan_notes,
         related,
         chat: chat_message(ctx, incident_id, &outcome, links),
     }

@@ -387,3 +387,101 @@ fn a_note_whose_contact_list_does_not_fit_says_how_many_contacts_are_left_out() 
     );
     assert!(note.truncated, "a cut contact list is a cut note");
 }
+
+/// A workload the incident matched, by title keyword `keyword`, relying on `dependencies`.
+fn uncovered(name: &str, criticality: &str, team: &str, keyword: &str, dependencies: &[&str]) -> Workload {
+    let body = json!({
+        "name": name, "criticality": criticality,
+        "owner": {"team": team, "email": format!("{team}-team@example.com")},
+        "dependencies": dependencies,
+        "match": {"title_keywords": [keyword]},
+    });
+    Workload::create(
+        WorkloadSpec::parse(&body).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    )
+}
+
+#[test]
+fn a_matched_workload_no_active_plan_covers_gets_a_note_saying_so_and_counts_the_incident_without_plan() {
+    let mut retired = plan("stripe-premium", "2026-11-01T00:00:00Z");
+    retired.spec.status = support_plans_domain::model::Status::Retired;
+    let workloads = vec![
+        workload("payments"),
+        // Relies on a retired plan and on one that does not exist.
+        uncovered(
+            "reports",
+            "tier-1",
+            "finance",
+            "reports",
+            &["stripe-premium", "old-vendor"],
+        ),
+        // Relies on nothing at all.
+        uncovered("legacy-batch", "tier-2", "platform", "batch", &[]),
+    ];
+    let plans = vec![plan("aws-business", "2026-11-01T00:00:00Z"), retired];
+    let c = ctx(
+        "Card payments, monthly reports and the batch failing",
+        Some(2),
+        &[],
+    );
+    let posts = prepare(&c, "6ac3b7d0", &workloads, &plans, &links(), &Policy::default());
+    // As `POST /match` shows it.
+    let shown = serde_json::to_value(&posts).unwrap();
+    assert_eq!(shown["without_plan"], true, "{shown}");
+    let notes = shown["no_plan_notes"].as_array().expect("no_plan_notes");
+    let workloads_noted: Vec<&str> = notes.iter().map(|n| n["workload"].as_str().unwrap()).collect();
+    assert_eq!(
+        workloads_noted,
+        ["reports", "legacy-batch"],
+        "payments is covered"
+    );
+    for (note, (name, criticality, team)) in notes.iter().zip([
+        ("reports", "tier-1", "finance"),
+        ("legacy-batch", "tier-2", "platform"),
+    ]) {
+        let text = note["text"].as_str().unwrap();
+        for part in [
+            format!("No vendor support plan covers workload `{name}`"),
+            format!("{criticality}, owner team {team}, {team}-team@example.com"),
+            "https://portal.example.com/plans".to_owned(),
+            "`POST /plans`".to_owned(),
+        ] {
+            assert!(text.contains(&part), "{part} missing from:\n{text}");
+        }
+        assert!(text.chars().count() <= MAX_EVENT_DATA);
+    }
+    assert!(
+        notes[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Its dependencies (`stripe-premium`, `old-vendor`) are retired or missing."),
+        "{}",
+        notes[0]["text"]
+    );
+    // The covered workload's plans are posted as before.
+    assert_eq!(posts.notes.len(), 1);
+    // The chat message (all a generic incident gets) says it too.
+    let description = posts.chat["content"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("No vendor support plan covers workload `reports`")
+            && description.contains("No vendor support plan covers workload `legacy-batch`"),
+        "{description}"
+    );
+    let next_steps = posts.chat["content"]["nextSteps"].to_string();
+    assert!(
+        next_steps.contains("Create a vendor support plan for workload reports"),
+        "{next_steps}"
+    );
+
+    // Only covered workloads, or nothing matched: no such note, not counted.
+    for title in ["Card payments failing", "Printer on fire"] {
+        let mut c = ctx(title, Some(2), &[]);
+        c.facts.arn = None;
+        let posts = prepare(&c, "1", &workloads, &plans, &links(), &Policy::default());
+        let shown = serde_json::to_value(&posts).unwrap();
+        assert_eq!(shown["without_plan"], false, "{title}: {shown}");
+        assert_eq!(shown["no_plan_notes"], json!([]), "{title}");
+    }
+}

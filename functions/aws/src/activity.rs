@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | one day's counts | `ACTIVITY` | `DAY#<YYYY-MM-DD>` | `reminders_sent`, `escalations_sent`, `incidents_matched`, `incidents_unmatched` |
+//! | one day's counts | `ACTIVITY` | `DAY#<YYYY-MM-DD>` | `reminders_sent`, `escalations_sent`, `incidents_matched`, `incidents_unmatched`, `incidents_without_plan` |
 //!
 //! Counts are added with one atomic `UpdateItem ... ADD`; the window is read
 //! with one `Query` on the partition (30 items at most). Not in any index.
@@ -24,12 +24,13 @@ fn unexpected(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(e.to_string().into())
 }
 
-fn fields(a: &Activity) -> [(&'static str, u64); 4] {
+fn fields(a: &Activity) -> [(&'static str, u64); 5] {
     [
         ("reminders_sent", a.reminders_sent),
         ("escalations_sent", a.escalations_sent),
         ("incidents_matched", a.incidents_matched),
         ("incidents_unmatched", a.incidents_unmatched),
+        ("incidents_without_plan", a.incidents_without_plan),
     ]
 }
 
@@ -94,6 +95,7 @@ impl ActivityLog for DynamoStore {
                 sum.escalations_sent += number(&item, "escalations_sent");
                 sum.incidents_matched += number(&item, "incidents_matched");
                 sum.incidents_unmatched += number(&item, "incidents_unmatched");
+                sum.incidents_without_plan += number(&item, "incidents_without_plan");
             }
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::freshness::{self, Policy, State};
 use crate::matching::{Incident, MatchedWorkload, Outcome, Reason, match_incident};
-use crate::model::{ChannelKind, Contact, SupportPlan, Workload};
+use crate::model::{ChannelKind, Contact, Criticality, SupportPlan, Workload};
 use crate::validate::printable;
 
 /// Incident Manager's limit on a timeline event's `eventData`.
@@ -72,6 +72,14 @@ pub struct PlanNote {
     pub truncated: bool,
 }
 
+/// The note for a matched workload no active plan covers (SPEC §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoPlanNote {
+    pub workload: String,
+    pub text: String,
+}
+
 /// Everything the responder would post for one incident.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -80,6 +88,11 @@ pub struct Posts {
     pub notes: Vec<PlanNote>,
     /// The note posted when nothing matched.
     pub unmatched_note: Option<String>,
+    /// One note per matched workload that relies on no active plan.
+    pub no_plan_notes: Vec<NoPlanNote>,
+    /// A matched workload relies on no active plan: the incident counts in
+    /// `incidents_without_plan`.
+    pub without_plan: bool,
     pub related: Vec<RelatedLink>,
     /// The AWS Chatbot custom notification, once per incident.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -327,29 +340,28 @@ pub fn plan_note(
     }
     let _ = writeln!(head, "\n**Escalation steps**");
 
-    let steps: Vec<String> = p
+    // Each step's text, and the contact it names (shown with it).
+    let steps: Vec<(String, Option<&Contact>)> = p
         .escalation_steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let mut t = format!("{}. [from minute {}] **{}**", i + 1, s.after_minutes, s.title);
-            if let Some(c) = s
+            let named = s
                 .contact
                 .as_ref()
-                .and_then(|id| p.contacts.iter().find(|c| &c.id == id))
-            {
+                .and_then(|id| p.contacts.iter().find(|c| &c.id == id));
+            if let Some(c) = named {
                 let _ = write!(t, " — {}", contact_text(c, &warnings));
             }
             t.push('\n');
             for line in s.instructions.lines().filter(|l| !l.trim().is_empty()) {
                 let _ = writeln!(t, "   {line}");
             }
-            t
+            (t, named)
         })
         .collect();
-
-    // Contacts not named by a step, with their warnings.
-    let mut tail = String::new();
+    // Contacts not named by a step, listed after the steps with their warnings.
     let unnamed: Vec<&Contact> = p
         .contacts
         .iter()
@@ -359,29 +371,39 @@ pub fn plan_note(
                 .any(|s| s.contact.as_ref() == Some(&c.id))
         })
         .collect();
-    if !unnamed.is_empty() {
-        let _ = writeln!(tail, "\n**Other contacts**");
-        for c in unnamed {
-            let _ = writeln!(tail, "- {}", contact_text(c, &warnings));
-        }
-    }
     let full_plan = links.plan(p.id.as_str());
-    let _ = write!(tail, "\nFull plan: {full_plan}");
+    // The contacts the note does not show when it shows only `shown` steps.
+    let hidden_with = |shown: &[(String, Option<&Contact>)]| {
+        p.contacts
+            .iter()
+            .filter(|c| !shown.iter().any(|(_, n)| n.is_some_and(|n| n.id == c.id)))
+            .count()
+    };
 
+    let len = |t: &str| t.chars().count();
     let mut text = head;
     let mut truncated = false;
-    for (i, step) in steps.iter().enumerate() {
+    for (i, (step, _)) in steps.iter().enumerate() {
         let rest_after = steps.len() - i - 1;
-        // Room for this step, then either the tail or the pointer.
-        let pointer = format!(
-            "\n… {} more step(s): see the full plan at {full_plan}",
-            rest_after + 1
-        );
-        let needed = text.chars().count() + step.chars().count();
-        let closing = if rest_after == 0 {
-            tail.chars().count()
+        // Room for this step, then either the contacts or the pointer.
+        let hidden = hidden_with(&steps[..i]);
+        let pointer = if hidden == 0 {
+            format!(
+                "\n… {} more step(s): see the full plan at {full_plan}",
+                rest_after + 1
+            )
         } else {
-            pointer.chars().count() + 80
+            format!(
+                "\n… {} more step(s) and {hidden} contact(s) not shown: see the full plan at {full_plan}",
+                rest_after + 1
+            )
+        };
+        let needed = len(&text) + len(step);
+        let closing = if rest_after == 0 {
+            // At least the pointer to the full plan after the last step.
+            len(&full_plan) + 80
+        } else {
+            len(&pointer) + 80
         };
         if needed + closing > MAX_EVENT_DATA {
             text.push_str(&pointer);
@@ -391,18 +413,39 @@ pub fn plan_note(
         text.push_str(step);
     }
     if !truncated {
-        if text.chars().count() + tail.chars().count() <= MAX_EVENT_DATA {
-            text.push_str(&tail);
-        } else {
+        // The other contacts, as many as fit, each whole; the note says how
+        // many it left out.
+        if !unnamed.is_empty() {
+            let _ = writeln!(text, "\n**Other contacts**");
+        }
+        for (i, c) in unnamed.iter().enumerate() {
+            let line = format!("- {}\n", contact_text(c, &warnings));
+            let left = unnamed.len() - i;
+            let closing = if left == 1 {
+                len("\nFull plan: ") + len(&full_plan)
+            } else {
+                len(&full_plan) + 80
+            };
+            if len(&text) + len(&line) + closing > MAX_EVENT_DATA {
+                let _ = write!(
+                    text,
+                    "… {left} more contact(s) not shown: see the full plan at {full_plan}"
+                );
+                truncated = true;
+                break;
+            }
+            text.push_str(&line);
+        }
+        if !truncated {
             let _ = write!(text, "\nFull plan: {full_plan}");
         }
     }
     // A head alone over the limit (huge channel notes): cut hard, keep the pointer.
-    if text.chars().count() > MAX_EVENT_DATA {
+    if len(&text) > MAX_EVENT_DATA {
         let pointer = format!("\n… see the full plan at {full_plan}");
         text = text
             .chars()
-            .take(MAX_EVENT_DATA - pointer.chars().count())
+            .take(MAX_EVENT_DATA - len(&pointer))
             .collect::<String>()
             + &pointer;
         truncated = true;
@@ -430,6 +473,86 @@ pub fn unmatched_note(ctx: &IncidentContext, links: &Links) -> String {
         links.directory_url
     );
     s
+}
+
+/// The matched workloads none of whose dependencies is among the plans
+/// posted (all active): the ones nobody covered.
+pub fn uncovered<'o, 'a>(outcome: &'o Outcome<'a>) -> Vec<&'o MatchedWorkload<'a>> {
+    outcome
+        .workloads
+        .iter()
+        .filter(|m| {
+            !outcome
+                .plans
+                .iter()
+                .any(|p| m.workload.spec.dependencies.iter().any(|d| d == p.id()))
+        })
+        .collect()
+}
+
+fn criticality_label(c: Criticality) -> &'static str {
+    match c {
+        Criticality::Tier1 => "tier-1",
+        Criticality::Tier2 => "tier-2",
+        Criticality::Tier3 => "tier-3",
+    }
+}
+
+/// "tier-1, owner team finance, finance-team@example.com".
+fn who_owns(w: &Workload) -> String {
+    format!(
+        "{}, owner team {}, {}",
+        criticality_label(w.spec.criticality),
+        w.spec.owner.team,
+        w.spec.owner.email
+    )
+}
+
+/// The note for a matched workload that relies on no active plan: the
+/// anti-pattern this service exists to remove, so never silent.
+pub fn no_plan_note(m: &MatchedWorkload<'_>, links: &Links) -> NoPlanNote {
+    let w = m.workload;
+    let name = w.name();
+    let mut s = format!("### Vendor support: no plan covers workload `{name}`\n");
+    let _ = writeln!(s, "{}", why_line(m));
+    let _ = writeln!(
+        s,
+        "**No vendor support plan covers workload `{name}`** ({}): it relies on no active support plan, so there are no vendor escalation steps to post for it.",
+        who_owns(w)
+    );
+    if !w.spec.dependencies.is_empty() {
+        let deps: Vec<String> = w
+            .spec
+            .dependencies
+            .iter()
+            .take(MAX_WHY_LINES)
+            .map(|d| format!("`{d}`"))
+            .collect();
+        let more = w.spec.dependencies.len().saturating_sub(MAX_WHY_LINES);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        if w.spec.dependencies.len() == 1 {
+            let _ = writeln!(s, "Its dependency {} is retired or missing.", deps[0]);
+        } else {
+            let _ = writeln!(
+                s,
+                "Its dependencies ({}{more}) are retired or missing.",
+                deps.join(", ")
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        "Create one: add the vendor's support plan in the directory ({}; with the API, `POST /plans`) and list its id in the workload's `dependencies`.",
+        links.directory_url
+    );
+    NoPlanNote {
+        workload: name.to_string(),
+        text: truncate_chars(&s, MAX_EVENT_DATA),
+    }
 }
 
 /// The AWS Chatbot custom notification summarising every matched plan.
@@ -474,8 +597,25 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
                 let _ = write!(description, " — {}: {}", c.kind.label(), c.value);
             }
         }
+        let nobody = uncovered(outcome);
+        for m in nobody.iter().take(MAX_WHY_LINES) {
+            let _ = write!(
+                description,
+                "\n*No vendor support plan covers workload `{}`* ({}): create one in the directory: {}",
+                m.workload.name(),
+                who_owns(m.workload),
+                links.directory_url
+            );
+        }
+        if nobody.len() > MAX_WHY_LINES {
+            let _ = write!(
+                description,
+                "\n… and {} more workloads no vendor support plan covers",
+                nobody.len() - MAX_WHY_LINES
+            );
+        }
     }
-    let next_steps: Vec<String> = outcome
+    let mut next_steps: Vec<String> = outcome
         .plans
         .iter()
         .map(|p| {
@@ -492,6 +632,14 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
             )
         })
         .collect();
+    next_steps.extend(uncovered(outcome).iter().take(MAX_WHY_LINES).map(|m| {
+        format!(
+            "Create a vendor support plan for workload {} (owner team {}) in the directory: {}",
+            m.workload.name(),
+            m.workload.spec.owner.team,
+            links.directory_url
+        )
+    }));
     let thread = ctx.facts.arn.clone().unwrap_or_else(|| incident_id.to_owned());
     json!({
         "version": "1.0",
@@ -538,6 +686,10 @@ pub fn prepare(
         .iter()
         .flat_map(|p| portal_links(p, &posted_for(&outcome, p)))
         .collect();
+    let no_plan_notes: Vec<NoPlanNote> = uncovered(&outcome)
+        .into_iter()
+        .map(|m| no_plan_note(m, links))
+        .collect();
     Posts {
         workloads: outcome
             .workloads
@@ -551,6 +703,8 @@ pub fn prepare(
             .collect(),
         notes,
         unmatched_note: outcome.is_unmatched().then(|| unmatched_note(ctx, links)),
+        without_plan: !no_plan_notes.is_empty(),
+        no_plan_notes,
         related,
         chat: chat_message(ctx, incident_id, &outcome, links),
     }

@@ -25,6 +25,9 @@ pub struct Activity {
     pub escalations_sent: u64,
     pub incidents_matched: u64,
     pub incidents_unmatched: u64,
+    /// Matched incidents with a matched workload that relies on no active
+    /// plan (also counted in `incidents_matched`).
+    pub incidents_without_plan: u64,
 }
 
 impl Activity {
@@ -42,7 +45,7 @@ pub fn window_start(now: Timestamp) -> Date {
 }
 
 /// Activity counters, one record per day. The incident responder adds its
-/// matched and unmatched incidents here; the freshness check its reminders
+/// matched, unmatched and without-plan incidents here, once per incident; the freshness check its reminders
 /// and escalations.
 pub trait ActivityLog: Send + Sync {
     /// Adds `counts` to the day's counters (atomically).

@@ -784,10 +784,50 @@ pub fn escalation_groups(due: &OwnerDue) -> usize {
         .len()
 }
 
+/// What an escalation can truly say of the owner's reminders: the per-owner
+/// reminder state knows the last reminder before this run, and the run knows
+/// whether it reminded the owner now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reminded {
+    /// The last reminder before this run.
+    pub before: Option<Timestamp>,
+    /// This run's reminder: sent (`Some(true)`), failed (`Some(false)`), or
+    /// not due again (`None`).
+    pub today: Option<bool>,
+}
+
+impl Reminded {
+    /// One sentence, true in every case.
+    pub fn sentence(&self) -> String {
+        match (self.before.map(day_of), self.today) {
+            (None, Some(true)) => {
+                "The owner is reminded today for the first time; support-plans had not reminded them before."
+                    .to_owned()
+            }
+            (None, Some(false)) => {
+                "The owner could not be reminded today (the reminder failed) and had not been reminded before."
+                    .to_owned()
+            }
+            (None, None) => "The owner has not been reminded yet.".to_owned(),
+            (Some(day), Some(true)) => {
+                format!("The owner was reminded on {day} and again today; these items are still overdue.")
+            }
+            (Some(day), Some(false)) => format!(
+                "The owner was last reminded on {day} and these items are still overdue; today's reminder could not be sent."
+            ),
+            (Some(day), None) => {
+                format!("The owner was last reminded on {day} and these items are still overdue.")
+            }
+        }
+    }
+}
+
 /// The escalations of `due.owner`: one per escalation address (items of plans
-/// without one go out unaddressed, to whoever watches the topic).
+/// without one go out unaddressed, to whoever watches the topic). They say
+/// what `reminded` says of the owner's reminders, nothing more.
 pub fn escalation_messages(
     due: &OwnerDue,
+    reminded: Reminded,
     links: &Links,
     now: Timestamp,
     settings: &Settings,
@@ -831,9 +871,10 @@ pub fn escalation_messages(
             }
             let _ = writeln!(
                 body,
-                "{} overdue by more than {}; the owner has been reminded and has not acted yet.",
+                "{} overdue by more than {}. {}",
                 plural(n, "item is", "items are"),
                 plural(settings.escalate_after_days as usize, "day", "days"),
+                reminded.sentence(),
             );
             if part.of > 1 {
                 let _ = writeln!(body, "This is part {} of {}.", part.n, part.of);
@@ -842,7 +883,7 @@ pub fn escalation_messages(
             body.push_str(text);
             let _ = writeln!(
                 body,
-                "Please follow up with {}: their reminders carry one-click links to confirm each contact.",
+                "Please follow up with {}: each reminder carries one-click links to confirm each contact.",
                 owner.email
             );
             let _ = writeln!(body, "\n-- support-plans freshness check, {today}");
@@ -980,13 +1021,20 @@ impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
             } else {
                 Vec::new()
             };
-            let escalations = if d.escalate {
-                escalation_messages(due, self.links, now, &self.settings)
-            } else {
-                Vec::new()
+            // Rendered once this run's reminder is sent (or not): it says so.
+            let escalations = |sent_today: bool| {
+                if d.escalate {
+                    let reminded = Reminded {
+                        before: prev.reminded_at,
+                        today: d.remind.then_some(sent_today),
+                    };
+                    escalation_messages(due, reminded, self.links, now, &self.settings)
+                } else {
+                    Vec::new()
+                }
             };
-            let (reminded, escalated) = if dry_run {
-                (true, true)
+            let (reminded, escalated, escalations) = if dry_run {
+                (true, true, escalations(true))
             } else {
                 match self.states.save(&due.owner, &d.next, prev.version).await {
                     Ok(()) => {}
@@ -1002,12 +1050,13 @@ impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
                     }
                 }
                 let reminded = self.send(self.reminder_topic, &reminders, due, &mut s).await;
+                let escalations = escalations(reminded);
                 let escalated = self.send(self.escalation_topic, &escalations, due, &mut s).await;
                 if !reminded || !escalated {
                     self.put_back(due, prev, &d.next, reminded, escalated, &mut s)
                         .await;
                 }
-                (reminded, escalated)
+                (reminded, escalated, escalations)
             };
             if d.remind && reminded {
                 s.reminders += 1;

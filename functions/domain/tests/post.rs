@@ -162,9 +162,11 @@ fn a_long_plan_is_cut_at_a_step_boundary_with_a_pointer() {
         );
     }
     let rest = 20 - shown.len();
+    // The steps name no contact here: the plan's five contacts were in the
+    // part cut off, and the pointer says so.
     assert!(
         note.text.ends_with(&format!(
-            "… {rest} more step(s): see the full plan at https://portal.example.com/plans/aws-business"
+            "… {rest} more step(s) and 5 contact(s) not shown: see the full plan at https://portal.example.com/plans/aws-business"
         )),
         "{}",
         &note.text[note.text.len() - 200..]
@@ -343,4 +345,143 @@ fn the_reasons_stay_within_the_note_limit_at_the_input_limits() {
     );
     assert!(note.text.contains("more workload"), "{}", note.text);
     assert!(note.text.contains("**Escalation steps**"), "{}", note.text);
+}
+
+#[test]
+fn a_note_whose_contact_list_does_not_fit_says_how_many_contacts_are_left_out() {
+    // Fifty contacts no step names, each on a long line: the list is longer
+    // than a note may be, so it is cut at a contact and the note says so.
+    let mut body = sample("plans", "aws-business");
+    body["escalation_steps"] =
+        json!([{"title": "Open a case", "instructions": "Use the console.", "after_minutes": 0}]);
+    body["contacts"] = Value::Array(
+        (0..50)
+            .map(|i| {
+                json!({"id": format!("c-{i:02}"), "name": format!("Contact {i:02} {}", "n".repeat(180)),
+                       "role": "vendor-support", "email": format!("c{i:02}@vendor.example.net"), "phone": "+12065550100"})
+            })
+            .collect(),
+    );
+    let big = SupportPlan::create(
+        PlanSpec::parse(&body).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    let note = plan_note(&big, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    assert!(
+        note.text.chars().count() <= MAX_EVENT_DATA,
+        "{}",
+        note.text.chars().count()
+    );
+    let shown = (0..50)
+        .filter(|i| note.text.contains(&format!("Contact {i:02} ")))
+        .count();
+    assert!(shown > 0 && shown < 50, "{shown} contacts shown");
+    assert!(
+        note.text.ends_with(&format!(
+            "… {} more contact(s) not shown: see the full plan at https://portal.example.com/plans/aws-business",
+            50 - shown
+        )),
+        "{}",
+        &note.text[note.text.len() - 300..]
+    );
+    assert!(note.truncated, "a cut contact list is a cut note");
+}
+
+/// A workload the incident matched, by title keyword `keyword`, relying on `dependencies`.
+fn uncovered(name: &str, criticality: &str, team: &str, keyword: &str, dependencies: &[&str]) -> Workload {
+    let body = json!({
+        "name": name, "criticality": criticality,
+        "owner": {"team": team, "email": format!("{team}-team@example.com")},
+        "dependencies": dependencies,
+        "match": {"title_keywords": [keyword]},
+    });
+    Workload::create(
+        WorkloadSpec::parse(&body).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    )
+}
+
+#[test]
+fn a_matched_workload_no_active_plan_covers_gets_a_note_saying_so_and_counts_the_incident_without_plan() {
+    let mut retired = plan("stripe-premium", "2026-11-01T00:00:00Z");
+    retired.spec.status = support_plans_domain::model::Status::Retired;
+    let workloads = vec![
+        workload("payments"),
+        // Relies on a retired plan and on one that does not exist.
+        uncovered(
+            "reports",
+            "tier-1",
+            "finance",
+            "reports",
+            &["stripe-premium", "old-vendor"],
+        ),
+        // Relies on nothing at all.
+        uncovered("legacy-batch", "tier-2", "platform", "batch", &[]),
+    ];
+    let plans = vec![plan("aws-business", "2026-11-01T00:00:00Z"), retired];
+    let c = ctx(
+        "Card payments, monthly reports and the batch failing",
+        Some(2),
+        &[],
+    );
+    let posts = prepare(&c, "6ac3b7d0", &workloads, &plans, &links(), &Policy::default());
+    // As `POST /match` shows it.
+    let shown = serde_json::to_value(&posts).unwrap();
+    assert_eq!(shown["without_plan"], true, "{shown}");
+    let notes = shown["no_plan_notes"].as_array().expect("no_plan_notes");
+    let workloads_noted: Vec<&str> = notes.iter().map(|n| n["workload"].as_str().unwrap()).collect();
+    assert_eq!(
+        workloads_noted,
+        ["reports", "legacy-batch"],
+        "payments is covered"
+    );
+    for (note, (name, criticality, team)) in notes.iter().zip([
+        ("reports", "tier-1", "finance"),
+        ("legacy-batch", "tier-2", "platform"),
+    ]) {
+        let text = note["text"].as_str().unwrap();
+        for part in [
+            format!("No vendor support plan covers workload `{name}`"),
+            format!("{criticality}, owner team {team}, {team}-team@example.com"),
+            "https://portal.example.com/plans".to_owned(),
+            "`POST /plans`".to_owned(),
+        ] {
+            assert!(text.contains(&part), "{part} missing from:\n{text}");
+        }
+        assert!(text.chars().count() <= MAX_EVENT_DATA);
+    }
+    assert!(
+        notes[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Its dependencies (`stripe-premium`, `old-vendor`) are retired or missing."),
+        "{}",
+        notes[0]["text"]
+    );
+    // The covered workload's plans are posted as before.
+    assert_eq!(posts.notes.len(), 1);
+    // The chat message (all a generic incident gets) says it too.
+    let description = posts.chat["content"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("No vendor support plan covers workload `reports`")
+            && description.contains("No vendor support plan covers workload `legacy-batch`"),
+        "{description}"
+    );
+    let next_steps = posts.chat["content"]["nextSteps"].to_string();
+    assert!(
+        next_steps.contains("Create a vendor support plan for workload reports"),
+        "{next_steps}"
+    );
+
+    // Only covered workloads, or nothing matched: no such note, not counted.
+    for title in ["Card payments failing", "Printer on fire"] {
+        let mut c = ctx(title, Some(2), &[]);
+        c.facts.arn = None;
+        let posts = prepare(&c, "1", &workloads, &plans, &links(), &Policy::default());
+        let shown = serde_json::to_value(&posts).unwrap();
+        assert_eq!(shown["without_plan"], false, "{title}: {shown}");
+        assert_eq!(shown["no_plan_notes"], json!([]), "{title}");
+    }
 }

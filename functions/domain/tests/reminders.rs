@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use support_plans_domain::freshness::State;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::reminders::{
-    AttrValue, Check, Message, Notifier, NotifyError, OwnerDue, OwnerKey, OwnerState, ReminderStates,
-    SNS_MAX_BYTES, SUBJECT_MAX_CHARS, Settings, Subject, collect, decide, escalation_messages, evaluate_all,
-    reminder_messages,
+    AttrValue, Check, Message, Notifier, NotifyError, OwnerDue, OwnerKey, OwnerState, Reminded,
+    ReminderStates, SNS_MAX_BYTES, SUBJECT_MAX_CHARS, Settings, Subject, collect, decide,
+    escalation_messages, evaluate_all, reminder_messages,
 };
 use support_plans_domain::token::{KeySet, Links, VerifyKey, verify};
 use support_plans_domain::{Actor, PlanSpec, SupportPlan};
@@ -165,7 +165,7 @@ fn escalations_only_past_the_threshold_and_once_per_cadence() {
     assert_eq!(escalated, vec![31]);
     let d = decide(o, &OwnerState::default(), now(), &settings);
     assert!(d.escalate);
-    let msgs = escalation_messages(o, &links(), now(), &settings);
+    let msgs = escalation_messages(o, Reminded::default(), &links(), now(), &settings);
     assert_eq!(msgs.len(), 1);
     let m = &msgs[0];
     assert_eq!(attr(m, "kind"), "escalation");
@@ -236,7 +236,13 @@ fn subjects_stay_within_100_ascii_characters() {
     let o = &owners(&plans, now())[0];
     for m in reminder_messages(o, &HashSet::new(), &links(), now(), &settings)
         .iter()
-        .chain(&escalation_messages(o, &links(), now(), &settings))
+        .chain(&escalation_messages(
+            o,
+            Reminded::default(),
+            &links(),
+            now(),
+            &settings,
+        ))
     {
         assert!(m.subject.chars().count() <= SUBJECT_MAX_CHARS, "{}", m.subject);
         assert!(m.subject.is_ascii() && !m.subject.contains('\n'));
@@ -412,4 +418,89 @@ async fn what_failed_to_send_is_sent_by_the_next_run() {
     assert_eq!(sent.len(), 1);
     assert_eq!(attr(&sent[0].1, "kind"), "escalation");
     assert_eq!(attr(&sent[0].1, "owner_team"), "platform");
+}
+
+/// The escalation says what is true of the owner's reminders: reminded
+/// today for the first time, not reminded because the reminder failed, or
+/// last reminded on a given day — never "has been reminded" by default.
+#[tokio::test(flavor = "current_thread")]
+async fn an_escalation_says_whether_and_when_the_owner_was_reminded() {
+    let links = links();
+    let plans = vec![plan("p-one", "platform", 400, &["never"], &[])];
+    let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
+    let escalation = |notifier: &MemNotifier| {
+        let sent = notifier.sent.lock().unwrap();
+        let bodies: Vec<String> = sent
+            .iter()
+            .filter(|(t, _)| t == "escalations")
+            .map(|(_, m)| m.body.clone())
+            .collect();
+        assert_eq!(bodies.len(), 1, "one escalation");
+        bodies[0].clone()
+    };
+    let never_claimed = "has been reminded and has not acted";
+
+    // 1. The first run ever: the owner is reminded now, for the first time.
+    let states = MemStates::default();
+    let notifier = MemNotifier::default();
+    let check = Check {
+        states: &states,
+        notifier: &notifier,
+        links: &links,
+        settings: Settings::default(),
+        reminder_topic: "reminders",
+        escalation_topic: "escalations",
+    };
+    check.run(&plans, &fresh, now(), false).await.unwrap();
+    let body = escalation(&notifier);
+    assert!(!body.contains(never_claimed), "{body}");
+    assert!(
+        body.contains("The owner is reminded today for the first time"),
+        "{body}"
+    );
+
+    // 2. The reminder could not be sent: the escalation says so.
+    let states = MemStates::default();
+    let notifier = MemNotifier {
+        fail_topic: Some("reminders"),
+        ..MemNotifier::default()
+    };
+    let check = Check {
+        notifier: &notifier,
+        states: &states,
+        ..check
+    };
+    check.run(&plans, &fresh, now(), false).await.unwrap();
+    let body = escalation(&notifier);
+    assert!(!body.contains(never_claimed), "{body}");
+    assert!(
+        body.contains(
+            "The owner could not be reminded today (the reminder failed) and had not been reminded before"
+        ),
+        "{body}"
+    );
+
+    // 3. Reminded three days ago of these items, not again today (the
+    //    cadence is a week): the escalation says when.
+    let settings = Settings::default();
+    let o = &owners(&plans, now())[0];
+    let mut earlier = decide(o, &OwnerState::default(), now() - days(3), &settings).next;
+    earlier.escalated_at = None;
+    earlier.escalated.clear();
+    let states = MemStates::default();
+    states.0.lock().unwrap().insert(o.owner.clone(), earlier);
+    let notifier = MemNotifier::default();
+    let check = Check {
+        notifier: &notifier,
+        states: &states,
+        ..check
+    };
+    let s = check.run(&plans, &fresh, now(), false).await.unwrap();
+    assert_eq!((s.reminders, s.escalations), (0, 1));
+    let body = escalation(&notifier);
+    assert!(!body.contains(never_claimed), "{body}");
+    assert!(
+        body.contains("The owner was last reminded on 2026-11-18 and these items are still overdue"),
+        "{body}"
+    );
 }

@@ -254,7 +254,9 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
 
 /// The SPEC §6 figures as one CloudWatch Embedded Metric Format line.
 /// `RemindersSent` and `EscalationsSent` count this run; the incident counts
-/// cover the readiness window (the responder's own metrics count each one).
+/// (`Incidents…30Days`) are the readiness window's totals, named apart from
+/// the responder's own `IncidentsMatched`, `IncidentsUnmatched` and
+/// `IncidentsWithoutPlan`, which count each incident once as it happens.
 pub fn emf_line(r: &Readiness, s: &Summary, now: Timestamp) -> String {
     let mut metrics: Vec<(&str, &str, Value)> = vec![
         ("Workloads", "Count", json!(r.workloads)),
@@ -276,11 +278,20 @@ pub fn emf_line(r: &Readiness, s: &Summary, now: Timestamp) -> String {
         ("ContractsLapsed", "Count", json!(r.contracts_lapsed)),
         ("RemindersSent", "Count", json!(s.reminders)),
         ("EscalationsSent", "Count", json!(s.escalations)),
-        ("IncidentsMatched", "Count", json!(r.activity.incidents_matched)),
         (
-            "IncidentsUnmatched",
+            "IncidentsMatched30Days",
+            "Count",
+            json!(r.activity.incidents_matched),
+        ),
+        (
+            "IncidentsUnmatched30Days",
             "Count",
             json!(r.activity.incidents_unmatched),
+        ),
+        (
+            "IncidentsWithoutPlan30Days",
+            "Count",
+            json!(r.activity.incidents_without_plan),
         ),
         ("ItemsDueSoon", "Count", json!(s.due_soon)),
         ("ItemsOverdue", "Count", json!(s.overdue)),

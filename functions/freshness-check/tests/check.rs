@@ -490,11 +490,20 @@ async fn the_metrics_line_is_emf_with_the_spec_names() {
         "ContractsLapsed",
         "RemindersSent",
         "EscalationsSent",
-        "IncidentsMatched",
-        "IncidentsUnmatched",
+        "IncidentsMatched30Days",
+        "IncidentsUnmatched30Days",
+        "IncidentsWithoutPlan30Days",
     ];
     for name in spec {
         assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    // The responder counts each incident once under these names; the 30-day
+    // totals never share them (SPEC §4 "Counted once").
+    for name in ["IncidentsMatched", "IncidentsUnmatched", "IncidentsWithoutPlan"] {
+        assert!(
+            !names.contains(&name),
+            "{name} is the responder's per-incident metric: {names:?}"
+        );
     }
     for name in &names {
         assert!(v[name].is_number(), "{name} has no value");
@@ -520,8 +529,9 @@ async fn the_metrics_line_is_emf_with_the_spec_names() {
         ("ContractsLapsed", json!(1)),
         ("RemindersSent", json!(3)),
         ("EscalationsSent", json!(2)),
-        ("IncidentsMatched", json!(0)),
-        ("IncidentsUnmatched", json!(0)),
+        ("IncidentsMatched30Days", json!(0)),
+        ("IncidentsUnmatched30Days", json!(0)),
+        ("IncidentsWithoutPlan30Days", json!(0)),
     ] {
         assert_eq!(v[name], value, "{name}");
     }

@@ -81,6 +81,9 @@ struct Tally {
     busy: u32,
     /// Parts refused for good (SPEC §4): recorded, not retried.
     refused: Vec<String>,
+    /// The per-incident metrics this invocation emitted: set only by the
+    /// invocation that recorded the incident's count (SPEC §4 "Counted once").
+    counted: Vec<&'static str>,
     /// A generic incident over its source's limit: nothing was posted.
     throttled: bool,
     failures: Vec<String>,
@@ -96,7 +99,7 @@ struct Target<'a> {
     related_urls: &'a [String],
     /// The incident's chat-channel topics (`INCIDENT_TOPIC_ARN` is added).
     topics: &'a [String],
-    /// Whether the incident is added to the day's matched/unmatched count.
+    /// Whether the incident is added to the day's matched/unmatched/without-plan count.
     count: bool,
     /// Whether a fully answered incident is marked complete (for the sweep).
     mark_complete: bool,
@@ -125,7 +128,13 @@ enum Job<'a> {
     },
     Count {
         matched: bool,
+        without_plan: bool,
     },
+}
+
+/// The no-plan note's part for one matched workload.
+fn no_plan_part(workload: &str) -> String {
+    format!("NOTE#noplan#{workload}")
 }
 
 const COUNTED: &str = "COUNTED";
@@ -223,7 +232,15 @@ impl Responder {
     ) -> Result<(Posts, Tally), Error> {
         let key = target.key;
         let needed = needed_plans(&ctx.facts, workloads);
-        let matched = !match_incident(&ctx.facts, workloads, &[]).is_unmatched();
+        // Whether a matched workload is covered is known once the plans are
+        // read: each matched workload's no-plan note is claimed now, and done
+        // without a post when a plan covers it.
+        let matched_names: Vec<String> = match_incident(&ctx.facts, workloads, &[])
+            .workloads
+            .iter()
+            .map(|m| m.workload.name().to_string())
+            .collect();
+        let matched = !matched_names.is_empty();
         let mut topics: Vec<&str> = Vec::new();
         for t in target.topics.iter().chain(self.incident_topic.iter()) {
             if !topics.contains(&t.as_str()) {
@@ -239,6 +256,7 @@ impl Responder {
             if !matched {
                 parts.push("NOTE#unmatched".into());
             }
+            parts.extend(matched_names.iter().map(|w| no_plan_part(w)));
         }
         parts.extend(topics.iter().map(|t| format!("CHAT#{t}")));
         if target.count {
@@ -314,15 +332,6 @@ impl Responder {
             self.release_all(key, &held, now).await;
             return Ok((posts, tally));
         }
-        metric(
-            if matched {
-                "IncidentsMatched"
-            } else {
-                "IncidentsUnmatched"
-            },
-            1,
-        );
-
         // Round trip 2: every post, and the count, concurrently.
         let message = posts.chat.to_string();
         let mut jobs: Vec<Job<'_>> = Vec::new();
@@ -343,6 +352,15 @@ impl Responder {
                     part: "NOTE#unmatched".into(),
                     text,
                 });
+            }
+            for note in &posts.no_plan_notes {
+                let part = no_plan_part(&note.workload);
+                if held.contains(part.as_str()) {
+                    jobs.push(Job::Note {
+                        part,
+                        text: &note.text,
+                    });
+                }
             }
             // A URL two plans share is the first plan's to add, whichever
             // invocation holds that plan's claim.
@@ -380,7 +398,10 @@ impl Responder {
             }
         }
         if held.contains(COUNTED) {
-            jobs.push(Job::Count { matched });
+            jobs.push(Job::Count {
+                matched,
+                without_plan: posts.without_plan,
+            });
         }
         let results = join_all(
             jobs.iter()
@@ -402,7 +423,26 @@ impl Responder {
                 (Ok(()), Job::Note { .. }) => tally.notes += 1,
                 (Ok(()), Job::Link { .. }) => tally.links += 1,
                 (Ok(()), Job::Chat { .. }) => tally.chats += 1,
-                (Ok(()), Job::Count { .. }) => {}
+                (
+                    Ok(()),
+                    Job::Count {
+                        matched,
+                        without_plan,
+                    },
+                ) => {
+                    // Emitted by the one invocation that recorded the count.
+                    tally.counted.push(if *matched {
+                        "IncidentsMatched"
+                    } else {
+                        "IncidentsUnmatched"
+                    });
+                    if *without_plan {
+                        tally.counted.push("IncidentsWithoutPlan");
+                    }
+                    for name in &tally.counted {
+                        metric(name, 1);
+                    }
+                }
                 (Err(Failure::Refused(e)), job) => {
                     // Logged once: the part is recorded as refused and never tried again.
                     if let Job::Chat { topic, .. } = job {
@@ -421,11 +461,18 @@ impl Responder {
                 }
             }
         }
-        let active: BTreeSet<String> = posts
+        let mut active: BTreeSet<String> = posts
             .notes
             .iter()
             .map(|n| format!("LINK#{}", n.plan_id))
             .collect();
+        // A covered workload needs no no-plan note: its part is done too.
+        active.extend(
+            matched_names
+                .iter()
+                .filter(|w| !posts.no_plan_notes.iter().any(|n| &n.workload == *w))
+                .map(|w| no_plan_part(w)),
+        );
         let mut done = Vec::new();
         let mut release = Vec::new();
         for part in held {
@@ -435,7 +482,8 @@ impl Responder {
             if failed.contains(part) {
                 release.push(part);
             } else if used.contains(part) || active.contains(part) {
-                // An active plan's links with nothing left to add are done too.
+                // An active plan's links with nothing left to add, and a
+                // covered workload's no-plan note, are done too.
                 done.push(part);
             } else {
                 // A plan retired or gone since the workload named it.
@@ -523,10 +571,17 @@ impl Responder {
                         PublishError::Failed { .. } => Failure::Retry(e.to_string()),
                     })
             }
-            (Job::Count { matched }, _) => {
+            (
+                Job::Count {
+                    matched,
+                    without_plan,
+                },
+                _,
+            ) => {
                 let counts = Activity {
                     incidents_matched: u64::from(*matched),
                     incidents_unmatched: u64::from(!*matched),
+                    incidents_without_plan: u64::from(*without_plan),
                     ..Activity::default()
                 };
                 let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -789,6 +844,8 @@ fn summary(key: &str, posts: &Posts, t: &Tally, complete: bool) -> Value {
         "workloads": posts.workloads.iter().map(|w| w.name.clone()).collect::<Vec<_>>(),
         "plans": posts.notes.iter().map(|n| n.plan_id.clone()).collect::<Vec<_>>(),
         "unmatched": posts.workloads.is_empty(),
+        "without_plan": posts.no_plan_notes.iter().map(|n| n.workload.clone()).collect::<Vec<_>>(),
+        "counted": t.counted,
         "notes_posted": t.notes,
         "links_added": t.links,
         "chat_messages": t.chats,

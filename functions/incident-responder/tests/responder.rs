@@ -358,7 +358,11 @@ async fn a_plan_of_20_steps_of_2000_characters_is_cut_at_a_step_boundary() {
     }
     assert!(
         aws.event_data
-            .contains("more step(s): see the full plan at https://portal.example.com/plans/aws-business")
+            .contains(
+                "more step(s) and 5 contact(s) not shown: see the full plan at https://portal.example.com/plans/aws-business"
+            ),
+        "the plan's five contacts were after the cut: {}",
+        aws.event_data
     );
 }
 
@@ -404,4 +408,196 @@ async fn a_matched_incident_is_posted_within_three_sequential_round_trips() {
     // And the bookkeeping followed: a sweep finds the incident complete.
     let swept = w.handle(&json!({"sweep": true})).await.unwrap();
     assert_eq!(swept["already_complete"], 1, "{swept}");
+}
+
+/// The day's counts, as `GET /readiness` shows them.
+async fn counted(w: &World) -> Value {
+    use support_plans_domain::readiness::{ActivityLog as _, window_start};
+    let activity = w
+        .responder
+        .store
+        .since(window_start(jiff::Timestamp::now()))
+        .await
+        .unwrap();
+    serde_json::to_value(activity).unwrap()
+}
+
+/// SPEC §4 "Counted once": five deliveries of one incident count it once,
+/// in the stored day counts and in the per-incident metric (the summary's
+/// `counted` names the metrics this invocation emitted).
+#[tokio::test]
+async fn five_deliveries_of_one_incident_count_it_once() {
+    let w = World::new().await;
+    let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
+    let mut emitted = Vec::new();
+    for i in 0..5 {
+        let event = if i % 2 == 0 {
+            runbook(&arn)
+        } else {
+            cloudtrail(&arn, &w.response_plan_arn)
+        };
+        let summary = w.handle(&event).await.unwrap();
+        emitted.push(summary["counted"].clone());
+    }
+    assert_eq!(
+        emitted,
+        vec![
+            json!(["IncidentsMatched"]),
+            json!([]),
+            json!([]),
+            json!([]),
+            json!([])
+        ],
+        "the per-incident metric once, by the invocation that recorded the count"
+    );
+    let counts = counted(&w).await;
+    assert_eq!(
+        (
+            &counts["incidents_matched"],
+            &counts["incidents_unmatched"],
+            &counts["incidents_without_plan"]
+        ),
+        (&json!(1), &json!(0), &json!(0)),
+        "{counts}"
+    );
+}
+
+/// SPEC §4: a matched workload that relies on no active plan gets one note
+/// naming it, once, and the incident is counted without plan, once; the chat
+/// message says it too, also for a generic incident (which has no notes).
+#[tokio::test]
+async fn a_matched_workload_without_an_active_plan_gets_one_note_and_the_incident_counts_without_plan() {
+    use support_plans_domain::ports::WorkloadStore as _;
+    let w = World::new().await;
+    let body = json!({
+        "name": "reports", "criticality": "tier-1",
+        "owner": {"team": "finance", "email": "finance-team@example.com"},
+        "dependencies": ["old-vendor"],
+        "match": {"title_keywords": ["reports"]},
+    });
+    let reports = support_plans_domain::model::Workload::create(
+        support_plans_domain::model::WorkloadSpec::parse(&body).unwrap(),
+        &support_plans_domain::Actor::parse("tests").unwrap(),
+        jiff::Timestamp::now(),
+    );
+    w.responder.store.create_workload(&reports).await.unwrap();
+
+    // The payments response plan, and the title names the reports.
+    let arn = w
+        .start_incident("Card payments and monthly reports failing", 2, &[])
+        .await;
+    let first = w.handle(&runbook(&arn)).await.unwrap();
+    w.handle(&cloudtrail(&arn, &w.response_plan_arn)).await.unwrap();
+    assert_eq!(
+        first["counted"],
+        json!(["IncidentsMatched", "IncidentsWithoutPlan"]),
+        "{first}"
+    );
+    assert_eq!(first["without_plan"], json!(["reports"]), "{first}");
+
+    let notes = w.notes(&arn).await;
+    let no_plan: Vec<&str> = notes
+        .iter()
+        .map(|n| n.event_data.as_str())
+        .filter(|t| t.contains("No vendor support plan covers workload `reports`"))
+        .collect();
+    assert_eq!(no_plan.len(), 1, "one note for the workload nobody covered");
+    for part in [
+        "tier-1, owner team finance, finance-team@example.com",
+        "https://portal.example.com/plans",
+    ] {
+        assert!(no_plan[0].contains(part), "{part} missing from:\n{}", no_plan[0]);
+    }
+    assert_eq!(
+        notes.len(),
+        PAYMENTS_PLANS + 1,
+        "payments' plans are posted as before"
+    );
+    let chat = w.drain(&w.chat_queue).await;
+    assert_eq!(chat.len(), 1);
+    assert!(
+        chat[0]["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("No vendor support plan covers workload `reports`"),
+        "{}",
+        chat[0]
+    );
+    let counts = counted(&w).await;
+    assert_eq!(
+        (&counts["incidents_matched"], &counts["incidents_without_plan"]),
+        (&json!(1), &json!(1)),
+        "{counts}"
+    );
+
+    // A generic incident: no notes, the chat message says it.
+    w.drain(&w.incident_queue).await;
+    let generic = json!({"source": "acme.pager", "detail-type": "Incident Started", "time": "2026-11-21T10:00:00Z",
+        "detail": {"id": "INC-77", "title": "reports stale", "impact": 3}});
+    let summary = w.handle(&generic).await.unwrap();
+    assert_eq!(
+        summary["counted"],
+        json!(["IncidentsMatched", "IncidentsWithoutPlan"]),
+        "{summary}"
+    );
+    let messages = w.drain(&w.incident_queue).await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("No vendor support plan covers workload `reports`"),
+        "{}",
+        messages[0]
+    );
+    assert_eq!(counted(&w).await["incidents_without_plan"], json!(2));
+}
+
+/// SPEC §4 trigger 3: the sweep answers OPEN incidents of its window only: a
+/// resolved one, and one created before the window (aged through the
+/// emulator's admin API), get nothing.
+#[tokio::test]
+async fn the_sweep_skips_resolved_incidents_and_those_older_than_its_window() {
+    let w = World::new().await;
+    let fresh = w.start_incident("Card payments failing", 1, &[RDS]).await;
+    let resolved = w.start_incident("Card payments failing again", 1, &[RDS]).await;
+    w.im.update_incident_record()
+        .arn(&resolved)
+        .status(aws_sdk_ssmincidents::types::IncidentRecordStatus::Resolved)
+        .send()
+        .await
+        .unwrap();
+    let old = w
+        .start_incident("Card payments failed yesterday", 1, &[RDS])
+        .await;
+    // The window is 24 h: 25 h ago is outside it.
+    let (status, body) = w
+        .admin(
+            "POST",
+            "/_emulator/incidents/age",
+            &json!({"incidentRecordArn": old, "minutes": 25 * 60}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
+    assert_eq!(
+        (&swept["open"], &swept["handled"]),
+        (&json!(1), &json!(1)),
+        "{swept}"
+    );
+    assert_eq!(w.notes(&fresh).await.len(), PAYMENTS_PLANS);
+    assert!(
+        w.notes(&resolved).await.is_empty(),
+        "the resolved incident is left alone"
+    );
+    assert!(
+        w.notes(&old).await.is_empty(),
+        "the incident before the window is left alone"
+    );
+    assert_eq!(
+        w.drain(&w.chat_queue).await.len(),
+        1,
+        "one chat message: the fresh incident's"
+    );
 }

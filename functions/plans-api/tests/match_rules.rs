@@ -174,3 +174,34 @@ async fn match_says_for_which_workload_and_owner_team_and_why() {
         "{note}"
     );
 }
+
+/// SPEC §4: `POST /match` shows the note the responder posts for a matched
+/// workload no active plan covers, and that the incident counts without plan.
+#[tokio::test]
+async fn match_shows_the_note_for_a_workload_no_active_plan_covers() {
+    let api = api().await;
+    let w = api
+        .post(
+            "/workloads",
+            &PAYMENTS,
+            &workload_body("payments", "payments", &[]),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.text);
+    let r = api
+        .post("/match", &READER, &json!({"title": "payments down", "impact": 1}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let posts = r.json();
+    assert_eq!(posts["workloads"][0]["name"], "payments");
+    assert_eq!(posts["notes"], json!([]));
+    assert_eq!(posts["without_plan"], true, "{posts}");
+    assert_eq!(posts["no_plan_notes"][0]["workload"], "payments", "{posts}");
+    let text = posts["no_plan_notes"][0]["text"].as_str().unwrap_or_default();
+    for part in [
+        "No vendor support plan covers workload `payments`",
+        "tier-1, owner team payments, payments@example.com",
+    ] {
+        assert!(text.contains(part), "{part} missing from:\n{text}");
+    }
+}

@@ -82,26 +82,27 @@ async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
         .unwrap();
     // Activity: today and 29 days ago count (the window is 30 days, today
     // included); 30 days ago does not.
-    let counts = |r, e, m, u| Activity {
+    let counts = |r, e, m, u, w| Activity {
         reminders_sent: r,
         escalations_sent: e,
         incidents_matched: m,
         incidents_unmatched: u,
+        incidents_without_plan: w,
     };
     store
-        .record(day("2026-11-21"), &counts(2, 1, 3, 0))
+        .record(day("2026-11-21"), &counts(2, 1, 3, 0, 1))
         .await
         .unwrap();
     store
-        .record(day("2026-11-21"), &counts(1, 0, 0, 0))
+        .record(day("2026-11-21"), &counts(1, 0, 0, 0, 0))
         .await
         .unwrap();
     store
-        .record(day("2026-10-23"), &counts(0, 1, 1, 1))
+        .record(day("2026-10-23"), &counts(0, 1, 1, 1, 0))
         .await
         .unwrap();
     store
-        .record(day("2026-10-22"), &counts(100, 100, 100, 100))
+        .record(day("2026-10-22"), &counts(100, 100, 100, 100, 100))
         .await
         .unwrap();
 
@@ -121,7 +122,8 @@ async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
     // - due for review: aws-business (20 days overdue) = 1;
     // - renewing within 60 days: mongodb-atlas (40 days) = 1; lapsed: stripe-premium = 1;
     // - activity over 2026-10-23..2026-11-21: reminders 2 + 1 + 0 = 3,
-    //   escalations 1 + 0 + 1 = 2, incidents matched 3 + 1 = 4, unmatched 1.
+    //   escalations 1 + 0 + 1 = 2, incidents matched 3 + 1 = 4, unmatched 1,
+    //   without plan 1 (one of the matched).
     assert_eq!(
         r.json(),
         json!({
@@ -141,6 +143,7 @@ async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
             "escalations_sent": 2,
             "incidents_matched": 4,
             "incidents_unmatched": 1,
+            "incidents_without_plan": 1,
         })
     );
 }

@@ -1,5 +1,6 @@
 //! The emulator's own API under `/_emulator/` (not part of AWS): fault
-//! injection, delivery targets, call counts, delivery records and reset.
+//! injection, delivery targets, call counts, delivery records, ageing an
+//! incident and reset.
 
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/_emulator/config", post(set_config).get(get_config))
         .route("/_emulator/calls", get(calls).delete(clear_calls))
         .route("/_emulator/deliveries", get(deliveries))
+        .route("/_emulator/incidents/age", post(age_incident))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/health", get(health))
 }
@@ -217,6 +219,33 @@ async fn clear_calls(State(app): State<Arc<App>>) -> Response {
 
 async fn deliveries(State(app): State<Arc<App>>) -> Response {
     axum::Json(json!({ "deliveries": *lock(&app.deliveries) })).into_response()
+}
+
+/// Body: `{"incidentRecordArn": arn, "minutes": n}` (n from 1 to 525600):
+/// the incident's creation time moves n minutes into the past.
+async fn age_incident(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let value = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let Some(arn) = value.get("incidentRecordArn").and_then(Value::as_str) else {
+        return bad_request("incidentRecordArn (an incident record ARN) is required");
+    };
+    let Some(minutes) = value
+        .get("minutes")
+        .and_then(Value::as_i64)
+        .filter(|m| (1..=525_600).contains(m))
+    else {
+        return bad_request("minutes must be a whole number from 1 to 525600 (a year)");
+    };
+    if !lock(&app.store).age_incident(arn, minutes) {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": format!("no incident record {arn}") })),
+        )
+            .into_response();
+    }
+    axum::Json(json!({ "incidentRecordArn": arn, "agedMinutes": minutes })).into_response()
 }
 
 /// Forgets every plan, incident, tag and token, call count, fault and

@@ -148,6 +148,19 @@ impl Store {
         self.seq
     }
 
+    /// Moves an incident's creation time `minutes` into the past (the admin
+    /// API's `POST /_emulator/incidents/age`), so that tests can place it
+    /// outside a window. False when there is no such incident.
+    pub fn age_incident(&mut self, arn: &str, minutes: i64) -> bool {
+        match self.incidents.get_mut(arn) {
+            Some(inc) => {
+                inc.creation_ms -= minutes * 60_000;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Runs one operation, honouring `clientToken`: a repeat of the same
     /// request returns the first reply (and does nothing); the same token
     /// with different parameters is a conflict.

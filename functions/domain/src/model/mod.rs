@@ -1,0 +1,17 @@
+//! Workloads and support plans (SPEC §2), and their checked parsing.
+
+mod enums;
+mod lifecycle;
+mod plan;
+mod record;
+mod values;
+mod workload;
+
+pub use enums::{ChannelKind, Criticality, Role, Status, VerifiedVia};
+pub use lifecycle::ChangeError;
+pub use plan::{
+    Channel, Contact, DEFAULT_REVIEW_EVERY_DAYS, DEFAULT_VERIFY_EVERY_DAYS, PlanSpec, Severity, Step,
+    SupportPlan,
+};
+pub use record::{Actor, Change, Meta, Owner, Revision};
+pub use workload::{Match, MatchPolicy, Workload, WorkloadSpec};

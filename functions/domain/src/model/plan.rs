@@ -1,0 +1,390 @@
+//! Support plans (SPEC §2): the record, and its checked parsing.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::enums::{CHANNEL_KINDS, ROLES, STATUSES};
+use super::values::{date, days, email, https_url, slug};
+use super::{Actor, ChannelKind, Meta, Owner, Role, Status, VerifiedVia};
+use crate::types::{Email, HttpsUrl, Phone, Slug, check_account_ref};
+use crate::validate::{Cx, Lines, ValidationErrors, int, list, one_of, parsed, text};
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub kind: ChannelKind,
+    /// An https URL (portal, chat, api), a phone number or an e-mail address.
+    pub value: String,
+    /// `24x7`, `business-hours` or free text.
+    pub hours: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+impl Channel {
+    pub fn is_24x7(&self) -> bool {
+        self.hours == "24x7"
+    }
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Severity {
+    pub name: String,
+    pub response_minutes: u32,
+    pub impacts: Vec<u8>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub title: String,
+    pub instructions: String,
+    pub after_minutes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Slug>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Slug,
+    pub name: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_every_days: Option<u16>,
+    // Server-owned attestation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<Actor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_via: Option<VerifiedVia>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_note: Option<String>,
+}
+
+impl Contact {
+    /// Whether `other` reaches the same person: same name, e-mail and phone.
+    /// An attestation is about who answers, so it survives nothing else.
+    pub fn same_person(&self, other: &Contact) -> bool {
+        self.name == other.name && self.email == other.email && self.phone == other.phone
+    }
+}
+
+/// The caller-owned part of a support plan: what a request may set.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSpec {
+    pub id: Slug,
+    pub vendor: String,
+    #[serde(default)]
+    pub product: String,
+    pub tier: String,
+    pub status: Status,
+    pub owner: Owner,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_ref: Option<String>,
+    pub channels: Vec<Channel>,
+    #[serde(default)]
+    pub severities: Vec<Severity>,
+    pub escalation_steps: Vec<Step>,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    pub verify_every_days: u16,
+    pub review_every_days: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renews_on: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_url: Option<HttpsUrl>,
+}
+
+/// A stored support plan: the caller's spec plus what the service owns.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportPlan {
+    #[serde(flatten)]
+    pub spec: PlanSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<Actor>,
+    /// When a retired plan was last made active again (absent if never):
+    /// it starts a new life, and links of an earlier one do not work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactivated_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+pub(super) const PLAN_FIELDS: &[&str] = &[
+    "id",
+    "vendor",
+    "product",
+    "tier",
+    "status",
+    "owner",
+    "account_ref",
+    "channels",
+    "severities",
+    "escalation_steps",
+    "contacts",
+    "verify_every_days",
+    "review_every_days",
+    "renews_on",
+    "docs_url",
+];
+/// Server-owned fields a caller may send back (from a GET) and that are ignored.
+pub(super) const PLAN_SERVER_FIELDS: &[&str] = &[
+    "version",
+    "created_at",
+    "updated_at",
+    "updated_by",
+    "reviewed_at",
+    "reviewed_by",
+    "reactivated_at",
+    "freshness",
+];
+pub(super) const CONTACT_FIELDS: &[&str] = &["id", "name", "role", "email", "phone", "verify_every_days"];
+pub(super) const CONTACT_SERVER_FIELDS: &[&str] = &[
+    "verified_at",
+    "verified_by",
+    "verified_via",
+    "verified_note",
+    "freshness",
+];
+
+pub const DEFAULT_VERIFY_EVERY_DAYS: u16 = 90;
+pub const DEFAULT_REVIEW_EVERY_DAYS: u16 = 180;
+
+impl PlanSpec {
+    /// Parses a request body, reporting every offending field.
+    pub fn parse(v: &Value) -> Result<Self, ValidationErrors> {
+        Cx::run(|cx| parse_plan(v, cx))
+    }
+}
+
+pub(super) fn parse_plan(v: &Value, cx: &mut Cx) -> Option<PlanSpec> {
+    let o = cx.object(v, PLAN_FIELDS, PLAN_SERVER_FIELDS)?;
+    let id = cx.req(o, "id", slug);
+    let vendor = cx.req(o, "vendor", |v, cx| text(v, cx, 1..=200, Lines::Single));
+    let product = cx.or(o, "product", String::new(), |v, cx| {
+        text(v, cx, 0..=200, Lines::Single)
+    });
+    let tier = cx.req(o, "tier", |v, cx| text(v, cx, 1..=100, Lines::Single));
+    let status = cx.or(o, "status", Status::Active, |v, cx| one_of(v, cx, STATUSES));
+    let owner = cx.req(o, "owner", parse_owner);
+    let account_ref = cx.opt(o, "account_ref", |v, cx| {
+        parsed(v, cx, |s| check_account_ref(s).map(|()| s.to_owned()))
+    });
+    let channels = cx.req(o, "channels", |v, cx| list(v, cx, 1..=10, parse_channel));
+    let severities = cx.or(o, "severities", Vec::new(), |v, cx| {
+        list(v, cx, 0..=10, parse_severity)
+    });
+    let contacts = cx.or(o, "contacts", Vec::new(), |v, cx| {
+        list(v, cx, 0..=50, parse_contact)
+    });
+    let steps = cx.req(o, "escalation_steps", |v, cx| list(v, cx, 1..=20, parse_step));
+    let verify_every_days = cx.or(o, "verify_every_days", DEFAULT_VERIFY_EVERY_DAYS, |v, cx| {
+        days(v, cx, 7..=365)
+    });
+    let review_every_days = cx.or(o, "review_every_days", DEFAULT_REVIEW_EVERY_DAYS, |v, cx| {
+        days(v, cx, 30..=730)
+    });
+    let renews_on = cx.opt(o, "renews_on", date);
+    let docs_url = cx.opt(o, "docs_url", https_url);
+
+    // Rules across fields, checked once the parts parsed.
+    if let Some(severities) = &severities {
+        check_impacts_unique(severities, cx);
+    }
+    if let Some(contacts) = &contacts {
+        check_contact_ids_unique(contacts, cx);
+        if let Some(steps) = &steps {
+            check_step_contacts(steps, contacts, cx);
+        }
+    }
+
+    Some(PlanSpec {
+        id: id?,
+        vendor: vendor?,
+        product: product?,
+        tier: tier?,
+        status: status?,
+        owner: owner?,
+        account_ref: account_ref?.filter(|s| !s.is_empty()),
+        channels: channels?,
+        severities: severities?,
+        escalation_steps: steps?,
+        contacts: contacts?,
+        verify_every_days: verify_every_days?,
+        review_every_days: review_every_days?,
+        renews_on: renews_on?,
+        docs_url: docs_url?,
+    })
+}
+
+pub(super) fn check_impacts_unique(severities: &[Severity], cx: &mut Cx) {
+    let mut seen: [Option<usize>; 6] = [None; 6];
+    for (i, s) in severities.iter().enumerate() {
+        for &impact in &s.impacts {
+            let slot = &mut seen[usize::from(impact)];
+            match slot {
+                Some(first) => {
+                    let first = *first;
+                    cx.at("severities", |cx| {
+                        cx.at_index(i, |cx| {
+                            cx.at("impacts", |cx| {
+                                cx.error(format!(
+                                    "impact {impact} is already mapped by severities[{first}]"
+                                ));
+                            });
+                        });
+                    });
+                }
+                None => *slot = Some(i),
+            }
+        }
+    }
+}
+
+pub(super) fn check_contact_ids_unique(contacts: &[Contact], cx: &mut Cx) {
+    for (i, c) in contacts.iter().enumerate() {
+        if let Some(first) = contacts[..i].iter().position(|d| d.id == c.id) {
+            cx.at("contacts", |cx| {
+                cx.at_index(i, |cx| {
+                    cx.at("id", |cx| {
+                        cx.error(format!("'{}' is already used by contacts[{first}]", c.id))
+                    });
+                });
+            });
+        }
+    }
+}
+
+pub(super) fn check_step_contacts(steps: &[Step], contacts: &[Contact], cx: &mut Cx) {
+    for (i, step) in steps.iter().enumerate() {
+        if let Some(id) = &step.contact
+            && !contacts.iter().any(|c| &c.id == id)
+        {
+            cx.at("escalation_steps", |cx| {
+                cx.at_index(i, |cx| {
+                    cx.at("contact", |cx| {
+                        cx.error(format!("'{id}' is not a contact of this plan"))
+                    });
+                });
+            });
+        }
+    }
+}
+
+pub(super) fn parse_owner(v: &Value, cx: &mut Cx) -> Option<Owner> {
+    let o = cx.object(v, &["team", "email", "escalation_email"], &[])?;
+    let team = cx.req(o, "team", slug);
+    let address = cx.req(o, "email", email);
+    let escalation_email = cx.opt(o, "escalation_email", email);
+    Some(Owner {
+        team: team?,
+        email: address?,
+        escalation_email: escalation_email?,
+    })
+}
+
+pub(super) fn parse_channel(v: &Value, cx: &mut Cx) -> Option<Channel> {
+    let o = cx.object(v, &["kind", "value", "hours", "notes"], &[])?;
+    let kind: Option<ChannelKind> = cx.req(o, "kind", |v, cx| one_of(v, cx, CHANNEL_KINDS));
+    let value = cx.req(o, "value", |v, cx| channel_value(v, cx, kind));
+    let hours = cx.req(o, "hours", |v, cx| text(v, cx, 1..=50, Lines::Single));
+    let notes = cx.opt(o, "notes", |v, cx| text(v, cx, 0..=500, Lines::Multi));
+    Some(Channel {
+        kind: kind?,
+        value: value?,
+        hours: hours?,
+        notes: notes?.filter(|n| !n.is_empty()),
+    })
+}
+
+pub(super) fn channel_value(v: &Value, cx: &mut Cx, kind: Option<ChannelKind>) -> Option<String> {
+    match kind {
+        Some(ChannelKind::Portal | ChannelKind::Chat | ChannelKind::Api) => {
+            https_url(v, cx).map(String::from)
+        }
+        Some(ChannelKind::Phone) => parsed(v, cx, Phone::parse).map(String::from),
+        Some(ChannelKind::Email) => email(v, cx).map(String::from),
+        // The kind is wrong or missing (already reported): only check the type.
+        None => text(v, cx, 1..=2000, Lines::Single),
+    }
+}
+
+pub(super) fn parse_severity(v: &Value, cx: &mut Cx) -> Option<Severity> {
+    let o = cx.object(v, &["name", "response_minutes", "impacts"], &[])?;
+    let name = cx.req(o, "name", |v, cx| text(v, cx, 1..=100, Lines::Single));
+    let response_minutes = cx.req(o, "response_minutes", |v, cx| int(v, cx, 1..=10080));
+    let impacts = cx.req(o, "impacts", |v, cx| {
+        let impacts = list(v, cx, 0..=5, |v, cx| {
+            int(v, cx, 1..=5).and_then(|n| u8::try_from(n).ok())
+        })?;
+        let mut sorted = impacts.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != impacts.len() {
+            cx.error("lists an impact twice");
+            return None;
+        }
+        Some(impacts)
+    });
+    Some(Severity {
+        name: name?,
+        response_minutes: response_minutes?,
+        impacts: impacts?,
+    })
+}
+
+pub(super) fn parse_step(v: &Value, cx: &mut Cx) -> Option<Step> {
+    let o = cx.object(v, &["title", "instructions", "after_minutes", "contact"], &[])?;
+    let title = cx.req(o, "title", |v, cx| text(v, cx, 1..=120, Lines::Single));
+    let instructions = cx.or(o, "instructions", String::new(), |v, cx| {
+        text(v, cx, 0..=2000, Lines::Multi)
+    });
+    let after_minutes = cx.or(o, "after_minutes", 0, |v, cx| int(v, cx, 0..=10080));
+    let contact = cx.opt(o, "contact", slug);
+    Some(Step {
+        title: title?,
+        instructions: instructions?,
+        after_minutes: after_minutes?,
+        contact: contact?,
+    })
+}
+
+pub(super) fn parse_contact(v: &Value, cx: &mut Cx) -> Option<Contact> {
+    let o = cx.object(v, CONTACT_FIELDS, CONTACT_SERVER_FIELDS)?;
+    let id = cx.req(o, "id", slug);
+    let name = cx.req(o, "name", |v, cx| text(v, cx, 1..=200, Lines::Single));
+    let role = cx.req(o, "role", |v, cx| one_of(v, cx, ROLES));
+    let address = cx.opt(o, "email", email);
+    let phone = cx.opt(o, "phone", |v, cx| parsed(v, cx, Phone::parse));
+    let verify_every_days = cx.opt(o, "verify_every_days", |v, cx| days(v, cx, 7..=365));
+    if o.get("email").is_none() && o.get("phone").is_none() {
+        cx.at("email", |cx| {
+            cx.error("is required when there is no phone: a contact needs at least one of the two")
+        });
+    }
+    Some(Contact {
+        id: id?,
+        name: name?,
+        role: role?,
+        email: address?,
+        phone: phone?,
+        verify_every_days: verify_every_days?,
+        verified_at: None,
+        verified_by: None,
+        verified_via: None,
+        verified_note: None,
+    })
+}

@@ -1,0 +1,213 @@
+//! Reminders (SPEC §5): the freshness check over its two ports, the
+//! per-owner reminder state and the notifier.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{
+    Message, OwnerDue, OwnerKey, OwnerState, Reminded, Settings, collect, decide, escalation_groups,
+    escalation_messages, reminder_messages,
+};
+use crate::freshness::PlanFreshness;
+use crate::model::SupportPlan;
+use crate::ports::StoreError;
+use crate::token::Links;
+
+/// The per-owner reminder state (one item per owner).
+pub trait ReminderStates: Send + Sync {
+    /// The states of `owners` that exist, and the number of reads it took.
+    fn load(
+        &self,
+        owners: &[OwnerKey],
+    ) -> impl Future<Output = Result<(HashMap<OwnerKey, OwnerState>, usize), StoreError>> + Send;
+    /// Writes `state` (its `version` the new one) only if the stored version is
+    /// still `expected` (0: none stored); `Conflict` otherwise.
+    fn save(
+        &self,
+        owner: &OwnerKey,
+        state: &OwnerState,
+        expected: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("publishing failed: {0}")]
+pub struct NotifyError(pub String);
+
+/// Where messages go (SNS).
+pub trait Notifier: Send + Sync {
+    fn publish(&self, topic: &str, message: &Message)
+    -> impl Future<Output = Result<(), NotifyError>> + Send;
+}
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub plans: usize,
+    pub contacts: usize,
+    pub due_soon: usize,
+    pub overdue: usize,
+    /// Owners with at least one item due soon or overdue.
+    pub owners_due: usize,
+    /// Owners reminded.
+    pub reminders: usize,
+    /// SNS messages those reminders took (more than one when an owner's is over 256 KiB).
+    pub reminder_messages: usize,
+    /// Escalations: one per owner and escalation address.
+    pub escalations: usize,
+    pub escalation_messages: usize,
+    /// Owners with items, reminded recently, and nothing new.
+    pub not_due_again: usize,
+    /// Owners another run, at the same moment, was already reminding.
+    pub claimed_elsewhere: usize,
+    pub errors: usize,
+    /// Table requests: the plans read once, page by page, and the reminder states.
+    pub table_reads: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+}
+
+/// The freshness check over its ports.
+#[derive(Debug)]
+pub struct Check<'a, S, N> {
+    pub states: &'a S,
+    pub notifier: &'a N,
+    pub links: &'a Links,
+    pub settings: Settings,
+    pub reminder_topic: &'a str,
+    pub escalation_topic: &'a str,
+}
+
+impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
+    /// Reminds and escalates for `plans` (active ones, evaluated as `freshness`).
+    /// A dry run decides the same and sends and records nothing. A failure for
+    /// one owner is counted and the run goes on; the state of what was not
+    /// sent is put back, so the next run sends it.
+    pub async fn run(
+        &self,
+        plans: &[SupportPlan],
+        freshness: &[PlanFreshness],
+        now: Timestamp,
+        dry_run: bool,
+    ) -> Result<Summary, StoreError> {
+        let (tally, owners) = collect(plans, freshness, &self.settings);
+        let keys: Vec<OwnerKey> = owners.iter().map(|o| o.owner.clone()).collect();
+        let (states, reads) = if keys.is_empty() {
+            (HashMap::new(), 0)
+        } else {
+            self.states.load(&keys).await?
+        };
+        let mut s = Summary {
+            plans: tally.plans,
+            contacts: tally.contacts,
+            due_soon: tally.due_soon,
+            overdue: tally.overdue,
+            owners_due: owners.len(),
+            table_reads: reads,
+            ..Summary::default()
+        };
+        let none = OwnerState::default();
+        for due in &owners {
+            let prev = states.get(&due.owner).unwrap_or(&none);
+            let d = decide(due, prev, now, &self.settings);
+            if !d.remind && !d.escalate {
+                s.not_due_again += 1;
+                continue;
+            }
+            let reminders = if d.remind {
+                reminder_messages(due, &d.new, self.links, now, &self.settings)
+            } else {
+                Vec::new()
+            };
+            // Rendered once this run's reminder is sent (or not): it says so.
+            let escalations = |sent_today: bool| {
+                if d.escalate {
+                    let reminded = Reminded {
+                        before: prev.reminded_at,
+                        today: d.remind.then_some(sent_today),
+                    };
+                    escalation_messages(due, reminded, self.links, now, &self.settings)
+                } else {
+                    Vec::new()
+                }
+            };
+            let (reminded, escalated, escalations) = if dry_run {
+                (true, true, escalations(true))
+            } else {
+                match self.states.save(&due.owner, &d.next, prev.version).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict { .. }) => {
+                        s.claimed_elsewhere += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        s.errors += 1;
+                        s.failures
+                            .push(format!("{}: recording the reminder: {e}", due.owner.email));
+                        continue;
+                    }
+                }
+                let reminded = self.send(self.reminder_topic, &reminders, due, &mut s).await;
+                let escalations = escalations(reminded);
+                let escalated = self.send(self.escalation_topic, &escalations, due, &mut s).await;
+                if !reminded || !escalated {
+                    self.put_back(due, prev, &d.next, reminded, escalated, &mut s)
+                        .await;
+                }
+                (reminded, escalated, escalations)
+            };
+            if d.remind && reminded {
+                s.reminders += 1;
+                s.reminder_messages += reminders.len();
+            }
+            if d.escalate && escalated {
+                s.escalations += escalation_groups(due);
+                s.escalation_messages += escalations.len();
+            }
+        }
+        Ok(s)
+    }
+
+    /// Puts back the state of what was not sent, so that the next run sends it.
+    async fn put_back(
+        &self,
+        due: &OwnerDue,
+        prev: &OwnerState,
+        claimed: &OwnerState,
+        reminded: bool,
+        escalated: bool,
+        s: &mut Summary,
+    ) {
+        let mut back = claimed.clone();
+        if !reminded {
+            back.reminded_at = prev.reminded_at;
+            back.reminded.clone_from(&prev.reminded);
+        }
+        if !escalated {
+            back.escalated_at = prev.escalated_at;
+            back.escalated.clone_from(&prev.escalated);
+        }
+        back.version = claimed.version + 1;
+        if let Err(e) = self.states.save(&due.owner, &back, claimed.version).await {
+            s.failures.push(format!(
+                "{}: putting the reminder state back: {e}",
+                due.owner.email
+            ));
+        }
+    }
+
+    /// Publishes every message, in order; false (and counted) at the first failure.
+    async fn send(&self, topic: &str, messages: &[Message], due: &OwnerDue, s: &mut Summary) -> bool {
+        for m in messages {
+            if let Err(e) = self.notifier.publish(topic, m).await {
+                s.errors += 1;
+                s.failures.push(format!("{}: {e}", due.owner.email));
+                return false;
+            }
+        }
+        true
+    }
+}

@@ -122,13 +122,6 @@ fn version_sk(version: u64) -> String {
     format!("{VERSION_PREFIX}{version:020}")
 }
 
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Active => "active",
-        Status::Retired => "retired",
-    }
-}
-
 fn unexpected(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Unexpected(Box::new(e))
 }
@@ -147,10 +140,7 @@ fn index_values<R: Record>(r: &R, index: Index) -> (String, String) {
     match index {
         Index::Kind => (R::KIND.to_owned(), r.key().to_owned()),
         Index::OwnerTeam => (format!("{}#{}", R::KIND, r.team()), r.key().to_owned()),
-        Index::Status => (
-            format!("{}#{}", R::KIND, status_name(r.status())),
-            r.key().to_owned(),
-        ),
+        Index::Status => (format!("{}#{}", R::KIND, r.status()), r.key().to_owned()),
     }
 }
 
@@ -590,7 +580,7 @@ impl DynamoStore {
     }
 
     async fn all_with_status<R: Record>(&self, status: Status) -> Result<(Vec<R>, usize), StoreError> {
-        let partition = format!("{}#{}", R::KIND, status_name(status));
+        let partition = format!("{}#{}", R::KIND, status);
         let (ipk, _) = Index::Status.keys();
         let mut records = Vec::new();
         let mut start: Option<Item> = None;
@@ -777,7 +767,7 @@ impl DynamoStore {
                     .await
             }
             PlanFilter::Status(st) => {
-                self.list_index(Index::Status, format!("{kind}#{}", status_name(*st)), page, keep)
+                self.list_index(Index::Status, format!("{kind}#{}", st), page, keep)
                     .await
             }
             PlanFilter::Workload(name) => self.list_dependencies(name, page, keep).await,
@@ -799,7 +789,7 @@ impl DynamoStore {
                     .await
             }
             WorkloadFilter::Status(st) => {
-                self.list_index(Index::Status, format!("{kind}#{}", status_name(*st)), page, keep)
+                self.list_index(Index::Status, format!("{kind}#{}", st), page, keep)
                     .await
             }
         }

@@ -45,11 +45,7 @@ pub fn markdown(
 ) -> String {
     let w = &workload.spec;
     let mut out = String::new();
-    let criticality = match w.criticality {
-        crate::model::Criticality::Tier1 => "tier-1",
-        crate::model::Criticality::Tier2 => "tier-2",
-        crate::model::Criticality::Tier3 => "tier-3",
-    };
+    let criticality = w.criticality.label();
     let _ = writeln!(out, "# Support card: {} ({criticality})\n", w.name);
     if !w.description.is_empty() {
         let _ = writeln!(out, "{}\n", w.description.trim());

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::model::{Role, SupportPlan};
 use crate::types::Slug;
+use crate::wire::wire_enum;
 
 const DAY_SECS: i64 = 86_400;
 
@@ -28,13 +29,13 @@ impl Default for Policy {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum State {
-    Ok,
-    DueSoon,
-    Overdue,
+wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum State {
+        Ok = "ok",
+        DueSoon = "due-soon",
+        Overdue = "overdue",
+    }
 }
 
 /// When something falls due, and where `now` stands against it.
@@ -90,14 +91,14 @@ pub struct ContactFreshness {
     pub due: Due,
 }
 
-/// `renewing` (within the window) or `lapsed` (past `renews_on`).
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ContractState {
-    Current,
-    Renewing,
-    Lapsed,
+wire_enum! {
+    /// `renewing` (within the window) or `lapsed` (past `renews_on`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ContractState {
+        Current = "current",
+        Renewing = "renewing",
+        Lapsed = "lapsed",
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -13,6 +13,7 @@ pub mod reminders;
 pub mod token;
 pub mod types;
 pub mod validate;
+pub mod wire;
 
 pub use model::{
     Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, Owner, PlanSpec,
@@ -20,3 +21,4 @@ pub use model::{
 };
 pub use types::{Email, HttpsUrl, Phone, Slug};
 pub use validate::{FieldError, ValidationErrors};
+pub use wire::{UnknownName, WireName};

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::freshness::{self, Policy, State};
 use crate::matching::{Incident, MatchedWorkload, Outcome, Reason, match_incident};
-use crate::model::{ChannelKind, Contact, Criticality, SupportPlan, Workload};
+use crate::model::{ChannelKind, Contact, SupportPlan, Workload};
 use crate::validate::printable;
 
 /// Incident Manager's limit on a timeline event's `eventData`.
@@ -490,19 +490,11 @@ pub fn uncovered<'o, 'a>(outcome: &'o Outcome<'a>) -> Vec<&'o MatchedWorkload<'a
         .collect()
 }
 
-fn criticality_label(c: Criticality) -> &'static str {
-    match c {
-        Criticality::Tier1 => "tier-1",
-        Criticality::Tier2 => "tier-2",
-        Criticality::Tier3 => "tier-3",
-    }
-}
-
 /// "tier-1, owner team finance, finance-team@example.com".
 fn who_owns(w: &Workload) -> String {
     format!(
         "{}, owner team {}, {}",
-        criticality_label(w.spec.criticality),
+        w.spec.criticality.label(),
         w.spec.owner.team,
         w.spec.owner.email
     )

@@ -11,6 +11,8 @@ use std::ops::RangeInclusive;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::wire::WireName;
+
 /// One offending field: its path in the request and what is wrong with it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -373,16 +375,9 @@ pub fn parsed<T>(v: &Value, cx: &mut Cx, parse: impl FnOnce(&str) -> Result<T, S
     }
 }
 
-/// One of the serde names of a unit-variant enum.
-pub fn one_of<T: serde::de::DeserializeOwned>(v: &Value, cx: &mut Cx, names: &[&str]) -> Option<T> {
-    let s = string(v, cx)?;
-    match serde_json::from_value(Value::String(s.to_owned())) {
-        Ok(t) => Some(t),
-        Err(_) => {
-            cx.error(format!("must be one of: {}", names.join(", ")));
-            None
-        }
-    }
+/// One of the wire names of a unit-variant enum.
+pub fn one_of<T: WireName>(v: &Value, cx: &mut Cx) -> Option<T> {
+    parsed(v, cx, |s| T::from_wire(s).map_err(|e| e.to_string()))
 }
 
 #[cfg(test)]

@@ -301,13 +301,12 @@ impl Params {
 
     /// The `status` filter: `active` or `retired`.
     pub fn status(&self) -> Result<Option<support_plans_domain::Status>, ApiError> {
-        use support_plans_domain::Status;
-        match self.get("status") {
-            None => Ok(None),
-            Some("active") => Ok(Some(Status::Active)),
-            Some("retired") => Ok(Some(Status::Retired)),
-            Some(_) => Err(ApiError::field("status", "must be one of: active, retired")),
-        }
+        self.get("status")
+            .map(|s| {
+                s.parse()
+                    .map_err(|e: support_plans_domain::UnknownName| ApiError::field("status", e.to_string()))
+            })
+            .transpose()
     }
 
     pub fn flag(&self, key: &str) -> Result<bool, ApiError> {

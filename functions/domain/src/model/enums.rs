@@ -1,56 +1,62 @@
-//! The enumerations of workloads and support plans (SPEC §2).
+//! The enumerations of workloads and support plans (SPEC §2), each with its
+//! wire names written once ([`crate::wire`]).
 
-use serde::{Deserialize, Serialize};
+use crate::wire::{WireName, wire_enum};
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Active,
-    Retired,
+wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Status {
+        Active = "active",
+        Retired = "retired",
+    }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Criticality {
-    /// Most critical.
-    #[serde(rename = "tier-1")]
-    Tier1,
-    #[serde(rename = "tier-2")]
-    Tier2,
-    #[serde(rename = "tier-3")]
-    Tier3,
+wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Criticality {
+        /// Most critical.
+        Tier1 = "tier-1",
+        Tier2 = "tier-2",
+        Tier3 = "tier-3",
+    }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChannelKind {
-    Portal,
-    Phone,
-    Email,
-    Chat,
-    Api,
+wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ChannelKind {
+        Portal = "portal",
+        Phone = "phone",
+        Email = "email",
+        Chat = "chat",
+        Api = "api",
+    }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Owner,
-    VendorTam,
-    VendorAccountManager,
-    VendorSupport,
-    InternalPoc,
-    EscalationManager,
+wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Role {
+        Owner = "owner",
+        VendorTam = "vendor-tam",
+        VendorAccountManager = "vendor-account-manager",
+        VendorSupport = "vendor-support",
+        InternalPoc = "internal-poc",
+        EscalationManager = "escalation-manager",
+    }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerifiedVia {
-    Api,
-    Link,
+wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum VerifiedVia {
+        Api = "api",
+        Link = "link",
+    }
+}
+
+impl Criticality {
+    /// How cards and posts say it: its wire name (`tier-1`).
+    pub fn label(self) -> &'static str {
+        self.wire_name()
+    }
 }
 
 impl Role {
@@ -79,15 +85,3 @@ impl ChannelKind {
         }
     }
 }
-
-pub(super) const STATUSES: &[&str] = &["active", "retired"];
-pub(super) const CRITICALITIES: &[&str] = &["tier-1", "tier-2", "tier-3"];
-pub(super) const CHANNEL_KINDS: &[&str] = &["portal", "phone", "email", "chat", "api"];
-pub(super) const ROLES: &[&str] = &[
-    "owner",
-    "vendor-tam",
-    "vendor-account-manager",
-    "vendor-support",
-    "internal-poc",
-    "escalation-manager",
-];

@@ -5,7 +5,6 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::enums::{CHANNEL_KINDS, ROLES, STATUSES};
 use super::values::{date, days, email, https_url, slug};
 use super::{Actor, ChannelKind, Meta, Owner, Role, Status, VerifiedVia};
 use crate::types::{Email, HttpsUrl, Phone, Slug, check_account_ref};
@@ -178,7 +177,7 @@ pub(super) fn parse_plan(v: &Value, cx: &mut Cx) -> Option<PlanSpec> {
         text(v, cx, 0..=200, Lines::Single)
     });
     let tier = cx.req(o, "tier", |v, cx| text(v, cx, 1..=100, Lines::Single));
-    let status = cx.or(o, "status", Status::Active, |v, cx| one_of(v, cx, STATUSES));
+    let status = cx.or(o, "status", Status::Active, one_of);
     let owner = cx.req(o, "owner", parse_owner);
     let account_ref = cx.opt(o, "account_ref", |v, cx| {
         parsed(v, cx, |s| check_account_ref(s).map(|()| s.to_owned()))
@@ -298,7 +297,7 @@ pub(super) fn parse_owner(v: &Value, cx: &mut Cx) -> Option<Owner> {
 
 pub(super) fn parse_channel(v: &Value, cx: &mut Cx) -> Option<Channel> {
     let o = cx.object(v, &["kind", "value", "hours", "notes"], &[])?;
-    let kind: Option<ChannelKind> = cx.req(o, "kind", |v, cx| one_of(v, cx, CHANNEL_KINDS));
+    let kind: Option<ChannelKind> = cx.req(o, "kind", one_of);
     let value = cx.req(o, "value", |v, cx| channel_value(v, cx, kind));
     let hours = cx.req(o, "hours", |v, cx| text(v, cx, 1..=50, Lines::Single));
     let notes = cx.opt(o, "notes", |v, cx| text(v, cx, 0..=500, Lines::Multi));
@@ -366,7 +365,7 @@ pub(super) fn parse_contact(v: &Value, cx: &mut Cx) -> Option<Contact> {
     let o = cx.object(v, CONTACT_FIELDS, CONTACT_SERVER_FIELDS)?;
     let id = cx.req(o, "id", slug);
     let name = cx.req(o, "name", |v, cx| text(v, cx, 1..=200, Lines::Single));
-    let role = cx.req(o, "role", |v, cx| one_of(v, cx, ROLES));
+    let role = cx.req(o, "role", one_of);
     let address = cx.opt(o, "email", email);
     let phone = cx.opt(o, "phone", |v, cx| parsed(v, cx, Phone::parse));
     let verify_every_days = cx.opt(o, "verify_every_days", |v, cx| days(v, cx, 7..=365));

@@ -5,7 +5,6 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::enums::CRITICALITIES;
 use super::plan::parse_owner;
 use super::values::slug;
 use super::{Actor, ChangeError, Criticality, Meta, Owner, Status};
@@ -117,9 +116,7 @@ pub(super) fn parse_workload(v: &Value, cx: &mut Cx, policy: MatchPolicy<'_>) ->
         text(v, cx, 0..=500, Lines::Multi)
     });
     let owner = cx.req(o, "owner", parse_owner);
-    let criticality = cx.or(o, "criticality", Criticality::Tier2, |v, cx| {
-        one_of(v, cx, CRITICALITIES)
-    });
+    let criticality = cx.or(o, "criticality", Criticality::Tier2, one_of);
     let dependencies = cx.or(o, "dependencies", Vec::new(), |v, cx| {
         let deps = list(v, cx, 0..=100, slug)?;
         for (i, d) in deps.iter().enumerate() {

@@ -12,6 +12,7 @@ use super::Settings;
 use crate::freshness::{self, ContractState, PlanFreshness, Policy, State};
 use crate::model::{Actor, Owner, Role, SupportPlan};
 use crate::types::{Email, Phone, Slug};
+use crate::wire::WireName;
 
 /// Who is reminded: a plan's owner team and address.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -124,14 +125,6 @@ pub(super) fn fingerprint(parts: &[&str]) -> u64 {
     h
 }
 
-pub(super) fn state_name(s: State) -> &'static str {
-    match s {
-        State::Ok => "ok",
-        State::DueSoon => "due-soon",
-        State::Overdue => "overdue",
-    }
-}
-
 /// Groups the due-soon and overdue items of `plans` by owner (sorted by team,
 /// then e-mail). `freshness[i]` is the evaluation of `plans[i]`.
 pub fn collect(
@@ -166,7 +159,7 @@ pub fn collect(
                 continue;
             }
             let due = f.due.due_at.as_second().to_string();
-            let key = fingerprint(&["c", id, c.id.as_str(), &due, state_name(f.due.state)]);
+            let key = fingerprint(&["c", id, c.id.as_str(), &due, f.due.state.wire_name()]);
             let subject = Subject::Contact {
                 id: c.id.clone(),
                 name: c.name.clone(),
@@ -189,7 +182,7 @@ pub fn collect(
         let r = &fresh.review;
         if r.state != State::Ok {
             let due = r.due_at.as_second().to_string();
-            let key = fingerprint(&["r", id, &due, state_name(r.state)]);
+            let key = fingerprint(&["r", id, &due, r.state.wire_name()]);
             let subject = Subject::Review {
                 reviewed_at: plan.reviewed_at,
             };
@@ -206,7 +199,7 @@ pub fn collect(
             && k.state != State::Ok
         {
             let on = k.renews_on.to_string();
-            let key = fingerprint(&["k", id, &on, state_name(k.state)]);
+            let key = fingerprint(&["k", id, &on, k.state.wire_name()]);
             let subject = Subject::Contract {
                 renews_on: k.renews_on,
                 contract: k.contract,

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::due::day_of;
 use super::item::{item_text, plural};
 use super::message::{Entry, Part, pack, part_tag, subject_line};
-use super::{AttrValue, DueItem, Message, OwnerDue, Settings};
+use super::{AttrValue, DueItem, Message, MessageKind, OwnerDue, Settings};
 use crate::token::Links;
 use crate::types::Email;
 
@@ -126,7 +126,7 @@ pub fn escalation_messages(
             let mut attributes = vec![
                 ("owner_team", AttrValue::String(owner.team.to_string())),
                 ("owner_email", AttrValue::String(owner.email.to_string())),
-                ("kind", AttrValue::String("escalation".into())),
+                ("kind", AttrValue::String(MessageKind::Escalation.to_string())),
                 ("plan_ids", AttrValue::StringArray(plan_ids)),
             ];
             if let Some(to) = to {

@@ -6,22 +6,10 @@ use std::fmt::Write as _;
 use super::due::day_of;
 use super::{DueItem, Subject};
 use crate::freshness::{ContractState, State};
-use crate::model::Role;
 use crate::types::{Email, Phone};
 
 pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-pub(super) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "owner",
-        Role::VendorTam => "vendor-tam",
-        Role::VendorAccountManager => "vendor-account-manager",
-        Role::VendorSupport => "vendor-support",
-        Role::InternalPoc => "internal-poc",
-        Role::EscalationManager => "escalation-manager",
-    }
 }
 
 pub(super) fn when(i: &DueItem) -> String {
@@ -58,7 +46,7 @@ pub(super) fn item_text(i: &DueItem, new: bool, link: Option<&str>, base: &str) 
             verified_by,
             ..
         } => {
-            let _ = writeln!(t, "{} Contact {name}, {}", label(i, new), role_name(*role));
+            let _ = writeln!(t, "{} Contact {name}, {}", label(i, new), role);
             let reach: Vec<&str> = [
                 email.as_ref().map(Email::as_str),
                 phone.as_ref().map(Phone::as_str),

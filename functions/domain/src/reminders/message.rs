@@ -3,6 +3,16 @@
 
 use super::{SNS_MAX_BYTES, SUBJECT_MAX_CHARS};
 use crate::types::Slug;
+use crate::wire::wire_enum;
+
+wire_enum! {
+    /// What a message is: its `kind` attribute, which subscriptions filter on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum MessageKind {
+        Reminder = "reminder",
+        Escalation = "escalation",
+    }
+}
 
 /// An SNS message attribute value.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,7 @@ mod state;
 pub use check::{Check, Notifier, NotifyError, ReminderStates, Summary};
 pub use due::{DueItem, OwnerDue, OwnerKey, Subject, Tally, collect, evaluate_all};
 pub use escalation::{Reminded, escalation_groups, escalation_messages};
-pub use message::{AttrValue, Message};
+pub use message::{AttrValue, Message, MessageKind};
 pub use reminder::reminder_messages;
 pub use state::{Decision, OwnerState, decide};
 

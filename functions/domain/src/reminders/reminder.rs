@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::due::day_of;
 use super::item::{item_text, plural};
 use super::message::{Entry, Part, pack, part_tag, subject_line};
-use super::{AttrValue, DueItem, Message, OwnerDue, Settings, Subject};
+use super::{AttrValue, DueItem, Message, MessageKind, OwnerDue, Settings, Subject};
 use crate::freshness::State;
 use crate::token::{LinkFor, Links, TOKEN_TTL_DAYS};
 
@@ -124,7 +124,7 @@ pub fn reminder_messages(
             attributes: vec![
                 ("owner_team", AttrValue::String(owner.team.to_string())),
                 ("owner_email", AttrValue::String(owner.email.to_string())),
-                ("kind", AttrValue::String("reminder".into())),
+                ("kind", AttrValue::String(MessageKind::Reminder.to_string())),
                 ("plan_ids", AttrValue::StringArray(plan_ids)),
             ],
         }

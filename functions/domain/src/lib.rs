@@ -10,6 +10,7 @@ pub mod ports;
 pub mod post;
 pub mod readiness;
 pub mod reminders;
+pub mod settings;
 pub mod token;
 pub mod types;
 pub mod validate;

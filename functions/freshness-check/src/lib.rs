@@ -13,10 +13,12 @@ use serde_json::{Map, Value, json};
 use support_plans_aws::DynamoStore;
 use support_plans_aws::secrets::verify_keys;
 use support_plans_aws::sns::SnsNotifier;
+use support_plans_domain::freshness::Policy;
 use support_plans_domain::model::Status;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::readiness::{self, Activity, ActivityLog as _, Readiness};
 use support_plans_domain::reminders::{Check, Settings, Summary, evaluate_all};
+use support_plans_domain::settings::{self, SettingError};
 use support_plans_domain::token::Links;
 use tokio::sync::OnceCell;
 
@@ -40,6 +42,12 @@ pub struct Config {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+impl From<SettingError> for ConfigError {
+    fn from(e: SettingError) -> Self {
+        Self(e.to_string())
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -54,23 +62,14 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| ConfigError(format!("{name} is not set")))
         };
-        let days = |name: &str, default: u32, max: u32| match get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|d| (1..=max).contains(d))
-                .ok_or_else(|| {
-                    ConfigError(format!(
-                        "{name} must be a whole number of days from 1 to {max}, not {v:?}"
-                    ))
-                }),
+        let days = |name: &'static str, default: u32, max: u32| {
+            settings::days(name, get(name).as_deref(), default, max)
         };
-        let mut settings = Settings::default();
-        settings.policy.remind_before_days = days("REMIND_BEFORE_DAYS", 14, 90)?;
-        settings.remind_every_days = days("REMIND_EVERY_DAYS", 7, 90)?;
-        settings.escalate_after_days = days("ESCALATE_AFTER_DAYS", 30, 365)?;
+        let settings = Settings {
+            policy: Policy::from_settings(get(settings::REMIND_BEFORE_DAYS).as_deref())?,
+            remind_every_days: days("REMIND_EVERY_DAYS", 7, 90)?,
+            escalate_after_days: days("ESCALATE_AFTER_DAYS", 30, 365)?,
+        };
         Ok(Self {
             table: required("TABLE_NAME")?,
             reminder_topic: required("REMINDER_TOPIC_ARN")?,

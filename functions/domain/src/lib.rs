@@ -10,9 +10,12 @@ pub mod ports;
 pub mod post;
 pub mod readiness;
 pub mod reminders;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 pub mod types;
 pub mod validate;
+pub mod verification;
 
 pub use model::{
     Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, Owner, PlanSpec,

@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod store;
 
 pub mod activity;
+pub mod adapters;
 pub mod calls;
 pub mod deadlines;
 pub mod failure;

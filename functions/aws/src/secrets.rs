@@ -1,19 +1,16 @@
 //! The one-click verification keys (SPEC §5), read from their Secrets Manager
 //! secret: one plain key (as the stack generates it), or
 //! `{"keys": [{"kid", "key", "not_after"?}]}` during and after a rotation
-//! (the format is the domain's: [`KeySet::parse`]).
+//! (the format is the domain's: [`KeySet::parse`]). Implements the domain's
+//! [`VerifyKeys`] port.
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use support_plans_domain::ports::{KeysError, VerifyKeys};
 use support_plans_domain::token::KeySet;
 
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("reading the secret {id}: {detail}")]
-    Read { id: String, detail: String },
-    #[error("the secret {id} is unusable: {detail}")]
-    Invalid { id: String, detail: String },
-}
+/// Why the keys could not be had (the port's error, under its old name here).
+pub type SecretError = KeysError;
 
 /// The secret's keys: the one that signs, and every one that verifies.
 pub async fn verify_keys(client: &Client, secret_id: &str) -> Result<KeySet, SecretError> {
@@ -34,4 +31,31 @@ pub async fn verify_keys(client: &Client, secret_id: &str) -> Result<KeySet, Sec
         id: secret_id.to_owned(),
         detail,
     })
+}
+
+/// One secret's keys, read through a client built once per process.
+#[derive(Debug, Clone)]
+pub struct SecretsManagerKeys {
+    client: Client,
+    secret_id: String,
+}
+
+impl SecretsManagerKeys {
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            secret_id: secret_id.into(),
+        }
+    }
+
+    /// A client from `sdk` for the secret `secret_id`.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, secret_id: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), secret_id)
+    }
+}
+
+impl VerifyKeys for SecretsManagerKeys {
+    async fn read_keys(&self) -> Result<KeySet, KeysError> {
+        verify_keys(&self.client, &self.secret_id).await
+    }
 }

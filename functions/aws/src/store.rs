@@ -25,6 +25,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_plans_domain::model::{Change, Meta, Revision, Status, SupportPlan, Workload};
+pub use support_plans_domain::ports::Keep;
 use support_plans_domain::ports::{
     Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore, encode_cursor,
 };
@@ -217,9 +218,6 @@ pub const FILTERED_LIST_BUDGET: ReadBudget = ReadBudget {
     reads: 10,
     items_per_read: 100,
 };
-
-/// A filter applied to each record the index returns.
-pub type Keep<'a, R> = Option<&'a (dyn Fn(&R) -> bool + Send + Sync)>;
 
 /// The adapter: a client built once per process and the table's name.
 #[derive(Debug, Clone)]
@@ -710,12 +708,17 @@ impl PlanStore for DynamoStore {
         self.history(id.as_str(), page).await
     }
 
-    async fn list_plans(
+    async fn list_plans_where(
         &self,
         filter: &PlanFilter,
         page: &PageRequest,
+        keep: Keep<'_, SupportPlan>,
     ) -> Result<Page<SupportPlan>, StoreError> {
-        self.list_plans_where(filter, page, None).await
+        DynamoStore::list_plans_where(self, filter, page, keep).await
+    }
+
+    async fn all_plans(&self, status: Status) -> Result<(Vec<SupportPlan>, usize), StoreError> {
+        DynamoStore::all_plans(self, status).await
     }
 }
 
@@ -740,12 +743,17 @@ impl WorkloadStore for DynamoStore {
         self.history(name.as_str(), page).await
     }
 
-    async fn list_workloads(
+    async fn list_workloads_where(
         &self,
         filter: &WorkloadFilter,
         page: &PageRequest,
+        keep: Keep<'_, Workload>,
     ) -> Result<Page<Workload>, StoreError> {
-        self.list_workloads_where(filter, page, None).await
+        DynamoStore::list_workloads_where(self, filter, page, keep).await
+    }
+
+    async fn all_workloads(&self, status: Status) -> Result<(Vec<Workload>, usize), StoreError> {
+        DynamoStore::all_workloads(self, status).await
     }
 }
 

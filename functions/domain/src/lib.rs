@@ -11,9 +11,12 @@ pub mod post;
 pub mod readiness;
 pub mod reminders;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 pub mod types;
 pub mod validate;
+pub mod verification;
 pub mod wire;
 
 pub use model::{

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 
 use crate::model::{Change, Revision, Status, SupportPlan, Workload};
+use crate::token::KeySet;
 use crate::types::Slug;
 
 pub const MAX_PAGE: u16 = 100;
@@ -109,6 +110,11 @@ pub enum StoreError {
 
 type Res<T> = Result<T, StoreError>;
 
+/// A filter applied to each record a list reads, beyond what its index
+/// answers: the store reads on to fill the page (SPEC §3 "Filtered lists are
+/// full pages").
+pub type Keep<'a, R> = Option<&'a (dyn Fn(&R) -> bool + Send + Sync)>;
+
 pub trait PlanStore: Send + Sync {
     /// Writes version 1; `AlreadyExists` if the id is taken.
     fn create_plan(&self, plan: &SupportPlan) -> impl Future<Output = Res<()>> + Send;
@@ -128,7 +134,20 @@ pub trait PlanStore: Send + Sync {
         &self,
         filter: &PlanFilter,
         page: &PageRequest,
+    ) -> impl Future<Output = Res<Page<SupportPlan>>> + Send {
+        self.list_plans_where(filter, page, None)
+    }
+    /// The plans `filter` selects, of which only those `keep` accepts: a
+    /// full page when the data allows, within the store's read budget.
+    fn list_plans_where(
+        &self,
+        filter: &PlanFilter,
+        page: &PageRequest,
+        keep: Keep<'_, SupportPlan>,
     ) -> impl Future<Output = Res<Page<SupportPlan>>> + Send;
+    /// Every plan with `status`, for whole-directory work (readiness, the
+    /// freshness check), and the number of reads it took.
+    fn all_plans(&self, status: Status) -> impl Future<Output = Res<(Vec<SupportPlan>, usize)>> + Send;
 }
 
 pub trait WorkloadStore: Send + Sync {
@@ -144,7 +163,18 @@ pub trait WorkloadStore: Send + Sync {
         &self,
         filter: &WorkloadFilter,
         page: &PageRequest,
+    ) -> impl Future<Output = Res<Page<Workload>>> + Send {
+        self.list_workloads_where(filter, page, None)
+    }
+    /// As [`PlanStore::list_plans_where`], for workloads.
+    fn list_workloads_where(
+        &self,
+        filter: &WorkloadFilter,
+        page: &PageRequest,
+        keep: Keep<'_, Workload>,
     ) -> impl Future<Output = Res<Page<Workload>>> + Send;
+    /// Every workload with `status` (matching, readiness), and the number of reads it took.
+    fn all_workloads(&self, status: Status) -> impl Future<Output = Res<(Vec<Workload>, usize)>> + Send;
 }
 
 /// Whether an event got one of its key's slots for the minute.
@@ -163,6 +193,21 @@ pub trait RateLimit: Send + Sync {
     fn take_slot(&self, key: &str, at: Timestamp, limit: u32) -> impl Future<Output = Res<Slot>> + Send;
     /// Gives back a slot taken at `taken_at` that paid for nothing.
     fn give_back(&self, key: &str, taken_at: Timestamp) -> impl Future<Output = Res<()>> + Send;
+}
+
+/// Why the one-click verification keys could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum KeysError {
+    #[error("reading the secret {id}: {detail}")]
+    Read { id: String, detail: String },
+    #[error("the secret {id} is unusable: {detail}")]
+    Invalid { id: String, detail: String },
+}
+
+/// Where the one-click verification keys are kept (SPEC §5): one read
+/// returns the key that signs and every key that verifies.
+pub trait VerifyKeys: Send + Sync {
+    fn read_keys(&self) -> impl Future<Output = Result<KeySet, KeysError>> + Send;
 }
 
 #[cfg(test)]

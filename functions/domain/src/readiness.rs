@@ -2,6 +2,7 @@
 //! metrics by the freshness check: computed from the active workloads, the
 //! active plans and `now`, plus the activity counted as it happens (reminders,
 //! escalations, incidents) over the last `ACTIVITY_WINDOW_DAYS` days.
+//! [`Snapshot`] is the one assembly both use: read, evaluate, count.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,9 +11,9 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan as _};
 use serde::Serialize;
 
-use crate::freshness::{ContractState, PlanFreshness, State};
-use crate::model::{Criticality, SupportPlan, Workload};
-use crate::ports::StoreError;
+use crate::freshness::{self, ContractState, PlanFreshness, Policy, State};
+use crate::model::{Criticality, Status, SupportPlan, Workload};
+use crate::ports::{PlanStore, StoreError, WorkloadStore};
 
 /// The activity counts cover the last 30 days, today included.
 pub const ACTIVITY_WINDOW_DAYS: i32 = 30;
@@ -145,6 +146,62 @@ pub fn figures(
         window_days: ACTIVITY_WINDOW_DAYS,
         activity,
     }
+}
+
+/// What the figures are computed from: the active plans and workloads, each
+/// read once through the status index, and every plan evaluated at `now`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub plans: Vec<SupportPlan>,
+    pub workloads: Vec<Workload>,
+    /// Per plan, same order.
+    pub freshness: Vec<PlanFreshness>,
+    pub now: Timestamp,
+    /// The store reads it took.
+    pub reads: usize,
+}
+
+impl Snapshot {
+    pub async fn read(
+        store: &(impl PlanStore + WorkloadStore),
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<Self, StoreError> {
+        let (plans, plan_reads) = store.all_plans(Status::Active).await?;
+        let (workloads, workload_reads) = store.all_workloads(Status::Active).await?;
+        let freshness = plans
+            .iter()
+            .map(|p| freshness::evaluate(p, now, policy))
+            .collect();
+        Ok(Self {
+            plans,
+            workloads,
+            freshness,
+            now,
+            reads: plan_reads + workload_reads,
+        })
+    }
+
+    /// The figures, with the activity of the window ending today.
+    pub async fn figures(&self, log: &impl ActivityLog) -> Result<Readiness, StoreError> {
+        let activity = log.since(window_start(self.now)).await?;
+        Ok(figures(
+            &self.workloads,
+            &self.plans,
+            &self.freshness,
+            activity,
+            self.now,
+        ))
+    }
+}
+
+/// `GET /readiness`: the figures at `now`, read from the store.
+pub async fn current(
+    store: &(impl PlanStore + WorkloadStore + ActivityLog),
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Readiness, StoreError> {
+    Snapshot::read(store, now, policy).await?.figures(store).await
 }
 
 #[cfg(test)]

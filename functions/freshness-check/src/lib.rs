@@ -11,13 +11,13 @@ use jiff::Timestamp;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Map, Value, json};
 use support_plans_aws::DynamoStore;
-use support_plans_aws::secrets::verify_keys;
+use support_plans_aws::adapters::FreshnessAdapters;
+use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_domain::freshness::Policy;
-use support_plans_domain::model::Status;
-use support_plans_domain::ports::StoreError;
-use support_plans_domain::readiness::{self, Activity, ActivityLog as _, Readiness};
-use support_plans_domain::reminders::{Check, Settings, Summary, evaluate_all};
+use support_plans_domain::ports::{StoreError, VerifyKeys as _};
+use support_plans_domain::readiness::{Activity, ActivityLog as _, Readiness, Snapshot};
+use support_plans_domain::reminders::{Check, Settings, Summary};
 use support_plans_domain::settings::{self, SettingError};
 use support_plans_domain::token::Links;
 use tokio::sync::OnceCell;
@@ -92,7 +92,7 @@ pub struct App {
     pub settings: Settings,
 }
 
-/// The process: the configuration and the clients from the init, the
+/// The process: the configuration and the adapters from the init, the
 /// [`App`] from the first invocation, which reads the verification keys
 /// (Secrets Manager) and keeps them for the process: links are signed with
 /// the key that has no `not_after` (a rotation's old key stays valid for
@@ -103,17 +103,17 @@ pub struct Process {
     config: Config,
     store: DynamoStore,
     notifier: SnsNotifier,
-    secrets: aws_sdk_secretsmanager::Client,
+    keys: SecretsManagerKeys,
     app: OnceCell<App>,
 }
 
 impl Process {
-    /// Builds the clients; no request is made.
-    pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
+    /// Over the adapters `main` built; no request is made.
+    pub fn new(config: Config, adapters: FreshnessAdapters) -> Self {
         Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table),
-            notifier: SnsNotifier::new(aws_sdk_sns::Client::new(sdk)),
-            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            store: adapters.store,
+            notifier: adapters.notifier,
+            keys: adapters.keys,
             config,
             app: OnceCell::new(),
         }
@@ -123,7 +123,9 @@ impl Process {
     pub async fn app(&self) -> Result<&App, CheckError> {
         self.app
             .get_or_try_init(|| async {
-                let keys = verify_keys(&self.secrets, &self.config.key_secret)
+                let keys = self
+                    .keys
+                    .read_keys()
                     .await
                     .map_err(|e| CheckError::Setup(e.to_string()))?;
                 let links = Links::new(&self.config.base_url, keys)
@@ -215,9 +217,7 @@ pub struct Outcome {
 
 /// One run at `now`: read, evaluate, remind, escalate, count.
 pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome, CheckError> {
-    let (plans, plan_reads) = app.store.all_plans(Status::Active).await?;
-    let (workloads, workload_reads) = app.store.all_workloads(Status::Active).await?;
-    let freshness = evaluate_all(&plans, now, &app.settings.policy);
+    let snapshot = Snapshot::read(&app.store, now, &app.settings.policy).await?;
     let check = Check {
         states: &app.store,
         notifier: &app.notifier,
@@ -226,8 +226,10 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
         reminder_topic: &app.reminder_topic,
         escalation_topic: &app.escalation_topic,
     };
-    let mut summary = check.run(&plans, &freshness, now, request.dry_run).await?;
-    summary.table_reads += plan_reads + workload_reads;
+    let mut summary = check
+        .run(&snapshot.plans, &snapshot.freshness, now, request.dry_run)
+        .await?;
+    summary.table_reads += snapshot.reads;
     let sent = Activity {
         reminders_sent: summary.reminders as u64,
         escalations_sent: summary.escalations as u64,
@@ -240,9 +242,8 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
             summary.failures.push(format!("counting what was sent: {e}"));
         }
     }
-    let activity = app.store.since(readiness::window_start(now)).await?;
+    let figures = snapshot.figures(&app.store).await?;
     summary.table_reads += 1;
-    let figures = readiness::figures(&workloads, &plans, &freshness, activity, now);
     let metrics = (!request.dry_run).then(|| emf_line(&figures, &summary, now));
     Ok(Outcome {
         summary,

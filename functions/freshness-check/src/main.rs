@@ -4,11 +4,14 @@
 
 use freshness_check::{Config, Process};
 use lambda_runtime::{Error, run, service_fn};
+use support_plans_aws::adapters::FreshnessAdapters;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     support_plans_aws::logging::init();
     let config = Config::from_env()?;
-    let process = Process::new(config, &support_plans_aws::sdk::config().await);
+    let sdk = support_plans_aws::sdk::config().await;
+    let adapters = FreshnessAdapters::new(&sdk, &config.table, &config.key_secret);
+    let process = Process::new(config, adapters);
     run(service_fn(|event| process.handle(event))).await
 }

@@ -4,6 +4,7 @@
 
 use freshness_check::{CheckError, Config, Process, Request, run};
 use jiff::Timestamp;
+use support_plans_aws::adapters::FreshnessAdapters;
 
 const KEY: &str = "freshness-test-key-freshness-test-key-0123456789";
 
@@ -29,7 +30,8 @@ async fn the_key_is_read_on_first_use_then_kept() {
     })
     .unwrap();
     // No request here: the secret does not exist yet.
-    let process = Process::new(config, &sdk);
+    let adapters = FreshnessAdapters::new(&sdk, &config.table, &config.key_secret);
+    let process = Process::new(config, adapters);
 
     let err = process.app().await.unwrap_err();
     assert!(matches!(err, CheckError::Setup(_)), "{err:?}");

@@ -2,11 +2,13 @@
 //! Routes are thin: parse into the domain, one store call, map the result.
 
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod matching;
 pub mod plans;
 pub mod readiness;
+pub mod store;
 pub mod verify;
 pub mod workloads;
 
@@ -16,19 +18,24 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
-use support_plans_aws::DynamoStore;
 use support_plans_domain::freshness::Policy;
+use support_plans_domain::ports::{PlanStore, WorkloadStore};
+use support_plans_domain::readiness::ActivityLog;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::AuthConfig;
+use crate::config::Config;
 use crate::error::ApiError;
+use crate::store::Store;
 
 /// What every request needs, built once per process.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub store: DynamoStore,
+    /// The plans, workloads and activity counts: DynamoDB in the function,
+    /// the domain's in-memory store in tests.
+    pub store: Store,
     pub auth: AuthConfig,
     pub policy: Policy,
     /// The clock; tests fix it.
@@ -42,32 +49,33 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: DynamoStore, auth: AuthConfig) -> Self {
+    /// Over `store`, with the default policy and links, no verification key.
+    pub fn new(store: impl PlanStore + WorkloadStore + ActivityLog + 'static, auth: AuthConfig) -> Self {
         Self {
-            store,
+            store: Store::new(store),
             auth,
-            policy: policy_from_env(),
+            policy: Policy::default(),
             clock: Timestamp::now,
-            links: support_plans_domain::post::Links::from_env(),
+            links: config::links(None, None),
             verify_key: verify::KeySource::Off,
+        }
+    }
+
+    /// Over `store`, as `config` says (the key source is wired apart).
+    pub fn with_config(
+        store: impl PlanStore + WorkloadStore + ActivityLog + 'static,
+        config: Config,
+    ) -> Self {
+        Self {
+            policy: config.policy,
+            links: config.links,
+            ..Self::new(store, config.auth)
         }
     }
 
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
-}
-
-/// `REMIND_BEFORE_DAYS` (default 14) sets when an item turns due-soon.
-pub fn policy_from_env() -> Policy {
-    let mut policy = Policy::default();
-    if let Some(days) = std::env::var("REMIND_BEFORE_DAYS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        policy.remind_before_days = days;
-    }
-    policy
 }
 
 #[derive(OpenApi)]

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, needed_plans};
 use support_plans_domain::model::Status;
-use support_plans_domain::ports::PlanStore as _;
+use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
 use support_plans_domain::post::{IncidentContext, Posts, prepare};
 use support_plans_domain::types::Slug;
 use support_plans_domain::validate::{Cx, Lines, int, list, parsed, text};

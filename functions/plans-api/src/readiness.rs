@@ -3,9 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use support_plans_domain::model::Status;
-use support_plans_domain::readiness::{ActivityLog as _, Readiness, figures, window_start};
-use support_plans_domain::reminders::evaluate_all;
+use support_plans_domain::readiness::{self, Readiness};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -24,10 +22,5 @@ pub async fn readiness(
     params: Params,
 ) -> Result<Json<Readiness>, ApiError> {
     params.only(&[])?;
-    let now = st.now();
-    let (plans, _) = st.store.all_plans(Status::Active).await?;
-    let (workloads, _) = st.store.all_workloads(Status::Active).await?;
-    let freshness = evaluate_all(&plans, now, &st.policy);
-    let activity = st.store.since(window_start(now)).await?;
-    Ok(Json(figures(&workloads, &plans, &freshness, activity, now)))
+    Ok(Json(readiness::current(&st.store, st.now(), &st.policy).await?))
 }

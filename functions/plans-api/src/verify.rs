@@ -14,13 +14,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use support_plans_aws::secrets::{SecretError, verify_keys};
-use support_plans_domain::model::{Actor, Change, Contact, SupportPlan, VerifiedVia};
-use support_plans_domain::ports::{PlanStore as _, StoreError};
+use support_plans_domain::model::{Contact, SupportPlan};
+use support_plans_domain::ports::{KeysError, StoreError, VerifyKeys};
 use support_plans_domain::token::{self, KeySet, TokenError, VerifyClaims};
+use support_plans_domain::verification::{self, ConfirmError, Confirmed, contact};
 use tokio::sync::Mutex;
 
 use crate::AppState;
+use crate::store::Keys;
 
 /// Where `/verify` gets its keys.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +31,7 @@ pub enum KeySource {
     Off,
     /// Keys at hand (tests).
     Keys(KeySet),
-    /// A Secrets Manager secret, read on the first `/verify` request (not
+    /// A secret (Secrets Manager in the function), read on the first `/verify` request (not
     /// at init: the other routes never need it) and kept for the process.
     /// A failed read is not kept: the next request tries again. A token
     /// naming a key id the process does not know (a rotation since the
@@ -46,8 +47,7 @@ pub const REREAD_AFTER: Duration = Duration::from_secs(60);
 /// A secret's keys, read once (and again for a key id they lack).
 #[derive(Debug)]
 pub struct SecretKeys {
-    client: aws_sdk_secretsmanager::Client,
-    secret_id: String,
+    source: Keys,
     read: Mutex<Read>,
 }
 
@@ -59,17 +59,16 @@ struct Read {
 }
 
 impl KeySource {
-    pub fn secret(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+    pub fn secret(source: impl VerifyKeys + 'static) -> Self {
         Self::Secret(Arc::new(SecretKeys {
-            client,
-            secret_id: secret_id.into(),
+            source: Keys::new(source),
             read: Mutex::new(Read::default()),
         }))
     }
 
     /// The keys to check a token naming `kid` with; `None` when
     /// verification is not configured.
-    pub async fn get(&self, kid: Option<&str>) -> Result<Option<Arc<KeySet>>, SecretError> {
+    pub async fn get(&self, kid: Option<&str>) -> Result<Option<Arc<KeySet>>, KeysError> {
         match self {
             Self::Off => Ok(None),
             Self::Keys(keys) => Ok(Some(Arc::new(keys.clone()))),
@@ -83,7 +82,7 @@ impl KeySource {
                     }
                     read.reread_at = Some(Instant::now());
                 }
-                match verify_keys(&s.client, &s.secret_id).await {
+                match s.source.read_keys().await {
                     Ok(keys) => {
                         let keys = Arc::new(keys);
                         read.keys = Some(keys.clone());
@@ -103,8 +102,7 @@ impl KeySource {
     }
 }
 
-/// What the attestation's note says.
-pub const LINK_NOTE: &str = "Confirmed through the one-click link of a freshness reminder.";
+pub use verification::LINK_NOTE;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -275,12 +273,17 @@ fn contact_html(plan: &SupportPlan, c: &Contact) -> String {
     )
 }
 
-fn contact<'a>(plan: &'a SupportPlan, claims: &VerifyClaims) -> Option<&'a Contact> {
-    plan.spec.contacts.iter().find(|c| c.id == claims.contact)
-}
-
 /// The token's claims and the current plan, or the page that says why not.
 async fn checked(st: &AppState, raw: &str) -> Result<(VerifyClaims, SupportPlan), Response> {
+    let claims = claims(st, raw).await?;
+    let plan = verification::current_plan(&st.store, &claims)
+        .await
+        .map_err(confirm_failed)?;
+    Ok((claims, plan))
+}
+
+/// The token's claims, if it is one this service signed and still valid.
+async fn claims(st: &AppState, raw: &str) -> Result<VerifyClaims, Response> {
     let kid = token::kid_of(raw);
     let keys = match st.verify_key.get(kid.as_deref()).await {
         Ok(Some(keys)) => keys,
@@ -294,11 +297,20 @@ async fn checked(st: &AppState, raw: &str) -> Result<(VerifyClaims, SupportPlan)
             return Err(unavailable("The service could not read its verification key."));
         }
     };
-    let claims = token::verify(&keys, raw, st.now()).map_err(refused)?;
-    let plan = st.store.get_plan(&claims.plan).await.map_err(store_failed)?;
-    claims.check(plan.as_ref()).map_err(refused)?;
-    let plan = plan.expect("checked above");
-    Ok((claims, plan))
+    token::verify(&keys, raw, st.now()).map_err(refused)
+}
+
+fn confirm_failed(e: ConfirmError) -> Response {
+    match e {
+        ConfirmError::Token(e) => refused(e),
+        ConfirmError::Owner(e) => unavailable(&e),
+        ConfirmError::Store(e) => store_failed(e),
+        ConfirmError::KeptChanging => page(
+            StatusCode::CONFLICT,
+            "Please try again",
+            "<p>The plan kept changing while this was recorded. Nothing was changed; use the link again.</p>",
+        ),
+    }
 }
 
 fn store_failed(e: StoreError) -> Response {
@@ -349,68 +361,32 @@ pub async fn verify_page(State(st): State<AppState>, Path(raw): Path<String>) ->
         (status = 503, description = "verification is not configured, or storage is unreachable", content_type = "text/html", body = String),
     ))]
 pub async fn verify_confirm(State(st): State<AppState>, Path(raw): Path<String>) -> Response {
-    // A lost race with another writer is retried on the new version: the
-    // attestation does not depend on what it replaces.
-    for _ in 0..3 {
-        let (claims, plan) = match checked(&st, &raw).await {
-            Ok(found) => found,
-            Err(page) => return page,
-        };
-        let c = contact(&plan, &claims).expect("checked");
-        // Confirmed since this link was issued (a second click, or another
-        // way): say so and write nothing.
-        if let Some(at) = c.verified_at.filter(|at| *at >= claims.issued_at()) {
-            return page(
-                StatusCode::OK,
-                "Already confirmed",
-                &format!(
-                    "{}\n<p>This contact was confirmed on {} since the reminder was sent. Nothing more to do.</p>",
-                    contact_html(&plan, c),
-                    day(at)
-                ),
-            );
-        }
-        let owner = match Actor::parse(plan.spec.owner.email.as_str()) {
-            Ok(a) => a,
-            Err(e) => return unavailable(&e),
-        };
-        let next = match plan.contact_verified(
-            claims.contact.as_str(),
-            &owner,
-            VerifiedVia::Link,
-            Some(LINK_NOTE.to_owned()),
-            st.now(),
-        ) {
-            Ok(next) => next,
-            Err(_) => return refused(TokenError::UnknownContact),
-        };
-        let change = Change::ContactVerified {
-            contact: claims.contact.clone(),
-        };
-        match st.store.put_plan_version(&next, change).await {
-            Ok(()) => {
-                let c = contact(&next, &claims).expect("still there");
-                return page(
-                    StatusCode::OK,
-                    "Thank you: confirmed",
-                    &format!(
-                        "{}\n<p>Recorded as verified by {} through this link. The next reminder will not ask \
-                         about this contact until it is due again.</p>",
-                        contact_html(&next, c),
-                        escape(owner.as_str())
-                    ),
-                );
-            }
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(StoreError::NotFound(_)) => return refused(TokenError::WrongPlan),
-            Err(e) => return store_failed(e),
-        }
+    let claims = match claims(&st, &raw).await {
+        Ok(claims) => claims,
+        Err(page) => return page,
+    };
+    match verification::confirm(&st.store, &claims, st.now()).await {
+        Ok(Confirmed::Already { plan, at }) => page(
+            StatusCode::OK,
+            "Already confirmed",
+            &format!(
+                "{}\n<p>This contact was confirmed on {} since the reminder was sent. Nothing more to do.</p>",
+                contact_html(&plan, contact(&plan, &claims).expect("checked")),
+                day(at)
+            ),
+        ),
+        Ok(Confirmed::Recorded { plan, by }) => page(
+            StatusCode::OK,
+            "Thank you: confirmed",
+            &format!(
+                "{}\n<p>Recorded as verified by {} through this link. The next reminder will not ask \
+                 about this contact until it is due again.</p>",
+                contact_html(&plan, contact(&plan, &claims).expect("still there")),
+                escape(by.as_str())
+            ),
+        ),
+        Err(e) => confirm_failed(e),
     }
-    page(
-        StatusCode::CONFLICT,
-        "Please try again",
-        "<p>The plan kept changing while this was recorded. Nothing was changed; use the link again.</p>",
-    )
 }
 
 #[cfg(test)]

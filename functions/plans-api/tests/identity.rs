@@ -357,7 +357,7 @@ async fn every_item_the_api_writes_is_under_a_key_its_policy_allows() {
         .unwrap()
         .write_prefixes("PlansApiFunction")
         .unwrap();
-    let store = &api.state.store;
+    let store = api.dynamo();
     let items = store
         .client()
         .scan()

@@ -11,12 +11,12 @@ use support_plans_tests::lose_transact_answers;
 async fn a_put_whose_answer_was_lost_is_answered_200_once() {
     let api = Api::new().await;
     let mut body = support_plans_tests::plan_body("stripe", "payments");
-    lose_transact_answers(api.state.store.table(), 1).await;
+    lose_transact_answers(api.dynamo().table(), 1).await;
     let created = api.post("/plans", &ADMIN, &body).await;
     assert_eq!(created.status, 201, "{}", created.text);
 
     body["tier"] = "Premium support".into();
-    lose_transact_answers(api.state.store.table(), 1).await;
+    lose_transact_answers(api.dynamo().table(), 1).await;
     let replaced = api
         .put("/plans/stripe", &PAYMENTS, Some(&created.etag()), &body)
         .await;

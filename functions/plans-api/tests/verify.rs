@@ -11,6 +11,7 @@ use common::{ADMIN, Api, READER, Resp, Who, contact};
 use jiff::{SignedDuration, Timestamp};
 use plans_api::verify::KeySource;
 use serde_json::json;
+use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_domain::Slug;
 use support_plans_domain::ports::PlanStore as _;
 use support_plans_domain::token::{KeySet, LinkFor, VerifyKey, issue};
@@ -291,7 +292,7 @@ async fn the_key_is_read_from_its_secret_on_first_use_and_a_failed_read_is_tried
         Timestamp::now().as_millisecond()
     );
     let mut state = Api::new().await.state;
-    state.verify_key = KeySource::secret(secrets.clone(), &name);
+    state.verify_key = KeySource::secret(SecretsManagerKeys::new(secrets.clone(), &name));
     let api = Api::from_state(state);
     api.seed_plan("stripe", "payments").await;
     let path = format!("/verify/{}", token(&api, "stripe", "tam").await);

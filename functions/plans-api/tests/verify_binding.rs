@@ -16,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use plans_api::verify::KeySource;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_domain::Slug;
 use support_plans_domain::ports::PlanStore as _;
 use support_plans_domain::token::{KeySet, LinkFor, issue};
@@ -318,7 +319,7 @@ async fn secret(value: &str) -> (aws_sdk_secretsmanager::Client, String) {
 
 async fn api_reading(client: &aws_sdk_secretsmanager::Client, name: &str, clock: fn() -> Timestamp) -> Api {
     let mut state = Api::new().await.state;
-    state.verify_key = KeySource::secret(client.clone(), name);
+    state.verify_key = KeySource::secret(SecretsManagerKeys::new(client.clone(), name));
     state.clock = clock;
     Api::from_state(state)
 }

@@ -87,6 +87,14 @@ impl Api {
         }
     }
 
+    /// The DynamoDB store under the API (tests that look inside the table).
+    pub fn dynamo(&self) -> &support_plans_aws::DynamoStore {
+        self.state
+            .store
+            .downcast_ref()
+            .expect("the API over the DynamoDB store")
+    }
+
     /// The API over `state` (e.g. with a verification key).
     pub fn from_state(state: AppState) -> Self {
         Self {

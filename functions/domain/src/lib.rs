@@ -6,10 +6,13 @@ pub mod card;
 pub mod freshness;
 pub mod matching;
 pub mod model;
+pub mod pipeline;
 pub mod ports;
 pub mod post;
 pub mod readiness;
 pub mod reminders;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 pub mod types;
 pub mod validate;
@@ -18,5 +21,5 @@ pub use model::{
     Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, Owner, PlanSpec,
     Revision, Role, Severity, Status, Step, SupportPlan, VerifiedVia, Workload, WorkloadSpec,
 };
-pub use types::{Email, HttpsUrl, Phone, Slug};
+pub use types::{Email, HttpsUrl, IncidentArn, Phone, Slug};
 pub use validate::{FieldError, ValidationErrors};

@@ -236,7 +236,10 @@ pub trait IncidentSource: Send + Sync {
 
 /// Where an incident's notes and links are written.
 pub trait IncidentSink: Send + Sync {
-    /// The longest note the sink takes, in characters.
+    /// The longest note the sink takes, in characters. Incident Manager's
+    /// is the renderer's cut today ([`MAX_EVENT_DATA`](crate::post::MAX_EVENT_DATA));
+    /// a sink with a smaller one (PagerDuty's notes) says so here, for the
+    /// renderer to cut at a step boundary below it.
     fn note_limit(&self) -> usize {
         crate::post::MAX_EVENT_DATA
     }

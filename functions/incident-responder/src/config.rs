@@ -23,7 +23,7 @@ pub struct ConfigError(String);
 
 /// `REMIND_BEFORE_DAYS`: when an item turns due-soon (default 14, 1 to 90).
 // The shared parse of this variable is being made in the domain (issue 14);
-// until then, this small pure function says the same as freshness-check.
+// until it is merged, this small pure function says the same, in the same words.
 pub fn remind_before_days(value: Option<&str>) -> Result<u32, String> {
     match value {
         None => Ok(14),
@@ -38,7 +38,7 @@ pub fn remind_before_days(value: Option<&str>) -> Result<u32, String> {
     }
 }
 
-/// `SWEEP_WINDOW_HOURS`: how far back the sweep looks (default 24, 1 to 720).
+/// `SWEEP_WINDOW_HOURS`: how far back the sweep looks (default 24, 1 to 168).
 fn sweep_window_hours(value: Option<&str>) -> Result<i64, String> {
     match value {
         None => Ok(24),

@@ -188,3 +188,23 @@ fn summary(a: &Answer) -> Value {
         "complete": a.complete,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_answer_is_a_diagnostic_that_says_a_retry_helps() {
+        let e = ResponderError(PipelineError::Incomplete {
+            key: "arn:x".into(),
+            failures: vec!["NOTE#aws-business: throttled".into()],
+        });
+        let d = Diagnostic::from(e);
+        assert_eq!(d.error_type, "Retryable.Incomplete");
+        assert!(
+            d.error_message.contains("NOTE#aws-business: throttled"),
+            "{}",
+            d.error_message
+        );
+    }
+}

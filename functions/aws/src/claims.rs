@@ -21,91 +21,52 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure};
 use jiff::{SignedDuration, Timestamp};
 
+use support_plans_domain::pipeline::Settlement;
+pub use support_plans_domain::pipeline::{Claim, ClaimState};
+use support_plans_domain::ports::{ClaimStore, PortError};
+
 use crate::deadlines::LEASE;
 
 /// The claim item's sort key.
 const SK: &str = "STATE";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    /// Ours: post, then `settle` it as done or released.
-    Acquired,
-    /// Already posted, or refused for good (not tried again).
-    Done,
-    /// Another invocation holds it now.
-    Busy,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("claim store failed: {0}")]
 pub struct ClaimError(String);
 
-/// One incident's claim item as read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClaimState {
-    /// `None`: no item yet.
-    version: Option<u64>,
-    done: BTreeSet<String>,
-    /// Parts a service refused for good (a chat topic that is gone, ...).
-    refused: BTreeSet<String>,
-    /// Part → end of its lease (epoch seconds).
-    leases: BTreeMap<String, i64>,
-    complete: bool,
+impl From<ClaimError> for PortError {
+    fn from(e: ClaimError) -> Self {
+        PortError::Retry(e.to_string())
+    }
 }
 
-impl ClaimState {
-    /// Posted, or refused for good: nothing more to do for `part`.
-    pub fn is_done(&self, part: &str) -> bool {
-        self.done.contains(part) || self.refused.contains(part)
-    }
-
-    /// Refused for good by the service it goes to.
-    pub fn is_refused(&self, part: &str) -> bool {
-        self.refused.contains(part)
-    }
-
-    /// Every part of the answer was posted (the sweep skips the incident).
-    pub fn is_complete(&self) -> bool {
-        self.complete
-    }
-
-    fn of(item: &HashMap<String, AttributeValue>) -> Self {
-        let version = match item.get("version") {
-            Some(AttributeValue::N(v)) => v.parse().ok(),
-            _ => None,
-        };
-        let set = |name: &str| match item.get(name) {
-            Some(AttributeValue::Ss(parts)) => parts.iter().cloned().collect(),
-            _ => BTreeSet::new(),
-        };
-        let leases = match item.get("leases") {
-            Some(AttributeValue::M(m)) => m
-                .iter()
-                .filter_map(|(part, until)| match until {
-                    AttributeValue::N(t) => t.parse().ok().map(|t| (part.clone(), t)),
-                    _ => None,
-                })
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        Self {
-            // An item without a version (written by `settle` alone) is version 0.
-            version: Some(version.unwrap_or(0)),
-            done: set("done"),
-            refused: set("refused"),
-            leases,
-            complete: matches!(item.get("complete"), Some(AttributeValue::Bool(true))),
-        }
-    }
-
-    fn claim(&self, part: &str, now: i64) -> Claim {
-        if self.is_done(part) {
-            Claim::Done
-        } else if self.leases.get(part).is_some_and(|&until| until > now) {
-            Claim::Busy
-        } else {
-            Claim::Acquired
-        }
+/// One incident's claim item as read.
+fn state_of(item: &HashMap<String, AttributeValue>) -> ClaimState {
+    let version = match item.get("version") {
+        Some(AttributeValue::N(v)) => v.parse().ok(),
+        _ => None,
+    };
+    let set = |name: &str| match item.get(name) {
+        Some(AttributeValue::Ss(parts)) => parts.iter().cloned().collect(),
+        _ => BTreeSet::new(),
+    };
+    let leases = match item.get("leases") {
+        Some(AttributeValue::M(m)) => m
+            .iter()
+            .filter_map(|(part, until)| match until {
+                AttributeValue::N(t) => t.parse().ok().map(|t| (part.clone(), t)),
+                _ => None,
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    ClaimState {
+        // An item without a version (written by `settle` alone) is version 0.
+        version: Some(version.unwrap_or(0)),
+        done: set("done"),
+        refused: set("refused"),
+        leases,
+        complete: matches!(item.get("complete"), Some(AttributeValue::Bool(true))),
     }
 }
 
@@ -152,6 +113,7 @@ impl Claims {
     }
 
     /// The incident's claim item (a consistent read); empty when there is none.
+    #[tracing::instrument(skip(self), fields(table = %self.table))]
     pub async fn read(&self, incident: &str) -> Result<ClaimState, ClaimError> {
         let out = self
             .client
@@ -163,7 +125,7 @@ impl Claims {
             .send()
             .await
             .map_err(failed)?;
-        Ok(out.item.as_ref().map(ClaimState::of).unwrap_or_default())
+        Ok(out.item.as_ref().map(state_of).unwrap_or_default())
     }
 
     /// Leases, with one conditional write on `state`'s version, every one of
@@ -175,6 +137,7 @@ impl Claims {
     /// `now` is the invocation's start, not the time of this call: the lease
     /// then ends [`LEASE`] after the invocation started, whatever it did
     /// before, and so after Lambda stopped it at the latest.
+    #[tracing::instrument(skip(self, state, parts), fields(parts = parts.len()))]
     pub async fn take(
         &self,
         incident: &str,
@@ -229,9 +192,7 @@ impl Claims {
                 Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
                     // Someone wrote in between: what the item holds now.
                     let old = match e.as_service_error() {
-                        Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                            c.item().map(ClaimState::of)
-                        }
+                        Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().map(state_of),
                         _ => None,
                     };
                     state = match old {
@@ -269,6 +230,7 @@ impl Claims {
     /// given back (a retry may take them at once), and the answer marked
     /// complete when nothing is left of it. Writes nothing when there is
     /// nothing to record.
+    #[tracing::instrument(skip(self, posted, refused, released, now))]
     pub async fn settle_refusing(
         &self,
         incident: &str,
@@ -329,6 +291,7 @@ impl Claims {
     }
 
     /// Of `incidents`, those whose answer is complete (one batch read per 100).
+    #[tracing::instrument(skip_all, fields(incidents = incidents.len()))]
     pub async fn completed(&self, incidents: &[String]) -> Result<Vec<String>, ClaimError> {
         let mut done = Vec::new();
         for chunk in incidents.chunks(100) {
@@ -372,6 +335,43 @@ impl Claims {
     }
 }
 
+impl ClaimStore for Claims {
+    async fn read(&self, key: &str) -> Result<ClaimState, PortError> {
+        Ok(Claims::read(self, key).await?)
+    }
+
+    async fn take(
+        &self,
+        key: &str,
+        state: ClaimState,
+        parts: &[String],
+        now: Timestamp,
+    ) -> Result<Vec<Claim>, PortError> {
+        Ok(Claims::take(self, key, state, parts, now).await?)
+    }
+
+    async fn settle(&self, key: &str, s: &Settlement, now: Timestamp) -> Result<(), PortError> {
+        Ok(self
+            .settle_refusing(
+                key,
+                &strs(&s.done),
+                &strs(&s.refused),
+                &strs(&s.released),
+                s.complete,
+                now,
+            )
+            .await?)
+    }
+
+    async fn completed(&self, keys: &[String]) -> Result<Vec<String>, PortError> {
+        Ok(Claims::completed(self, keys).await?)
+    }
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,7 +388,7 @@ mod tests {
             ),
         ]
         .into();
-        let state = ClaimState::of(&item);
+        let state = state_of(&item);
         assert_eq!(state.version, Some(3));
         assert!(!state.is_complete());
         assert_eq!(state.claim("NOTE#a", 60), Claim::Done);

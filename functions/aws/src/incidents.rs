@@ -12,6 +12,9 @@ use aws_sdk_ssmincidents::types::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use jiff::Timestamp;
+use support_plans_domain::IncidentArn;
+use support_plans_domain::pipeline::{IncidentId, ReportedIncident};
+use support_plans_domain::ports::{IncidentSink, IncidentSource, PortError};
 
 use crate::failure::is_permanent;
 
@@ -81,6 +84,7 @@ impl IncidentManager {
     }
 
     /// The record, its related items and its tags: three independent calls, issued concurrently.
+    #[tracing::instrument(skip(self))]
     pub async fn read(&self, arn: &str) -> Result<IncidentView, IncidentError> {
         let record = self.client.get_incident_record().arn(arn).send();
         let related = self.related_items(arn);
@@ -151,6 +155,7 @@ impl IncidentManager {
     /// (the plan changed since), Incident Manager refuses the reused token
     /// with `ConflictException`: the token was used, so the note is there,
     /// and that counts as posted too.
+    #[tracing::instrument(skip(self, text), fields(chars = text.len()))]
     pub async fn post_note(
         &self,
         arn: &str,
@@ -184,6 +189,7 @@ impl IncidentManager {
     }
 
     /// A related item of type `OTHER` pointing at `url`.
+    #[tracing::instrument(skip(self))]
     pub async fn add_link(
         &self,
         arn: &str,
@@ -214,6 +220,7 @@ impl IncidentManager {
     }
 
     /// ARNs of the OPEN incidents created since `since`, every page.
+    #[tracing::instrument(skip(self))]
     pub async fn open_since(&self, since: Timestamp) -> Result<Vec<String>, IncidentError> {
         let open = Filter::builder()
             .key("status")
@@ -246,5 +253,96 @@ impl IncidentManager {
                 _ => return Ok(arns),
             }
         }
+    }
+}
+
+impl From<IncidentError> for PortError {
+    fn from(e: IncidentError) -> Self {
+        match e {
+            IncidentError::Refused(_) => PortError::Refused(e.to_string()),
+            IncidentError::NotFound(_) | IncidentError::Unavailable(_) => PortError::Retry(e.to_string()),
+        }
+    }
+}
+
+/// The incident record an id names: Incident Manager knows no other.
+fn record(id: &IncidentId) -> Result<&IncidentArn, PortError> {
+    id.arn()
+        .ok_or_else(|| PortError::Refused(format!("{id} is not an Incident Manager incident")))
+}
+
+impl From<IncidentView> for ReportedIncident {
+    fn from(v: IncidentView) -> Self {
+        let mut resources = v.involved_resources;
+        resources.extend(v.source_resource);
+        let id = match IncidentArn::parse(&v.arn) {
+            Ok(arn) => IncidentId::Record(arn),
+            // Incident Manager's own ARNs always parse; kept whole if one does not.
+            Err(_) => IncidentId::External {
+                kind: "ssm-incidents",
+                id: v.arn,
+            },
+        };
+        Self {
+            id,
+            title: v.title,
+            impact: v.impact,
+            started_at: v.created_at,
+            resolved: v.resolved,
+            resources,
+            tags: v.tags.into_iter().collect(),
+            related_urls: v.related_urls,
+            chat_topics: v.chat_topics,
+        }
+    }
+}
+
+impl IncidentSource for IncidentManager {
+    async fn read(&self, id: &IncidentId) -> Result<Option<ReportedIncident>, PortError> {
+        match IncidentManager::read(self, record(id)?.as_str()).await {
+            Ok(view) => Ok(Some(view.into())),
+            Err(IncidentError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn open_since(&self, since: Timestamp) -> Result<Vec<IncidentId>, PortError> {
+        let arns = IncidentManager::open_since(self, since).await?;
+        Ok(arns
+            .into_iter()
+            .filter_map(|a| match IncidentArn::parse(&a) {
+                Ok(arn) => Some(IncidentId::Record(arn)),
+                Err(e) => {
+                    tracing::warn!(incident = %a, error = %e, "listed incident skipped");
+                    None
+                }
+            })
+            .collect())
+    }
+}
+
+impl IncidentSink for IncidentManager {
+    async fn note(
+        &self,
+        id: &IncidentId,
+        text: &str,
+        at: Timestamp,
+        client_token: &str,
+    ) -> Result<(), PortError> {
+        Ok(self
+            .post_note(record(id)?.as_str(), text, at, client_token)
+            .await?)
+    }
+
+    async fn link(
+        &self,
+        id: &IncidentId,
+        title: &str,
+        url: &str,
+        client_token: &str,
+    ) -> Result<(), PortError> {
+        Ok(self
+            .add_link(record(id)?.as_str(), title, url, client_token)
+            .await?)
     }
 }

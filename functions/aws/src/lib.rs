@@ -11,10 +11,14 @@ pub mod activity;
 pub mod adapters;
 pub mod calls;
 pub mod deadlines;
+pub mod directory;
 pub mod failure;
 pub mod logging;
+pub mod metrics;
 pub mod rate_limit;
 pub mod reminder_state;
+#[cfg(all(feature = "incidents", feature = "sns"))]
+pub mod responder;
 pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "sns")]

@@ -6,6 +6,7 @@
 use aws_sdk_sns::Client;
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
+use support_plans_domain::ports::{ChatPublisher, PortError};
 use support_plans_domain::reminders::{Message, Notifier, NotifyError};
 
 use crate::failure::is_permanent;
@@ -23,6 +24,7 @@ pub enum PublishError {
 }
 
 /// Publishes one chat message (AWS Chatbot custom notification) to `topic`.
+#[tracing::instrument(skip(client, message), fields(chars = message.len()))]
 pub async fn publish_chat(client: &Client, topic: &str, message: &str) -> Result<(), PublishError> {
     match client.publish().topic_arn(topic).message(message).send().await {
         Ok(_) => Ok(()),
@@ -36,6 +38,29 @@ pub async fn publish_chat(client: &Client, topic: &str, message: &str) -> Result
                 PublishError::Failed { topic, reason }
             })
         }
+    }
+}
+
+/// The responder's chat messages on SNS.
+#[derive(Debug, Clone)]
+pub struct SnsChat {
+    client: Client,
+}
+
+impl SnsChat {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ChatPublisher for SnsChat {
+    async fn publish(&self, topic: &str, message: &str) -> Result<(), PortError> {
+        publish_chat(&self.client, topic, message)
+            .await
+            .map_err(|e| match e {
+                PublishError::Refused { .. } => PortError::Refused(e.to_string()),
+                PublishError::Failed { .. } => PortError::Retry(e.to_string()),
+            })
     }
 }
 

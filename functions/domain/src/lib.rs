@@ -6,6 +6,7 @@ pub mod card;
 pub mod freshness;
 pub mod matching;
 pub mod model;
+pub mod pipeline;
 pub mod ports;
 pub mod post;
 pub mod readiness;
@@ -23,6 +24,6 @@ pub use model::{
     Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, Owner, PlanSpec,
     Revision, Role, Severity, Status, Step, SupportPlan, VerifiedVia, Workload, WorkloadSpec,
 };
-pub use types::{Email, HttpsUrl, Phone, Slug};
+pub use types::{Email, HttpsUrl, IncidentArn, Phone, Slug};
 pub use validate::{FieldError, ValidationErrors};
 pub use wire::{UnknownName, WireName};

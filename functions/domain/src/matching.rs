@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::model::{SupportPlan, Workload};
+use crate::types::IncidentArn;
 
 /// What is known of an incident when it is matched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,9 +54,7 @@ impl Outcome<'_> {
 
 /// The response-plan name of an incident ARN: the segment after `incident-record/`.
 pub fn response_plan_of_incident(arn: &str) -> Option<&str> {
-    let (_, rest) = arn.split_once(":incident-record/")?;
-    let name = rest.split('/').next()?;
-    (!name.is_empty()).then_some(name)
+    IncidentArn::response_plan_in(arn)
 }
 
 /// A response-plan reference (name or `…:response-plan/<name>` ARN) as its name.
@@ -68,11 +67,7 @@ fn response_plan_name(reference: &str) -> &str {
 
 /// The response-plan ARN an incident ARN implies: same partition and account.
 fn response_plan_arn_of_incident(arn: &str) -> Option<String> {
-    let (prefix, _) = arn.split_once(":incident-record/")?;
-    Some(format!(
-        "{prefix}:response-plan/{}",
-        response_plan_of_incident(arn)?
-    ))
+    IncidentArn::parse(arn).ok()?.response_plan_arn()
 }
 
 /// Whether a workload's `match.response_plans` entry names one of the incident's

@@ -1,5 +1,6 @@
-//! What the domain needs from storage. Adapters (DynamoDB, in-memory) implement
-//! these; each trait mirrors one slice of least-privilege access.
+//! What the domain needs from storage and from the services it talks to.
+//! Adapters (DynamoDB, Incident Manager, SNS, in-memory) implement these; each
+//! trait mirrors one slice of least-privilege access.
 
 use std::future::Future;
 
@@ -8,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 
 use crate::model::{Change, Revision, Status, SupportPlan, Workload};
+use crate::pipeline::{Claim, ClaimState, IncidentId, ReportedIncident, Settlement};
 use crate::token::KeySet;
 use crate::types::Slug;
 
@@ -208,6 +210,121 @@ pub enum KeysError {
 /// returns the key that signs and every key that verifies.
 pub trait VerifyKeys: Send + Sync {
     fn read_keys(&self) -> impl Future<Output = Result<KeySet, KeysError>> + Send;
+}
+
+// ---- The incident pipeline's ports (SPEC §4, §11) ----------------------------
+//
+// Each failure says what the caller does next: `Refused` (permanent: recorded,
+// never tried again) or `Retry` (throttling, 5xx, a timeout: given back).
+
+/// A port call that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// The service refuses it and would again (access denied, no such
+    /// topic, an invalid request): SPEC §4 "Permanent failures are not retried".
+    #[error("{0}")]
+    Refused(String),
+    /// Worth another try.
+    #[error("{0}")]
+    Retry(String),
+}
+
+impl PortError {
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Self::Refused(_))
+    }
+}
+
+impl From<StoreError> for PortError {
+    fn from(e: StoreError) -> Self {
+        Self::Retry(e.to_string())
+    }
+}
+
+type PortRes<T> = Result<T, PortError>;
+
+/// Exactly once (SPEC §4): one claim item per incident, keyed by
+/// [`IncidentId::key`](crate::pipeline::IncidentId::key), holding which parts
+/// of the answer are done, refused, or leased to an invocation.
+pub trait ClaimStore: Send + Sync {
+    /// The incident's claims, read consistently; empty when there are none.
+    fn read(&self, key: &str) -> impl Future<Output = PortRes<ClaimState>> + Send;
+    /// Leases, with one conditional write on `state`'s version, every one of
+    /// `parts` neither done nor leased to another invocation at `now` (the
+    /// invocation's start); says for each whether it is ours, done or busy.
+    fn take(
+        &self,
+        key: &str,
+        state: ClaimState,
+        parts: &[String],
+        now: Timestamp,
+    ) -> impl Future<Output = PortRes<Vec<Claim>>> + Send;
+    /// In one write: parts done, refused for good, given back, and the
+    /// answer complete. Writes nothing when the settlement is empty.
+    fn settle(
+        &self,
+        key: &str,
+        settlement: &Settlement,
+        now: Timestamp,
+    ) -> impl Future<Output = PortRes<()>> + Send;
+    /// Of `keys`, those whose answer is complete (the sweep skips them).
+    fn completed(&self, keys: &[String]) -> impl Future<Output = PortRes<Vec<String>>> + Send;
+}
+
+/// Where incidents are read: Incident Manager today (PagerDuty next).
+pub trait IncidentSource: Send + Sync {
+    /// The incident as the pipeline needs it; `None`: no such incident.
+    fn read(&self, id: &IncidentId) -> impl Future<Output = PortRes<Option<ReportedIncident>>> + Send;
+    /// The open incidents started since `since` (the reconciliation sweep).
+    fn open_since(&self, since: Timestamp) -> impl Future<Output = PortRes<Vec<IncidentId>>> + Send;
+}
+
+/// Where an incident's notes and links are written.
+pub trait IncidentSink: Send + Sync {
+    /// The longest note the sink takes, in characters. Incident Manager's
+    /// is the renderer's cut today ([`MAX_EVENT_DATA`](crate::post::MAX_EVENT_DATA));
+    /// a sink with a smaller one (PagerDuty's notes) says so here, for the
+    /// renderer to cut at a step boundary below it.
+    fn note_limit(&self) -> usize {
+        crate::post::MAX_EVENT_DATA
+    }
+    /// One note on the incident. `at` and `client_token` are the same on
+    /// every try (the incident's start; derived from incident and part), so a
+    /// sink that de-duplicates sees a retry as the request it took before.
+    fn note(
+        &self,
+        incident: &IncidentId,
+        text: &str,
+        at: Timestamp,
+        client_token: &str,
+    ) -> impl Future<Output = PortRes<()>> + Send;
+    /// One link (a portal where a case is opened) on the incident.
+    fn link(
+        &self,
+        incident: &IncidentId,
+        title: &str,
+        url: &str,
+        client_token: &str,
+    ) -> impl Future<Output = PortRes<()>> + Send;
+}
+
+/// The chat message's way out (AWS Chatbot over SNS).
+pub trait ChatPublisher: Send + Sync {
+    /// Publishes `message` to `topic`; `Refused` when the topic refuses it for good.
+    fn publish(&self, topic: &str, message: &str) -> impl Future<Output = PortRes<()>> + Send;
+}
+
+/// What the pipeline reads of the directory.
+pub trait Directory: Send + Sync {
+    /// Every active workload (matched against every incident).
+    fn active_workloads(&self) -> impl Future<Output = Res<Vec<Workload>>> + Send;
+    /// Plans by id, in the order asked; ids that do not exist are left out.
+    fn plans(&self, ids: &[Slug]) -> impl Future<Output = Res<Vec<SupportPlan>>> + Send;
+}
+
+/// Counted events (CloudWatch metrics), each one when it happens.
+pub trait Metrics: Send + Sync {
+    fn count(&self, name: &'static str);
 }
 
 #[cfg(test)]

@@ -37,10 +37,11 @@ pub struct Links {
 }
 
 impl Links {
-    /// `PLAN_URL` (with `{id}`) and `DIRECTORY_URL` from the environment; the
-    /// stack sets both to the API's own routes unless a portal is configured.
-    pub fn from_env() -> Self {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    /// `PLAN_URL` (with `{id}`) and `DIRECTORY_URL` from the function's
+    /// configuration (`get` looks a name up); the stack sets both to the
+    /// API's own routes unless a portal is configured.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         Self {
             plan_url: var("PLAN_URL").unwrap_or_else(|| "GET /plans/{id} on the support-plans API".into()),
             directory_url: var("DIRECTORY_URL")

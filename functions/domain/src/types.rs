@@ -328,3 +328,97 @@ mod tests {
         }
     }
 }
+
+/// An Incident Manager incident record's ARN, checked once where it enters
+/// (a trigger, the sweep's list): `arn:<aws…>:ssm-incidents:<region>:<account>:incident-record/<response-plan>/<id>`.
+/// Its parts (the id, the response plan) are read from here only (SPEC §2
+/// "Incident match", §4 triggers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IncidentArn(String);
+
+impl IncidentArn {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "ssm-incidents"
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && parts[5].starts_with("incident-record/")
+            && s.len() <= 1000
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err("not an Incident Manager incident ARN".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The record's own id: the last segment.
+    pub fn id(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or(&self.0)
+    }
+
+    /// The response plan's name: the segment after `incident-record/`.
+    pub fn response_plan(&self) -> Option<&str> {
+        plan_segment(&self.0)
+    }
+
+    /// [`IncidentArn::response_plan`] of `s` when `s` is an incident ARN,
+    /// borrowed from `s`.
+    pub fn response_plan_in(s: &str) -> Option<&str> {
+        Self::parse(s).ok()?;
+        plan_segment(s)
+    }
+
+    /// The response plan's ARN: same partition, Region and account.
+    pub fn response_plan_arn(&self) -> Option<String> {
+        let (prefix, _) = self.0.split_once(":incident-record/")?;
+        Some(format!("{prefix}:response-plan/{}", self.response_plan()?))
+    }
+}
+
+/// The segment after `incident-record/` of an ARN already checked.
+fn plan_segment(s: &str) -> Option<&str> {
+    let (_, rest) = s.split_once(":incident-record/")?;
+    let name = rest.split('/').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+impl fmt::Display for IncidentArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod incident_arn_tests {
+    use super::IncidentArn;
+
+    #[test]
+    fn an_incident_arn_is_checked_once_and_read_in_parts() {
+        let arn = IncidentArn::parse(
+            "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0",
+        )
+        .unwrap();
+        assert_eq!(arn.id(), "6ac3b7d0");
+        assert_eq!(arn.response_plan(), Some("payments-critical"));
+        assert_eq!(
+            arn.response_plan_arn().as_deref(),
+            Some("arn:aws:ssm-incidents::111122223333:response-plan/payments-critical")
+        );
+        for bad in [
+            "arn:aws:s3:::bucket",
+            "arn:aws:ssm-incidents::1:incident-record/p/x",
+            "arn:aws:ssm-incidents::111122223333:response-plan/p",
+            "arn:aws:ssm-incidents::111122223333:incident-record/p/x y",
+        ] {
+            assert!(IncidentArn::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

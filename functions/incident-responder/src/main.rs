@@ -10,7 +10,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let responder = Responder::from_env().await?;
     let responder = &responder;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        responder.handle(&event.payload, jiff::Timestamp::now()).await
+        responder
+            .handle(&event.payload, jiff::Timestamp::now())
+            .await
+            .map_err(lambda_runtime::Diagnostic::from)
     }))
     .await
 }

@@ -2,12 +2,13 @@
 //! is `Ignored` with a reason: logged and counted, never retried.
 
 use serde_json::Value;
+use support_plans_domain::IncidentArn;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// An Incident Manager incident: from the runbook or the CloudTrail event.
     Incident {
-        arn: String,
+        arn: IncidentArn,
         source: &'static str,
         resources: Vec<String>,
         workload: Option<String>,
@@ -31,19 +32,6 @@ pub struct Generic {
     pub resources: Vec<String>,
     pub url: Option<String>,
     pub time: Option<String>,
-}
-
-fn is_incident_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "ssm-incidents"
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("incident-record/")
-        && s.len() <= 1000
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn is_arn(s: &str) -> bool {
@@ -97,10 +85,10 @@ fn classify(event: &Value) -> Result<Trigger, String> {
     if let Some(arn) = obj.get("incident_record_arn") {
         let arn = arn
             .as_str()
-            .filter(|a| is_incident_arn(a))
+            .and_then(|a| IncidentArn::parse(a).ok())
             .ok_or("incident_record_arn is not an incident ARN")?;
         return Ok(Trigger::Incident {
-            arn: arn.to_owned(),
+            arn,
             source: "runbook",
             resources: resources(obj.get("involved_resources"))?,
             workload: workload(obj.get("workload"))?,
@@ -125,7 +113,7 @@ fn classify(event: &Value) -> Result<Trigger, String> {
             let arn = detail
                 .pointer("/responseElements/incidentRecordArn")
                 .and_then(Value::as_str)
-                .filter(|a| is_incident_arn(a))
+                .and_then(|a| IncidentArn::parse(a).ok())
                 .ok_or("StartIncident event without an incident ARN")?;
             let plan = detail
                 .pointer("/requestParameters/responsePlanArn")
@@ -133,7 +121,7 @@ fn classify(event: &Value) -> Result<Trigger, String> {
                 .filter(|a| is_arn(a))
                 .map(str::to_owned);
             Ok(Trigger::Incident {
-                arn: arn.to_owned(),
+                arn,
                 source: "cloudtrail",
                 resources: Vec::new(),
                 workload: None,

@@ -25,7 +25,7 @@ async fn api(w: &World, method: &str, path: &str, team: &str, body: &Value) -> (
         local_auth: true,
         ..AuthConfig::default()
     };
-    let router = app(AppState::new(w.responder.store.clone(), auth));
+    let router = app(AppState::new(w.responder.store().clone(), auth));
     let request = axum::http::Request::builder()
         .method(method)
         .uri(path)

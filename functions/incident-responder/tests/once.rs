@@ -15,9 +15,8 @@ use common::{RDS, World};
 use incident_responder::Responder;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use support_plans_aws::DynamoStore;
-use support_plans_aws::claims::Claims;
 use support_plans_aws::incidents::IncidentManager;
+use support_plans_domain::pipeline::Pipeline;
 
 const PAYMENTS_PLANS: usize = 4;
 
@@ -44,17 +43,19 @@ fn cloudtrail(arn: &str, plan: &str) -> Value {
 /// own connections), as another Lambda execution environment would have.
 async fn second_copy(w: &World) -> Responder {
     let config = support_plans_tests::local_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    let table = w.responder.store.table().to_owned();
+    let table = w.responder.store().table().to_owned();
     let im_config = support_plans_aws::sdk::loader()
         .endpoint_url(w.emulator.endpoint_url())
         .load()
         .await;
+    let settings = w.responder.pipeline.settings.clone();
+    let im = IncidentManager::new(aws_sdk_ssmincidents::Client::new(&im_config));
     Responder {
-        store: DynamoStore::new(dynamo.clone(), table.clone()),
-        claims: Claims::new(dynamo, table),
-        incidents: IncidentManager::new(aws_sdk_ssmincidents::Client::new(&im_config)),
-        sns: aws_sdk_sns::Client::new(&config),
+        pipeline: Pipeline {
+            source: im.clone(),
+            sink: im,
+            ..support_plans_aws::responder::pipeline(&config, None, &table, settings)
+        },
         ..w.responder.clone()
     }
 }
@@ -99,7 +100,7 @@ async fn forget_part(w: &World, incident: &str, part: &str) {
     let config = support_plans_tests::local_config().await;
     aws_sdk_dynamodb::Client::new(&config)
         .update_item()
-        .table_name(w.responder.store.table())
+        .table_name(w.responder.store().table())
         .key("pk", AttributeValue::S(format!("CLAIM#{incident}")))
         .key("sk", AttributeValue::S("STATE".into()))
         .update_expression("DELETE done :part REMOVE complete")
@@ -210,14 +211,14 @@ async fn a_reused_client_token_refused_as_a_conflict_counts_as_done() {
     w.responder.handle(&runbook(&arn), t0).await.unwrap();
     let id = support_plans_domain::Slug::parse("aws-business").unwrap();
     forget_part(&w, &arn, "NOTE#aws-business").await;
-    let current = w.responder.store.get_plan(&id).await.unwrap().unwrap();
+    let current = w.responder.store().get_plan(&id).await.unwrap().unwrap();
     let mut spec = current.spec.clone();
     spec.account_ref = Some("Customer 4711-B".into());
     let next = current
         .replaced(spec, &current.meta.updated_by, Timestamp::now())
         .unwrap();
     w.responder
-        .store
+        .store()
         .put_plan_version(&next, support_plans_domain::model::Change::Replaced)
         .await
         .unwrap();
@@ -270,13 +271,13 @@ async fn a_chat_topic_that_does_not_exist_is_refused_the_rest_completes_and_the_
 async fn a_chat_topic_the_function_may_not_use_is_refused_without_a_call_and_the_rest_completes() {
     let mut w = World::new().await;
     // The allowed list names the payments plan's topic only.
-    w.responder.chat_topics = Some(vec![w.chat_topic.clone()]);
+    w.responder.pipeline.settings.chat_topics = Some(vec![w.chat_topic.clone()]);
     let config = support_plans_tests::local_config().await;
     let sns = aws_sdk_sns::Client::new(&config);
     let (outside, outside_queue) = support_plans_tests::topic_with_queue(
         &sns,
         &w.sqs,
-        &format!("{}-outside", w.responder.store.table()),
+        &format!("{}-outside", w.responder.store().table()),
     )
     .await;
     let arn = incident_chatting_to(&w, "payments-outside", &[&outside, &w.chat_topic]).await;

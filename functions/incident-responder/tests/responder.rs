@@ -99,7 +99,7 @@ async fn three_eventbridge_deliveries_a_runbook_call_and_a_sweep_post_everything
     use support_plans_domain::readiness::{ActivityLog as _, window_start};
     let activity = w
         .responder
-        .store
+        .store()
         .since(window_start(jiff::Timestamp::now()))
         .await
         .unwrap();
@@ -269,13 +269,13 @@ async fn match_and_the_responder_post_the_same_text() {
     let started = jiff::Timestamp::from_second(record.creation_time.secs()).unwrap();
 
     let mut state = plans_api::AppState::new(
-        w.responder.store.clone(),
+        w.responder.store().clone(),
         plans_api::auth::AuthConfig {
             local_auth: true,
             ..Default::default()
         },
     );
-    state.links = w.responder.links.clone();
+    state.links = w.responder.pipeline.settings.links.clone();
     let app = plans_api::app(state);
     let body = json!({"title": "Card payments failing", "impact": 1, "resources": [RDS],
                       "response_plan": "payments-critical", "started_at": started.to_string()});
@@ -312,7 +312,7 @@ async fn a_plan_of_20_steps_of_2000_characters_is_cut_at_a_step_boundary() {
     use support_plans_domain::ports::PlanStore as _;
     let w = World::new().await;
     let id = support_plans_domain::Slug::parse("aws-business").unwrap();
-    let current = w.responder.store.get_plan(&id).await.unwrap().unwrap();
+    let current = w.responder.store().get_plan(&id).await.unwrap().unwrap();
     let mut spec = current.spec.clone();
     spec.escalation_steps = (0..20)
         .map(|i| Step {
@@ -326,7 +326,7 @@ async fn a_plan_of_20_steps_of_2000_characters_is_cut_at_a_step_boundary() {
         .replaced(spec, &current.meta.updated_by, jiff::Timestamp::now())
         .unwrap();
     w.responder
-        .store
+        .store()
         .put_plan_version(&next, Change::Replaced)
         .await
         .unwrap();
@@ -415,7 +415,7 @@ async fn counted(w: &World) -> Value {
     use support_plans_domain::readiness::{ActivityLog as _, window_start};
     let activity = w
         .responder
-        .store
+        .store()
         .since(window_start(jiff::Timestamp::now()))
         .await
         .unwrap();
@@ -480,7 +480,7 @@ async fn a_matched_workload_without_an_active_plan_gets_one_note_and_the_inciden
         &support_plans_domain::Actor::parse("tests").unwrap(),
         jiff::Timestamp::now(),
     );
-    w.responder.store.create_workload(&reports).await.unwrap();
+    w.responder.store().create_workload(&reports).await.unwrap();
 
     // The payments response plan, and the title names the reports.
     let arn = w

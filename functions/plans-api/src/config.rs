@@ -41,17 +41,9 @@ impl Config {
             table: set("TABLE_NAME").ok_or_else(|| ConfigError("TABLE_NAME is not set".into()))?,
             auth,
             policy,
-            links: links(set("PLAN_URL"), set("DIRECTORY_URL")),
+            links: Links::from_lookup(&get),
             verify_key_secret: set("VERIFY_KEY_SECRET_ARN"),
         })
-    }
-}
-
-/// Where posts point; the API's own routes unless a portal is configured.
-pub fn links(plan_url: Option<String>, directory_url: Option<String>) -> Links {
-    Links {
-        plan_url: plan_url.unwrap_or_else(|| "GET /plans/{id} on the support-plans API".into()),
-        directory_url: directory_url.unwrap_or_else(|| "GET /workloads on the support-plans API".into()),
     }
 }
 

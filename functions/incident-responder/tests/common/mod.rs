@@ -9,12 +9,13 @@ use aws_sdk_ssmincidents::types::{
     ChatChannel, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem, TimelineEvent,
 };
 use incident_responder::sources::GenericSources;
-use incident_responder::{Options, Responder};
+use incident_responder::{Config, Responder};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use support_plans_aws::calls::CallLog;
 use support_plans_aws::incidents::IncidentManager;
 use support_plans_domain::freshness::Policy;
+use support_plans_domain::pipeline::Settings;
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
 use support_plans_domain::post::Links;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -113,16 +114,19 @@ impl World {
         }
 
         let calls = CallLog::default();
-        let options = Options {
+        let options = Config {
             table: store.table().to_owned(),
-            incident_topic: Some(incident_topic.clone()),
-            chat_topics: None,
-            links: Links {
-                plan_url: "https://portal.example.com/plans/{id}".into(),
-                directory_url: "https://portal.example.com/plans".into(),
+            settings: Settings {
+                incident_topic: Some(incident_topic.clone()),
+                chat_topics: None,
+                links: Links {
+                    plan_url: "https://portal.example.com/plans/{id}".into(),
+                    directory_url: "https://portal.example.com/plans".into(),
+                },
+                policy: Policy::default(),
+                sweep_window: SignedDuration::from_hours(24),
+                limit_per_minute: 20,
             },
-            policy: Policy::default(),
-            sweep_window: SignedDuration::from_hours(24),
             // tests/sources.rs relies on these: two sources, 20 a minute each.
             generic: GenericSources::new(["support-plans.incidents", "acme.pager"], 20).unwrap(),
         };
@@ -131,7 +135,9 @@ impl World {
         let im_recorded = aws_sdk_ssmincidents::config::Builder::from(&responder_im_config)
             .interceptor(calls.interceptor())
             .build();
-        responder.incidents = IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(im_recorded));
+        let im_adapter = IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(im_recorded));
+        responder.pipeline.source = im_adapter.clone();
+        responder.pipeline.sink = im_adapter;
         Self {
             responder,
             im,

@@ -16,46 +16,15 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 AWS="$ROOT/.venv-awscli/bin/aws"
 PY="$ROOT/.venv-awscli/bin/python"
 
-BIN="${1:-}"
-if [ -z "$BIN" ]; then
-  TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-  case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
-  BIN="$TARGET/debug/incident-manager-emulator"
-fi
-if [ ! -x "$BIN" ]; then
-  echo "awscli_check: no emulator binary at $BIN (cargo build -p incident-manager-emulator)" >&2
-  exit 2
-fi
-
-TMP="$(mktemp -d)"
-EMU_PID=""
-cleanup() {
-  if [ -n "$EMU_PID" ] && kill -0 "$EMU_PID" 2>/dev/null; then
-    kill -TERM "$EMU_PID" 2>/dev/null || true
-    wait "$EMU_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=emulator.sh
+. "$HERE/emulator.sh"
+emulator_bin awscli_check "${1:-}"
 
 # The runbook target is a port nobody listens on: the rendered payload is
 # recorded under /_emulator/deliveries whatever the target does.
 CLOSED="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$BIN" --port-file "$TMP/port" --runbook-template "$ROOT/template.yaml" \
-  --runbook-target "http://127.0.0.1:$CLOSED/runbook" 2>"$TMP/emulator.log" &
-EMU_PID=$!
-for _ in $(seq 1 200); do
-  [ -s "$TMP/port" ] && break
-  if ! kill -0 "$EMU_PID" 2>/dev/null; then
-    echo "awscli_check: the emulator exited at start:" >&2
-    cat "$TMP/emulator.log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-[ -s "$TMP/port" ] || { echo "awscli_check: the emulator did not announce its port" >&2; exit 1; }
-URL="http://127.0.0.1:$(cat "$TMP/port")"
+emulator_start --runbook-template "$ROOT/template.yaml" --runbook-target "http://127.0.0.1:$CLOSED/runbook"
+URL="http://127.0.0.1:$PORT"
 
 # Only the emulator and test credentials: no profile, config or real account.
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1

@@ -16,7 +16,7 @@ use support_plans_domain::pipeline::{
     Delivered, IncidentId, Outcome, Pipeline, PipelineError, ReportedIncident, Settings, Told,
 };
 use support_plans_domain::ports::{ClaimStore as _, PortError};
-use support_plans_domain::post::{Links, prepare};
+use support_plans_domain::post::prepare;
 use support_plans_domain::testing::directory::FakeDirectory;
 use support_plans_domain::testing::incidents::FakeIncidents;
 use support_plans_domain::testing::{FakePorts, pipeline};
@@ -65,17 +65,7 @@ fn payments_directory() -> FakeDirectory {
 }
 
 fn settings() -> Settings {
-    Settings {
-        incident_topic: Some(INCIDENTS.into()),
-        chat_topics: None,
-        links: Links {
-            plan_url: "https://portal.example.com/plans/{id}".into(),
-            directory_url: "https://portal.example.com/plans".into(),
-        },
-        policy: Policy::default(),
-        sweep_window: SignedDuration::from_hours(24),
-        limit_per_minute: 20,
-    }
+    support_plans_domain::testing::settings(INCIDENTS)
 }
 
 fn id() -> IncidentId {

@@ -11,33 +11,17 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ssmincidents::types::{
     ChatChannel, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem,
 };
-use common::{RDS, World};
+use common::{PAYMENTS_PLANS, RDS, World, cloudtrail, runbook};
 use incident_responder::Responder;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use support_plans_aws::incidents::IncidentManager;
 use support_plans_domain::pipeline::Pipeline;
 
-const PAYMENTS_PLANS: usize = 4;
-
 /// How long an invocation that started at `t` may still be posting (Lambda
 /// stops it then): any delivery arriving before `t` + this must not take its
 /// parts over.
 const ALIVE_FOR: Duration = support_plans_aws::deadlines::RESPONDER_TIMEOUT;
-
-fn runbook(arn: &str) -> Value {
-    json!({"incident_record_arn": arn, "involved_resources": [RDS]})
-}
-
-fn cloudtrail(arn: &str, plan: &str) -> Value {
-    json!({
-        "version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-        "detail-type": "AWS API Call via CloudTrail", "source": "aws.ssm-incidents",
-        "account": "111122223333", "time": "2026-11-21T10:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": {"eventSource": "ssm-incidents.amazonaws.com", "eventName": "StartIncident",
-                   "requestParameters": {"responsePlanArn": plan}, "responseElements": {"incidentRecordArn": arn}}
-    })
-}
 
 /// A second copy of the function: the same settings, its own clients (its
 /// own connections), as another Lambda execution environment would have.
@@ -92,6 +76,15 @@ async fn incident_chatting_to(w: &World, name: &str, topics: &[&str]) -> String 
         .await
         .unwrap()
         .incident_record_arn
+}
+
+/// A payments incident started and answered through the runbook: its ARN,
+/// the time it was answered at, and the summary.
+async fn answered_once(w: &World) -> (String, Timestamp, Value) {
+    let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
+    let t0 = Timestamp::now();
+    let summary = w.responder.handle(&runbook(&arn), t0).await.unwrap();
+    (arn, t0, summary)
 }
 
 /// As if the invocation that posted `part` died before recording it: the
@@ -179,9 +172,7 @@ async fn two_copies_and_five_deliveries_with_a_stall_post_one_note_per_plan_and_
 #[tokio::test]
 async fn a_note_posted_by_an_invocation_that_died_before_recording_it_is_done_on_the_retry() {
     let w = World::new().await;
-    let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
-    let t0 = Timestamp::now();
-    let summary = w.responder.handle(&runbook(&arn), t0).await.unwrap();
+    let (arn, t0, summary) = answered_once(&w).await;
     let plan = summary["plans"][0].as_str().unwrap().to_owned();
     forget_part(&w, &arn, &format!("NOTE#{plan}")).await;
 
@@ -206,9 +197,7 @@ async fn a_note_posted_by_an_invocation_that_died_before_recording_it_is_done_on
 async fn a_reused_client_token_refused_as_a_conflict_counts_as_done() {
     use support_plans_domain::ports::PlanStore as _;
     let w = World::new().await;
-    let arn = w.start_incident("Card payments failing", 1, &[RDS]).await;
-    let t0 = Timestamp::now();
-    w.responder.handle(&runbook(&arn), t0).await.unwrap();
+    let (arn, t0, _) = answered_once(&w).await;
     let id = support_plans_domain::Slug::parse("aws-business").unwrap();
     forget_part(&w, &arn, "NOTE#aws-business").await;
     let current = w.responder.store().get_plan(&id).await.unwrap().unwrap();

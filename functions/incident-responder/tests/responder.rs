@@ -4,24 +4,8 @@
 
 mod common;
 
-use common::{RDS, World};
+use common::{PAYMENTS_PLANS, RDS, World, cloudtrail, runbook};
 use serde_json::{Value, json};
-
-fn runbook(arn: &str) -> Value {
-    json!({"incident_record_arn": arn, "involved_resources": [RDS]})
-}
-
-fn cloudtrail(arn: &str, plan: &str) -> Value {
-    json!({
-        "version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-        "detail-type": "AWS API Call via CloudTrail", "source": "aws.ssm-incidents",
-        "account": "111122223333", "time": "2026-11-21T10:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": {"eventSource": "ssm-incidents.amazonaws.com", "eventName": "StartIncident",
-                   "requestParameters": {"responsePlanArn": plan}, "responseElements": {"incidentRecordArn": arn}}
-    })
-}
-
-const PAYMENTS_PLANS: usize = 4;
 
 #[tokio::test]
 async fn an_impact_1_payments_incident_gets_one_note_per_plan_the_portals_and_one_chat_message_per_topic() {
@@ -462,6 +446,17 @@ async fn five_deliveries_of_one_incident_count_it_once() {
     );
 }
 
+/// A chat message whose description names `reports` as a workload no plan covers.
+fn assert_names_reports_uncovered(message: &Value) {
+    assert!(
+        message["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("No vendor support plan covers workload `reports`"),
+        "{message}"
+    );
+}
+
 /// SPEC §4: a matched workload that relies on no active plan gets one note
 /// naming it, once, and the incident is counted without plan, once; the chat
 /// message says it too, also for a generic incident (which has no notes).
@@ -515,14 +510,7 @@ async fn a_matched_workload_without_an_active_plan_gets_one_note_and_the_inciden
     );
     let chat = w.drain(&w.chat_queue).await;
     assert_eq!(chat.len(), 1);
-    assert!(
-        chat[0]["content"]["description"]
-            .as_str()
-            .unwrap()
-            .contains("No vendor support plan covers workload `reports`"),
-        "{}",
-        chat[0]
-    );
+    assert_names_reports_uncovered(&chat[0]);
     let counts = counted(&w).await;
     assert_eq!(
         (&counts["incidents_matched"], &counts["incidents_without_plan"]),
@@ -542,14 +530,7 @@ async fn a_matched_workload_without_an_active_plan_gets_one_note_and_the_inciden
     );
     let messages = w.drain(&w.incident_queue).await;
     assert_eq!(messages.len(), 1);
-    assert!(
-        messages[0]["content"]["description"]
-            .as_str()
-            .unwrap()
-            .contains("No vendor support plan covers workload `reports`"),
-        "{}",
-        messages[0]
-    );
+    assert_names_reports_uncovered(&messages[0]);
     assert_eq!(counted(&w).await["incidents_without_plan"], json!(2));
 }
 

@@ -12,7 +12,11 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod store;
 
+use jiff::SignedDuration;
+
+use crate::freshness::Policy;
 use crate::pipeline::{Pipeline, Ports, Settings};
+use crate::post::Links;
 
 /// The incident pipeline over the in-memory fakes.
 #[derive(Debug, Clone, Copy)]
@@ -45,5 +49,22 @@ pub fn pipeline(
         rate_limit: rate_limit::FakeRateLimit::default(),
         metrics: metrics::FakeMetrics::default(),
         settings,
+    }
+}
+
+/// The settings the tests run the pipeline with: every incident announced to
+/// `incident_topic`, links to the example portal, the default freshness
+/// policy, a 24-hour sweep window and 20 incidents a minute per source.
+pub fn settings(incident_topic: &str) -> Settings {
+    Settings {
+        incident_topic: Some(incident_topic.to_owned()),
+        chat_topics: None,
+        links: Links {
+            plan_url: "https://portal.example.com/plans/{id}".into(),
+            directory_url: "https://portal.example.com/plans".into(),
+        },
+        policy: Policy::default(),
+        sweep_window: SignedDuration::from_hours(24),
+        limit_per_minute: 20,
     }
 }

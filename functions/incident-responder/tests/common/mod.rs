@@ -10,17 +10,33 @@ use aws_sdk_ssmincidents::types::{
 };
 use incident_responder::sources::GenericSources;
 use incident_responder::{Config, Responder};
-use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
+use jiff::Timestamp;
+use serde_json::{Value, json};
 use support_plans_aws::calls::CallLog;
 use support_plans_aws::incidents::IncidentManager;
-use support_plans_domain::freshness::Policy;
-use support_plans_domain::pipeline::Settings;
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
-use support_plans_domain::post::Links;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 pub const RDS: &str = "arn:aws:rds:us-east-1:111122223333:db:payments-main";
+
+/// The sample plans the payments workload relies on: one note each.
+pub const PAYMENTS_PLANS: usize = 4;
+
+/// The runbook's call for the incident `arn`, naming the payments database.
+pub fn runbook(arn: &str) -> Value {
+    json!({"incident_record_arn": arn, "involved_resources": [RDS]})
+}
+
+/// EventBridge's CloudTrail event for `StartIncident` of `arn` with the response plan `plan`.
+pub fn cloudtrail(arn: &str, plan: &str) -> Value {
+    json!({
+        "version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": "AWS API Call via CloudTrail", "source": "aws.ssm-incidents",
+        "account": "111122223333", "time": "2026-11-21T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"eventSource": "ssm-incidents.amazonaws.com", "eventName": "StartIncident",
+                   "requestParameters": {"responsePlanArn": plan}, "responseElements": {"incidentRecordArn": arn}}
+    })
+}
 
 pub struct World {
     pub responder: Responder,
@@ -116,17 +132,7 @@ impl World {
         let calls = CallLog::default();
         let options = Config {
             table: store.table().to_owned(),
-            settings: Settings {
-                incident_topic: Some(incident_topic.clone()),
-                chat_topics: None,
-                links: Links {
-                    plan_url: "https://portal.example.com/plans/{id}".into(),
-                    directory_url: "https://portal.example.com/plans".into(),
-                },
-                policy: Policy::default(),
-                sweep_window: SignedDuration::from_hours(24),
-                limit_per_minute: 20,
-            },
+            settings: support_plans_domain::testing::settings(&incident_topic),
             // tests/sources.rs relies on these: two sources, 20 a minute each.
             generic: GenericSources::new(["support-plans.incidents", "acme.pager"], 20).unwrap(),
         };

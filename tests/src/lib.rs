@@ -4,6 +4,7 @@
 //! so tests never see each other's data.
 
 pub mod http;
+pub mod incidents;
 pub mod proxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,6 +15,14 @@ use support_plans_aws::DynamoStore;
 use support_plans_domain::model::{Actor, PlanSpec, SupportPlan, Workload, WorkloadSpec};
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
+
+/// The local stack's setting `name` (`API_URL`, `AWS_ENDPOINT_URL_SSM_INCIDENTS`, …),
+/// which `make local-up` and `infra/local/with-stack.sh` export.
+pub fn stack_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: these tests run inside the local stack (`make test`, or `make local-up` and `source .local/env`)")
+    })
+}
 
 /// The SDK configuration of the local stack. Refuses anything but loopback,
 /// so a stray environment can never point the tests at a real account.

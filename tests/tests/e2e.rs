@@ -11,19 +11,12 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ssmincidents::types::{
-    Action, ChatChannel, DynamicSsmParameterValue, IncidentTemplate, ItemIdentifier, ItemType, ItemValue,
-    RelatedItem, SsmAutomation, VariableType,
-};
+use aws_sdk_ssmincidents::types::{ChatChannel, IncidentTemplate, ItemValue};
 use serde_json::{Value, json};
 use support_plans_tests::http::request;
+use support_plans_tests::incidents::{involved_resource, runbook_action};
+use support_plans_tests::stack_env as env;
 use support_plans_tests::{local_config, topic_with_queue};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: these tests run inside the local stack (`make test`, or `make local-up` and `source .local/env`)")
-    })
-}
 
 fn sample(path: &str) -> Value {
     let file = format!("{}/../infra/local/samples/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -177,7 +170,6 @@ async fn the_story_through_the_binaries_that_deploy() {
     // 2. A response plan wired as deployed: the runbook action with the two
     // dynamic parameters, and an AWS Chatbot SNS topic as its chat channel.
     let (chat_topic, chat_queue) = topic_with_queue(&sns, &sqs, &format!("chat-{run}")).await;
-    let dynamic = |v: VariableType| DynamicSsmParameterValue::Variable(v);
     let plan_arn = im
         .create_response_plan()
         .name(format!("payments-critical-{run}"))
@@ -189,15 +181,7 @@ async fn the_story_through_the_binaries_that_deploy() {
                 .unwrap(),
         )
         .chat_channel(ChatChannel::ChatbotSns(vec![chat_topic.clone()]))
-        .actions(Action::SsmAutomation(
-            SsmAutomation::builder()
-                .document_name("support-plans-ResponderRunbook")
-                .role_arn("arn:aws:iam::111122223333:role/support-plans-RunbookRole")
-                .dynamic_parameters("INCIDENT_RECORD_ARN", dynamic(VariableType::IncidentRecordArn))
-                .dynamic_parameters("INVOLVED_RESOURCES", dynamic(VariableType::InvolvedResources))
-                .build()
-                .unwrap(),
-        ))
+        .actions(runbook_action())
         .send()
         .await
         .expect("create the response plan")
@@ -211,17 +195,7 @@ async fn the_story_through_the_binaries_that_deploy() {
         .response_plan_arn(&plan_arn)
         .title(format!("Ledger timeouts {run}"))
         .impact(1)
-        .related_items(
-            RelatedItem::builder()
-                .identifier(
-                    ItemIdentifier::builder()
-                        .r#type(ItemType::InvolvedResource)
-                        .value(ItemValue::Arn(db))
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .related_items(involved_resource(&db))
         .send()
         .await
         .expect("start the incident")

@@ -11,19 +11,12 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ssmincidents::types::{
-    Action, DynamicSsmParameterValue, IncidentTemplate, ItemIdentifier, ItemType, ItemValue, RelatedItem,
-    SsmAutomation, VariableType,
-};
+use aws_sdk_ssmincidents::types::IncidentTemplate;
 use serde_json::{Value, json};
 use support_plans_tests::http::request;
+use support_plans_tests::incidents::{involved_resource, runbook_action};
+use support_plans_tests::stack_env as env;
 use support_plans_tests::{local_config, plan_body};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: this test runs inside the local stack (`make test`, or `make local-up` and `source .local/env`)")
-    })
-}
 
 async fn api(method: &str, path: &str, team: &str, body: &Value) -> support_plans_tests::http::Reply {
     let principal = format!("lead@{team}.example.com");
@@ -83,7 +76,6 @@ async fn the_template_runbook_hands_the_responder_a_list_of_resources() {
 
     // The response plan as deployed: the runbook action, fed Incident
     // Manager's two dynamic parameters.
-    let dynamic = |v: VariableType| DynamicSsmParameterValue::Variable(v);
     let plan_arn = im
         .create_response_plan()
         .name(format!("ledger-{run}"))
@@ -94,15 +86,7 @@ async fn the_template_runbook_hands_the_responder_a_list_of_resources() {
                 .build()
                 .unwrap(),
         )
-        .actions(Action::SsmAutomation(
-            SsmAutomation::builder()
-                .document_name("support-plans-ResponderRunbook")
-                .role_arn("arn:aws:iam::111122223333:role/support-plans-RunbookRole")
-                .dynamic_parameters("INCIDENT_RECORD_ARN", dynamic(VariableType::IncidentRecordArn))
-                .dynamic_parameters("INVOLVED_RESOURCES", dynamic(VariableType::InvolvedResources))
-                .build()
-                .unwrap(),
-        ))
+        .actions(runbook_action())
         .send()
         .await
         .expect("create the response plan")
@@ -113,17 +97,7 @@ async fn the_template_runbook_hands_the_responder_a_list_of_resources() {
         .start_incident()
         .response_plan_arn(&plan_arn)
         .impact(1)
-        .related_items(
-            RelatedItem::builder()
-                .identifier(
-                    ItemIdentifier::builder()
-                        .r#type(ItemType::InvolvedResource)
-                        .value(ItemValue::Arn(db.clone()))
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .related_items(involved_resource(&db))
         .send()
         .await
         .expect("start the incident")

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use support_plans_domain::freshness::Policy;
 use support_plans_domain::matching::Incident;
 use support_plans_domain::model::{Actor, PlanSpec, SupportPlan, Workload, WorkloadSpec};
-use support_plans_domain::post::{IncidentContext, Links, MAX_EVENT_DATA, plan_note, prepare};
+use support_plans_domain::post::{IncidentContext, Links, MAX_EVENT_DATA, PlanNote, plan_note, prepare};
 
 const ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0";
 
@@ -32,6 +32,16 @@ fn plan(name: &str, created: &str) -> SupportPlan {
         &actor(),
         at(created),
     )
+}
+
+/// The impact-1 note, matched on nothing, of the plan `body` describes.
+fn impact_1_note(body: &Value) -> PlanNote {
+    let plan = SupportPlan::create(
+        PlanSpec::parse(body).unwrap(),
+        &actor(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    plan_note(&plan, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default())
 }
 
 fn links() -> Links {
@@ -138,12 +148,7 @@ fn a_long_plan_is_cut_at_a_step_boundary_with_a_pointer() {
             .map(|i| json!({"title": format!("Step {i}"), "instructions": format!("{i:02}").repeat(1000), "after_minutes": i * 10}))
             .collect(),
     );
-    let big = SupportPlan::create(
-        PlanSpec::parse(&body).unwrap(),
-        &actor(),
-        at("2026-11-01T00:00:00Z"),
-    );
-    let note = plan_note(&big, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    let note = impact_1_note(&body);
     assert!(note.truncated);
     assert!(
         note.text.chars().count() <= MAX_EVENT_DATA,
@@ -362,12 +367,7 @@ fn a_note_whose_contact_list_does_not_fit_says_how_many_contacts_are_left_out() 
             })
             .collect(),
     );
-    let big = SupportPlan::create(
-        PlanSpec::parse(&body).unwrap(),
-        &actor(),
-        at("2026-11-01T00:00:00Z"),
-    );
-    let note = plan_note(&big, &[], &ctx("x", Some(1), &[]), &links(), &Policy::default());
+    let note = impact_1_note(&body);
     assert!(
         note.text.chars().count() <= MAX_EVENT_DATA,
         "{}",

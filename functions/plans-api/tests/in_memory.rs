@@ -225,6 +225,18 @@ async fn readiness_counts_the_directory_and_the_window() {
     assert_eq!(f["reminders_sent"], 3, "September is outside the window");
 }
 
+/// The contact's POST to their verification link: the confirmation.
+async fn confirm(api: &Api, token: &str) -> common::Resp {
+    api.call(
+        "POST",
+        &format!("/verify/{token}"),
+        &common::Who::Nobody,
+        &[],
+        None,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_link_confirms_once_then_says_already_confirmed() {
     let (api, store) = api();
@@ -244,15 +256,7 @@ async fn a_link_confirms_once_then_says_already_confirmed() {
         "GET changes nothing"
     );
 
-    let confirmed = api
-        .call(
-            "POST",
-            &format!("/verify/{token}"),
-            &common::Who::Nobody,
-            &[],
-            None,
-        )
-        .await;
+    let confirmed = confirm(&api, &token).await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.text);
     assert!(
         confirmed.text.contains("Thank you: confirmed"),
@@ -264,15 +268,7 @@ async fn a_link_confirms_once_then_says_already_confirmed() {
     assert_eq!(tam.verified_at, Some(now()));
     assert_eq!(tam.verified_by.as_ref().unwrap().as_str(), "payments@example.com");
 
-    let again = api
-        .call(
-            "POST",
-            &format!("/verify/{token}"),
-            &common::Who::Nobody,
-            &[],
-            None,
-        )
-        .await;
+    let again = confirm(&api, &token).await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert!(again.text.contains("Already confirmed"), "{}", again.text);
     assert_eq!(

@@ -80,19 +80,29 @@ async fn a_well_formed_tag_that_is_not_the_version_is_412_and_writes_nothing() {
     }
 }
 
+/// A PUT and a DELETE of `t` with `If-Match: tag` both answer `status`; the
+/// PUT's detail says why (names `why`).
+async fn refused(api: &Api, t: &Target, tag: &str, status: u16, why: &str) {
+    let put = api.put(t.path, &ADMIN, Some(tag), &t.body).await;
+    assert_eq!(put.status, status, "PUT {} If-Match: {tag}: {}", t.path, put.text);
+    assert!(
+        put.json()["detail"].as_str().unwrap().contains(why),
+        "the answer says why: {}",
+        put.text
+    );
+    let del = api.delete(t.path, &ADMIN, Some(tag)).await;
+    assert_eq!(
+        del.status, status,
+        "DELETE {} If-Match: {tag}: {}",
+        t.path, del.text
+    );
+}
+
 #[tokio::test]
 async fn a_weak_tag_never_matches() {
     let api = Api::new().await;
     for t in targets(&api).await {
-        let put = api.put(t.path, &ADMIN, Some("W/\"1\""), &t.body).await;
-        assert_eq!(put.status, 412, "PUT {} If-Match: W/\"1\": {}", t.path, put.text);
-        assert!(
-            put.json()["detail"].as_str().unwrap().contains("weak"),
-            "the answer says why: {}",
-            put.text
-        );
-        let del = api.delete(t.path, &ADMIN, Some("W/\"1\"")).await;
-        assert_eq!(del.status, 412, "{}", del.text);
+        refused(&api, &t, "W/\"1\"", 412, "weak").await;
         assert_eq!(version(&api, t.path).await, "\"1\"", "nothing was written");
         // A strong tag in the same list still names it.
         let ok = api.put(t.path, &ADMIN, Some("W/\"1\", \"1\""), &t.body).await;
@@ -133,15 +143,7 @@ async fn only_a_malformed_header_is_400_and_names_the_header() {
 async fn a_wildcard_is_refused_as_no_precondition() {
     let api = Api::new().await;
     for t in targets(&api).await {
-        let put = api.put(t.path, &ADMIN, Some("*"), &t.body).await;
-        assert_eq!(put.status, 428, "PUT {} If-Match: *: {}", t.path, put.text);
-        assert!(
-            put.json()["detail"].as_str().unwrap().contains('*'),
-            "the answer says why: {}",
-            put.text
-        );
-        let del = api.delete(t.path, &ADMIN, Some("*")).await;
-        assert_eq!(del.status, 428, "DELETE {} If-Match: *: {}", t.path, del.text);
+        refused(&api, &t, "*", 428, "*").await;
         assert_eq!(api.put(t.path, &ADMIN, None, &t.body).await.status, 428);
         assert_eq!(api.delete(t.path, &ADMIN, None).await.status, 428);
         assert_eq!(version(&api, t.path).await, "\"1\"", "nothing was written");

@@ -87,6 +87,20 @@ async fn answered_once(w: &World) -> (String, Timestamp, Value) {
     (arn, t0, summary)
 }
 
+/// A sweep counts the incident complete and calls nothing but the incident
+/// list and the claims read.
+async fn sweep_finds_it_complete(w: &World) {
+    w.calls.clear();
+    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
+    assert_eq!(swept["already_complete"], 1, "{swept}");
+    let ops: Vec<String> = w.calls.calls().into_iter().map(|c| c.operation).collect();
+    assert!(
+        ops.iter()
+            .all(|op| ["ListIncidentRecords", "BatchGetItem"].contains(&op.as_str())),
+        "the sweep called more than the list and the claims: {ops:?}"
+    );
+}
+
 /// As if the invocation that posted `part` died before recording it: the
 /// part is neither done nor leased, and the answer not complete.
 async fn forget_part(w: &World, incident: &str, part: &str) {
@@ -241,15 +255,7 @@ async fn a_chat_topic_that_does_not_exist_is_refused_the_rest_completes_and_the_
     assert_eq!(w.drain(&w.chat_queue).await.len(), 1);
     assert_eq!(w.drain(&w.incident_queue).await.len(), 1);
 
-    w.calls.clear();
-    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
-    assert_eq!(swept["already_complete"], 1, "{swept}");
-    let ops: Vec<String> = w.calls.calls().into_iter().map(|c| c.operation).collect();
-    assert!(
-        ops.iter()
-            .all(|op| ["ListIncidentRecords", "BatchGetItem"].contains(&op.as_str())),
-        "the sweep called more than the list and the claims: {ops:?}"
-    );
+    sweep_finds_it_complete(&w).await;
 }
 
 /// A response plan chatting to a topic outside `CHAT_TOPIC_ARNS` (the
@@ -300,15 +306,7 @@ async fn a_chat_topic_the_function_may_not_use_is_refused_without_a_call_and_the
     assert_eq!(w.drain(&w.chat_queue).await.len(), 1);
     assert_eq!(w.drain(&w.incident_queue).await.len(), 1);
 
-    w.calls.clear();
-    let swept = w.handle(&json!({"sweep": true})).await.unwrap();
-    assert_eq!(swept["already_complete"], 1, "{swept}");
-    let ops: Vec<String> = w.calls.calls().into_iter().map(|c| c.operation).collect();
-    assert!(
-        ops.iter()
-            .all(|op| ["ListIncidentRecords", "BatchGetItem"].contains(&op.as_str())),
-        "the sweep called more than the list and the claims: {ops:?}"
-    );
+    sweep_finds_it_complete(&w).await;
     // Another delivery of the incident: nothing is tried again either.
     w.calls.clear();
     w.handle(&runbook(&arn)).await.unwrap();

@@ -80,13 +80,7 @@ async fn three_eventbridge_deliveries_a_runbook_call_and_a_sweep_post_everything
     assert_eq!(w.drain(&w.incident_queue).await.len(), 1);
 
     // The readiness figures count the incident once, as matched.
-    use support_plans_domain::readiness::{ActivityLog as _, window_start};
-    let activity = w
-        .responder
-        .store()
-        .since(window_start(jiff::Timestamp::now()))
-        .await
-        .unwrap();
+    let activity = activity(&w).await;
     assert_eq!((activity.incidents_matched, activity.incidents_unmatched), (1, 0));
 }
 
@@ -394,16 +388,19 @@ async fn a_matched_incident_is_posted_within_three_sequential_round_trips() {
     assert_eq!(swept["already_complete"], 1, "{swept}");
 }
 
-/// The day's counts, as `GET /readiness` shows them.
-async fn counted(w: &World) -> Value {
+/// The day's counts, as the store holds them.
+async fn activity(w: &World) -> support_plans_domain::readiness::Activity {
     use support_plans_domain::readiness::{ActivityLog as _, window_start};
-    let activity = w
-        .responder
+    w.responder
         .store()
         .since(window_start(jiff::Timestamp::now()))
         .await
-        .unwrap();
-    serde_json::to_value(activity).unwrap()
+        .unwrap()
+}
+
+/// The day's counts, as `GET /readiness` shows them.
+async fn counted(w: &World) -> Value {
+    serde_json::to_value(activity(w).await).unwrap()
 }
 
 /// SPEC §4 "Counted once": five deliveries of one incident count it once,

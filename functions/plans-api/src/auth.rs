@@ -13,9 +13,11 @@
 //! pattern matches the role's sessions: the session ARN has no path, and
 //! none is needed, since IAM role names are unique in an account whatever
 //! their path; so the pattern's partition, account and role name (the part
-//! after its last `/`) are matched, and a pattern with a path whose name is
-//! only `*` (`role/aws-reserved/*`) is refused at start, as it would match
-//! the sessions of every role in the account.
+//! after its last `/`) are matched. A pattern with a path may not have a `*`
+//! in the role's name (`role/aws-reserved/*`, `role/payments/*-deployer`):
+//! the path cannot be checked against a session, so it would match roles so
+//! named under any path; it is refused at start, and a glob is written
+//! without the path (`role/AWSReservedSSO_Payments_*`), saying what it matches.
 //!
 //! A JWT caller is named by its subject (`sub`, or `JWT_PRINCIPAL_CLAIM`),
 //! never by a claim users set themselves, and is never matched against the
@@ -295,12 +297,17 @@ fn check_pattern(pattern: &str) -> Result<(), String> {
     }
     if let Some(role) = pattern.split_once(":role/").map(|(_, r)| r)
         && let Some((_path, name)) = role.rsplit_once('/')
-        && name.chars().all(|c| c == '*')
+        && name.contains('*')
     {
+        // A session names its role without the path, so the path cannot be
+        // checked: with a literal name that is fine (role names are unique
+        // in an account), with a glob the pattern would match roles of that
+        // name under any path, which is not what it says.
         return Err(format!(
-            "'{pattern}' would match the sessions of every role in the account: a session's ARN \
-             (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION) has no path, so write the role's name \
-             after its path, e.g. role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Payments_*"
+            "'{pattern}' has a path and a '*' in the role's name: a session's ARN \
+             (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION) has no path, so it would match roles \
+             so named under any path; write the role's full name after its path, or drop the path \
+             to say what it matches, e.g. arn:aws:iam::111122223333:role/AWSReservedSSO_Payments_*"
         ));
     }
     Ok(())
@@ -634,15 +641,15 @@ mod tests {
         }
         let sso = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Payments_0a1b2c3d4e5f6789/dana@example.com";
         assert!(principal_matches(
-            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Payments_*",
+            "arn:aws:iam::111122223333:role/AWSReservedSSO_Payments_*",
             sso
         ));
         assert!(principal_matches(
-            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Payments_*",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Payments_0a1b2c3d4e5f6789",
             sso
         ));
         assert!(!principal_matches(
-            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Pay_*",
+            "arn:aws:iam::111122223333:role/AWSReservedSSO_Pay_*",
             sso
         ));
         // Not sessions: only the pattern itself.
@@ -655,14 +662,14 @@ mod tests {
     #[test]
     fn team_principals_read_one_way_and_refuse_what_is_unclear() {
         let teams = team_principals(
-            " payments = arn:aws:iam::1:role/payments-ci, arn:aws:iam::1:role/a/b/Pay_* ;platform=arn:aws:iam::1:role/p;",
+            " payments = arn:aws:iam::1:role/payments-ci, arn:aws:iam::1:role/Pay_* ;platform=arn:aws:iam::1:role/p;",
         )
         .unwrap();
         assert_eq!(
             teams,
             vec![
                 ("payments".into(), "arn:aws:iam::1:role/payments-ci".into()),
-                ("payments".into(), "arn:aws:iam::1:role/a/b/Pay_*".into()),
+                ("payments".into(), "arn:aws:iam::1:role/Pay_*".into()),
                 ("platform".into(), "arn:aws:iam::1:role/p".into()),
             ]
         );
@@ -682,6 +689,35 @@ mod tests {
             AuthConfig::from_vars(vars(&[("ADMIN_PRINCIPALS", "arn:aws:iam::1:role/x/*")])).unwrap_err();
         assert!(err.contains("ADMIN_PRINCIPALS"), "{err}");
         assert!(AuthConfig::from_vars(vars(&[("ADMIN_PRINCIPALS", "arn:aws:iam::1:role/*")])).is_ok());
+    }
+
+    #[test]
+    fn a_role_pattern_with_a_path_may_not_glob_the_role_s_name() {
+        // A session carries no path: `role/payments/*-deployer` would match
+        // the sessions of `role/platform/x-deployer` too, so it is refused;
+        // written without the path, the pattern says what it matches.
+        for (var, value) in [
+            (
+                "TEAM_PRINCIPALS",
+                "payments=arn:aws:iam::1:role/payments/*-deployer",
+            ),
+            (
+                "ADMIN_PRINCIPALS",
+                "arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*",
+            ),
+        ] {
+            let err = AuthConfig::from_vars(vars(&[(var, value)])).unwrap_err();
+            assert!(err.contains(var) && err.contains("path"), "{value}: {err}");
+        }
+        for (var, value) in [
+            (
+                "TEAM_PRINCIPALS",
+                "payments=arn:aws:iam::1:role/AWSReservedSSO_Payments_*",
+            ),
+            ("ADMIN_PRINCIPALS", "arn:aws:iam::1:role/pipelines/platform-ci"),
+        ] {
+            assert!(AuthConfig::from_vars(vars(&[(var, value)])).is_ok(), "{value}");
+        }
     }
 
     #[test]

@@ -471,12 +471,11 @@ fn local_auth_starts_outside_aws_and_aws_starts_without_it() {
 // `arn:aws:iam::ACCOUNT:role/PATH/ROLE`.
 
 const ACCOUNT_ROLE_ADMIN: &str = "arn:aws:iam::111122223333:role/SupportPlansAdmin";
-const SSO_ADMIN_PATTERN: &str =
-    "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_*";
+const SSO_ADMIN_PATTERN: &str = "arn:aws:iam::111122223333:role/AWSReservedSSO_PlatformAdmin_*";
 /// TEAM_PRINCIPALS as an operator writes it: a CI role and an SSO permission
 /// set for payments, a CI role (under a path) for platform.
 const TEAMS: &str = "payments=arn:aws:iam::111122223333:role/payments-ci,\
-    arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Payments_*; \
+    arn:aws:iam::111122223333:role/AWSReservedSSO_Payments_*; \
     platform=arn:aws:iam::111122223333:role/pipelines/platform-ci";
 
 const ADMIN_SESSION: Who = Who::Iam("arn:aws:sts::111122223333:assumed-role/SupportPlansAdmin/alice");
@@ -645,6 +644,10 @@ fn a_bad_principal_setting_stops_the_start_and_names_it() {
         (
             "ADMIN_PRINCIPALS",
             "arn:aws:iam::111122223333:role/aws-reserved/*",
+        ),
+        (
+            "TEAM_PRINCIPALS",
+            "payments=arn:aws:iam::111122223333:role/payments/*-deployer",
         ),
     ] {
         let ended = run_plans_api(&[(name, value)]);

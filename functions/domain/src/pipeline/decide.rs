@@ -261,6 +261,8 @@ pub struct Results {
     pub used: BTreeSet<String>,
     pub failed: BTreeSet<String>,
     pub refused: Vec<String>,
+    /// Each refused part with the sink's or topic's reason, for the one log line.
+    pub reasons: Vec<(String, String)>,
 }
 
 /// Tallies each post's result: counted, refused for good, or failed (to retry).
@@ -280,8 +282,9 @@ pub fn results(jobs: &[Job], results: Vec<Result<(), PortError>>, tally: &mut Ta
                     without_plan,
                 },
             ) => tally.counted = counted_metrics(*matched, *without_plan),
-            (Err(PortError::Refused(_)), _) => {
+            (Err(PortError::Refused(e)), _) => {
                 tally.refused.push(part.clone());
+                out.reasons.push((part.clone(), e));
                 out.refused.push(part);
             }
             (Err(PortError::Retry(e)), _) => {
@@ -329,4 +332,42 @@ pub fn settlement(
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_part_keeps_its_reason_for_the_log_and_is_not_a_failure() {
+        let jobs = vec![
+            Job::Chat {
+                part: "CHAT#arn:aws:sns:us-east-1:1:gone".into(),
+                topic: "arn:aws:sns:us-east-1:1:gone".into(),
+            },
+            Job::Chat {
+                part: "CHAT#arn:aws:sns:us-east-1:1:ok".into(),
+                topic: "arn:aws:sns:us-east-1:1:ok".into(),
+            },
+        ];
+        let mut tally = Tally::default();
+        let out = results(
+            &jobs,
+            vec![
+                Err(PortError::Refused("NotFound: Topic does not exist".into())),
+                Ok(()),
+            ],
+            &mut tally,
+        );
+        assert_eq!(out.refused, vec!["CHAT#arn:aws:sns:us-east-1:1:gone".to_owned()]);
+        assert_eq!(
+            out.reasons,
+            vec![(
+                "CHAT#arn:aws:sns:us-east-1:1:gone".to_owned(),
+                "NotFound: Topic does not exist".to_owned()
+            )]
+        );
+        assert!(out.failed.is_empty() && tally.failures.is_empty());
+        assert_eq!(tally.chats, 1);
+    }
 }

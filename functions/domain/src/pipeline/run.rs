@@ -472,13 +472,13 @@ impl<P: Ports> Pipeline<P> {
         for name in &tally.counted {
             self.metrics.count(name);
         }
-        for part in &results.refused {
+        for (part, error) in &results.reasons {
             // Logged once: the part is recorded as refused and never tried again.
             if is_chat_part(part) {
-                tracing::error!(incident = %key, part, "chat topic refused the message; recorded, not retried");
+                tracing::error!(incident = %key, part, %error, "chat topic refused the message; recorded, not retried");
                 self.metrics.count("ChatTopicRefused");
             } else {
-                tracing::error!(incident = %key, part, "the incident's sink refused the post; recorded, not retried");
+                tracing::error!(incident = %key, part, %error, "the incident's sink refused the post; recorded, not retried");
                 self.metrics.count("PostsRefused");
             }
         }

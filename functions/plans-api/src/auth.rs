@@ -156,11 +156,6 @@ fn aws_signal(get: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
 }
 
 impl AuthConfig {
-    /// From the process environment; an error names the setting to fix.
-    pub fn from_env() -> Result<Self, String> {
-        Self::from_vars(|k| std::env::var(k).ok())
-    }
-
     /// From the variables `get` returns. Refuses `LOCAL_AUTH` in AWS, and a
     /// `JWT_PRINCIPAL_CLAIM` users can set.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {

@@ -18,6 +18,7 @@ pub mod token;
 pub mod types;
 pub mod validate;
 pub mod verification;
+pub mod webhook;
 pub mod wire;
 
 pub use model::{

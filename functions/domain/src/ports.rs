@@ -197,6 +197,28 @@ pub trait RateLimit: Send + Sync {
     fn give_back(&self, key: &str, taken_at: Timestamp) -> impl Future<Output = Res<()>> + Send;
 }
 
+/// The Standard Webhooks ids already accepted (SPEC §11): `POST
+/// /hooks/incident` refuses a delivery whose `webhook-id` was seen before,
+/// within the id's window ([`webhook::Verified::remember_until`]: after it
+/// the delivery's timestamp is stale anyway, so the record may expire, e.g.
+/// through the table's TTL).
+///
+/// [`webhook::Verified::remember_until`]: crate::webhook::Verified::remember_until
+pub trait WebhookIds: Send + Sync {
+    /// Records `id` as seen until `until`, atomically: `true` for the first
+    /// caller (or when the earlier record had expired by `now`), `false` for
+    /// every other, concurrent ones included.
+    fn first_seen(
+        &self,
+        id: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Res<bool>> + Send;
+    /// Forgets `id` after a hand-off that failed, so the sender's retry of
+    /// the same message is not refused as a replay.
+    fn forget(&self, id: &str) -> impl Future<Output = Res<()>> + Send;
+}
+
 /// Why the one-click verification keys could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KeysError {

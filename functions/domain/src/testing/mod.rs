@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod metrics;
 pub mod rate_limit;
 pub mod store;
+pub mod webhook_ids;
 
 use jiff::SignedDuration;
 

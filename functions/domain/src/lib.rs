@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod freshness;
+pub mod impact;
 pub mod matching;
 pub mod model;
 pub mod pipeline;

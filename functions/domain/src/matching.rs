@@ -18,6 +18,32 @@ pub struct Incident {
     pub resources: Vec<String>,
     /// Workloads named explicitly: by the trigger or the incident tag `workload`.
     pub workloads: Vec<String>,
+    /// The PagerDuty service the incident is on (SPEC §11), when it comes from PagerDuty.
+    pub pagerduty_service: Option<PagerDutyService>,
+}
+
+/// A PagerDuty service, as a webhook's `data.service` names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PagerDutyService {
+    /// PagerDuty's id, like `PABC123`.
+    pub id: String,
+    /// Its name as shown in PagerDuty, like `Payments API`.
+    pub name: String,
+}
+
+impl PagerDutyService {
+    /// Whether a `match.pagerduty_services` entry names this service: its id
+    /// exactly (ids are case-sensitive), or its name whatever the case.
+    pub fn is_named_by(&self, entry: &str) -> bool {
+        entry == self.id || same_name(entry, &self.name)
+    }
+}
+
+/// Whether two PagerDuty service names are the same, whatever their case.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Why a workload matched.
@@ -26,9 +52,21 @@ pub struct Incident {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Reason {
     Explicit,
-    ResponsePlan { response_plan: String },
-    Resource { resource: String, pattern: String },
-    TitleKeyword { keyword: String },
+    ResponsePlan {
+        response_plan: String,
+    },
+    Resource {
+        resource: String,
+        pattern: String,
+    },
+    TitleKeyword {
+        keyword: String,
+    },
+    /// The workload's `match.pagerduty_services` entry that named the incident's service.
+    #[serde(rename = "pagerduty-service")]
+    PagerDutyService {
+        pagerduty_service: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,6 +191,13 @@ fn reasons_for(incident: &Incident, (names, arns): (&[&str], &[String]), w: &Wor
     let mut reasons = Vec::new();
     if incident.workloads.iter().any(|n| n == w.name().as_str()) {
         reasons.push(Reason::Explicit);
+    }
+    if let Some(service) = &incident.pagerduty_service
+        && let Some(entry) = m.pagerduty_services.iter().find(|e| service.is_named_by(e))
+    {
+        reasons.push(Reason::PagerDutyService {
+            pagerduty_service: entry.clone(),
+        });
     }
     if let Some(rp) = m
         .response_plans

@@ -143,6 +143,9 @@ pub fn reason_text(reason: &Reason) -> String {
             )
         }
         Reason::TitleKeyword { keyword } => format!("matched title keyword {}", shown(keyword)),
+        Reason::PagerDutyService { pagerduty_service } => {
+            format!("matched PagerDuty service {}", shown(pagerduty_service))
+        }
     }
 }
 

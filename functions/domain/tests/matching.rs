@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use support_plans_domain::matching::{Incident, Outcome, Reason, match_incident};
+use support_plans_domain::matching::{Incident, Outcome, PagerDutyService, Reason, match_incident};
 use support_plans_domain::{Actor, PlanSpec, SupportPlan, Workload, WorkloadSpec};
 
 const INCIDENT_ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/abc123";
@@ -473,6 +473,10 @@ fn no_match_is_unmatched_with_no_plans() {
         resources: vec!["arn:aws:ec2:us-east-1:111122223333:instance/i-0abc".into()],
         workloads: vec!["intranet".into()],
         response_plan: Some("unknown-plan".into()),
+        pagerduty_service: Some(PagerDutyService {
+            id: "PINTRA1".into(),
+            name: "Intranet".into(),
+        }),
     };
     let out = match_incident(&i, &ws, &ps);
     assert!(out.is_unmatched());
@@ -584,4 +588,125 @@ mod glob {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------- PagerDuty services
+
+/// `payments` names its PagerDuty service by id, `checkout-web` by name.
+fn pagerduty_workloads() -> Vec<Workload> {
+    vec![
+        workload(
+            "payments",
+            "tier-1",
+            &["stripe-premium"],
+            json!({"pagerduty_services": ["PABC123"]}),
+        ),
+        workload(
+            "checkout-web",
+            "tier-2",
+            &["datadog-enterprise"],
+            json!({"pagerduty_services": ["Checkout Web"]}),
+        ),
+    ]
+}
+
+fn on_service(id: &str, name: &str) -> Incident {
+    Incident {
+        pagerduty_service: Some(PagerDutyService {
+            id: id.into(),
+            name: name.into(),
+        }),
+        ..incident()
+    }
+}
+
+#[test]
+fn a_pagerduty_service_id_matches_exactly() {
+    let (ws, ps) = (pagerduty_workloads(), plans());
+    let out = match_incident(&on_service("PABC123", "Payments (prod)"), &ws, &ps);
+    assert_eq!(names(&out), ["payments"]);
+    assert_eq!(
+        out.workloads[0].reasons,
+        [Reason::PagerDutyService {
+            pagerduty_service: "PABC123".into()
+        }]
+    );
+    assert_eq!(plan_ids(&out), ["stripe-premium"]);
+
+    for id in ["pabc123", "PABC12", "PABC1234", " PABC123"] {
+        let out = match_incident(&on_service(id, "Payments (prod)"), &ws, &ps);
+        assert!(out.is_unmatched(), "{id:?} is another service's id");
+    }
+}
+
+#[test]
+fn a_pagerduty_service_name_matches_whatever_its_case() {
+    let (ws, ps) = (pagerduty_workloads(), plans());
+    for name in ["Checkout Web", "checkout web", "CHECKOUT WEB"] {
+        let out = match_incident(&on_service("PQRS999", name), &ws, &ps);
+        assert_eq!(names(&out), ["checkout-web"], "{name:?}");
+        assert_eq!(
+            out.workloads[0].reasons,
+            [Reason::PagerDutyService {
+                pagerduty_service: "Checkout Web".into()
+            }]
+        );
+    }
+    for name in ["Checkout", "Checkout Web EU", "Checkout-Web"] {
+        let out = match_incident(&on_service("PQRS999", name), &ws, &ps);
+        assert!(out.is_unmatched(), "{name:?} is another service");
+    }
+}
+
+#[test]
+fn an_incident_without_a_pagerduty_service_matches_no_service_rule() {
+    let (ws, ps) = (pagerduty_workloads(), plans());
+    let i = Incident {
+        title: "PABC123 Checkout Web".into(),
+        ..Incident::default()
+    };
+    assert!(match_incident(&i, &ws, &ps).is_unmatched());
+}
+
+#[test]
+fn a_pagerduty_service_adds_its_reason_to_the_others() {
+    let ws = vec![workload(
+        "payments",
+        "tier-1",
+        &["stripe-premium"],
+        json!({"pagerduty_services": ["Payments"], "title_keywords": ["refund"]}),
+    )];
+    let i = Incident {
+        title: "Refund queue stuck".into(),
+        ..on_service("PABC123", "payments")
+    };
+    let ps = plans();
+    let out = match_incident(&i, &ws, &ps);
+    assert_eq!(
+        out.workloads[0].reasons,
+        [
+            Reason::PagerDutyService {
+                pagerduty_service: "Payments".into()
+            },
+            Reason::TitleKeyword {
+                keyword: "refund".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn the_note_says_which_pagerduty_service_matched() {
+    let (ws, ps) = (pagerduty_workloads(), plans());
+    let out = match_incident(&on_service("PABC123", "Payments (prod)"), &ws, &ps);
+    assert_eq!(
+        support_plans_domain::post::why_line(&out.workloads[0]),
+        "Posted for workload `payments` (owner team team-a) — matched PagerDuty service `PABC123`"
+    );
+    let reason = serde_json::to_value(&out.workloads[0].reasons[0]).unwrap();
+    assert_eq!(
+        reason,
+        json!({"kind": "pagerduty-service", "pagerduty_service": "PABC123"}),
+        "as `POST /match` shows it"
+    );
 }

@@ -59,6 +59,7 @@ fn ctx(title: &str, impact: Option<u8>, resources: &[&str]) -> IncidentContext {
             response_plan: None,
             resources: resources.iter().map(|r| (*r).to_owned()).collect(),
             workloads: vec![],
+            pagerduty_service: None,
         },
         impact,
         started_at: at("2026-11-21T10:00:00Z"),

@@ -85,7 +85,8 @@ fn workload() -> Value {
                 "arn:aws:ssm-incidents::111122223333:response-plan/payments_minor"
             ],
             "resource_patterns": ["arn:aws:rds:*:*:db:payments-*", "arn:aws:lambda:*:*:function:payments-*"],
-            "title_keywords": ["payments", "card-vault", "Refund"]
+            "title_keywords": ["payments", "card-vault", "Refund"],
+            "pagerduty_services": ["PABC123", "Payments API", "card-vault (prod)"]
         }
     })
 }
@@ -1781,6 +1782,10 @@ fn the_base_workload_is_valid_and_parses_every_field() {
         "arn:aws:rds:*:*:db:payments-*"
     );
     assert_eq!(spec.matching.title_keywords, ["payments", "card-vault", "Refund"]);
+    assert_eq!(
+        spec.matching.pagerduty_services,
+        ["PABC123", "Payments API", "card-vault (prod)"]
+    );
 }
 
 #[test]
@@ -1793,6 +1798,7 @@ fn a_minimal_workload_gets_the_defaults() {
     assert!(spec.matching.response_plans.is_empty());
     assert!(spec.matching.resource_patterns.is_empty());
     assert!(spec.matching.title_keywords.is_empty());
+    assert!(spec.matching.pagerduty_services.is_empty());
 }
 
 #[test]
@@ -1994,6 +2000,127 @@ fn workload_match_response_plans_are_names_or_response_plan_arns() {
             Some("match.response_plans"),
         ),
     ]);
+}
+
+#[test]
+fn workload_match_pagerduty_services_are_at_most_20_distinct_ids_or_names() {
+    check_workload(&[
+        (
+            "20",
+            |b| {
+                set(
+                    b,
+                    "/match/pagerduty_services",
+                    list_of(20, |i| json!(format!("P{i:06}"))),
+                )
+            },
+            None,
+        ),
+        (
+            "21",
+            |b| {
+                set(
+                    b,
+                    "/match/pagerduty_services",
+                    list_of(21, |i| json!(format!("P{i:06}"))),
+                )
+            },
+            Some("match.pagerduty_services"),
+        ),
+        (
+            "255 characters",
+            |b| set(b, "/match/pagerduty_services/2", json!("s".repeat(255))),
+            None,
+        ),
+        (
+            "256 characters",
+            |b| set(b, "/match/pagerduty_services/2", json!("s".repeat(256))),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "a name with spaces, punctuation and accents",
+            |b| {
+                set(
+                    b,
+                    "/match/pagerduty_services/2",
+                    json!("Paiements & remboursements (EU)"),
+                )
+            },
+            None,
+        ),
+        (
+            "empty",
+            |b| set(b, "/match/pagerduty_services/2", json!("")),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "blank",
+            |b| set(b, "/match/pagerduty_services/2", json!("   ")),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "a line break",
+            |b| set(b, "/match/pagerduty_services/2", json!("Payments\nAPI")),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "a control character",
+            |b| set(b, "/match/pagerduty_services/2", json!("Payments\u{7}")),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "a duplicate",
+            |b| set(b, "/match/pagerduty_services/2", json!("PABC123")),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "a name repeated in another case (names match case-insensitively)",
+            |b| set(b, "/match/pagerduty_services/2", json!("payments api")),
+            Some("match.pagerduty_services[2]"),
+        ),
+        (
+            "not a string",
+            |b| set(b, "/match/pagerduty_services/1", json!(42)),
+            Some("match.pagerduty_services[1]"),
+        ),
+        (
+            "not a list",
+            |b| set(b, "/match/pagerduty_services", json!("PABC123")),
+            Some("match.pagerduty_services"),
+        ),
+    ]);
+}
+
+#[test]
+fn a_duplicate_pagerduty_service_is_named_with_its_first_place() {
+    let mut body = workload();
+    set(&mut body, "/match/pagerduty_services/2", json!("PAYMENTS API"));
+    let e = WorkloadSpec::parse(&body).unwrap_err();
+    let message = e.message_for("match.pagerduty_services[2]").unwrap();
+    assert!(message.contains("match.pagerduty_services[1]"), "{message}");
+}
+
+#[test]
+fn pagerduty_services_are_written_only_when_a_workload_has_some() {
+    let without = parse_workload_ok(&json!({
+        "name": "batch",
+        "owner": { "team": "data", "email": "d@example.com" },
+        "match": { "title_keywords": ["batch"] }
+    }));
+    let json = serde_json::to_value(&without).unwrap();
+    assert_eq!(
+        json["match"],
+        json!({"response_plans": [], "resource_patterns": [], "title_keywords": ["batch"]}),
+        "a workload without PagerDuty services is written as before"
+    );
+    let with = parse_workload_ok(&workload());
+    let json = serde_json::to_value(&with).unwrap();
+    assert_eq!(
+        json["match"]["pagerduty_services"],
+        json!(["PABC123", "Payments API", "card-vault (prod)"])
+    );
+    let back: WorkloadSpec = serde_json::from_value(json).unwrap();
+    assert_eq!(back, with, "what is written reads back the same");
 }
 
 #[test]

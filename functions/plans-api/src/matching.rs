@@ -96,6 +96,7 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
                 response_plan: response_plan?,
                 resources: resources?,
                 workloads: workload?.map(|w| w.to_string()).into_iter().collect(),
+                pagerduty_service: None,
             },
             impact: impact?,
             started_at: started_at?.unwrap_or(Timestamp::UNIX_EPOCH),

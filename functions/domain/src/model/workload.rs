@@ -21,6 +21,11 @@ pub struct Match {
     pub resource_patterns: Vec<String>,
     #[serde(default)]
     pub title_keywords: Vec<String>,
+    /// PagerDuty service ids (matched exactly) or names (matched whatever
+    /// their case), SPEC §11. Written only when there are some, so a
+    /// workload without them reads and writes as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pagerduty_services: Vec<String>,
 }
 
 /// Who may write how broad a match rule (SPEC §2 "Incident match"): a rule
@@ -159,7 +164,16 @@ pub(super) fn checked(
 }
 
 pub(super) fn parse_match(v: &Value, cx: &mut Cx, policy: MatchPolicy<'_>) -> Option<Match> {
-    let o: Obj<'_> = cx.object(v, &["response_plans", "resource_patterns", "title_keywords"], &[])?;
+    let o: Obj<'_> = cx.object(
+        v,
+        &[
+            "response_plans",
+            "resource_patterns",
+            "title_keywords",
+            "pagerduty_services",
+        ],
+        &[],
+    )?;
     let response_plans = cx.or(o, "response_plans", Vec::new(), |v, cx| {
         list(v, cx, 0..=20, |v, cx| parsed(v, cx, parse_response_plan_ref))
     });
@@ -173,11 +187,43 @@ pub(super) fn parse_match(v: &Value, cx: &mut Cx, policy: MatchPolicy<'_>) -> Op
             checked(v, cx, parse_keyword, |k| policy.refuses_keyword(k))
         })
     });
+    let pagerduty_services = cx.or(o, "pagerduty_services", Vec::new(), parse_pagerduty_services);
     Some(Match {
         response_plans: response_plans?,
         resource_patterns: resource_patterns?,
         title_keywords: title_keywords?,
+        pagerduty_services: pagerduty_services?,
     })
+}
+
+/// The most PagerDuty services one workload names.
+pub const MAX_PAGERDUTY_SERVICES: usize = 20;
+
+/// The longest PagerDuty service id or name, in characters. PagerDuty does
+/// not document a limit on a service's name; ids are short (`PABC123`).
+pub const MAX_PAGERDUTY_SERVICE_CHARS: usize = 255;
+
+/// `match.pagerduty_services`: at most 20 ids or names, each one printable
+/// line of 1–255 characters, none twice (compared case-insensitively: a name
+/// matches whatever its case, so `Payments` and `payments` are one rule).
+fn parse_pagerduty_services(v: &Value, cx: &mut Cx) -> Option<Vec<String>> {
+    let services = list(v, cx, 0..=MAX_PAGERDUTY_SERVICES, |v, cx| {
+        text(v, cx, 1..=MAX_PAGERDUTY_SERVICE_CHARS, Lines::Single)
+    })?;
+    let before = cx.error_count();
+    for (i, s) in services.iter().enumerate() {
+        if let Some(first) = services[..i]
+            .iter()
+            .position(|e| crate::matching::same_name(e, s))
+        {
+            cx.at_index(i, |cx| {
+                cx.error(format!(
+                    "'{s}' is already listed at match.pagerduty_services[{first}] (names match whatever their case)"
+                ))
+            });
+        }
+    }
+    (cx.error_count() == before).then_some(services)
 }
 
 /// A response-plan name (`[A-Za-z0-9_-]`, 1–200) or its ARN.

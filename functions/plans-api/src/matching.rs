@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
 use serde_json::Value;
-use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, needed_plans};
-use support_plans_domain::model::Status;
+use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, PagerDutyService, needed_plans};
+use support_plans_domain::model::{MAX_PAGERDUTY_SERVICE_CHARS, Status};
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
 use support_plans_domain::post::{IncidentContext, Posts, prepare};
 use support_plans_domain::types::Slug;
@@ -41,6 +41,10 @@ pub struct MatchRequest {
     /// When the incident started (RFC 3339); the vendor's response is due from
     /// here. Default: now.
     started_at: Option<String>,
+    /// The PagerDuty service the incident is on, by id or name: a workload
+    /// matches when its `match.pagerduty_services` names it (an id exactly,
+    /// a name whatever its case). Here one string stands for both.
+    pagerduty_service: Option<String>,
 }
 
 fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
@@ -54,6 +58,7 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
                 "impact",
                 "workload",
                 "started_at",
+                "pagerduty_service",
             ],
             &[],
         )?;
@@ -89,6 +94,9 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
                     .map_err(|_| "must be an RFC 3339 timestamp like 2026-11-21T10:00:00Z".to_owned())
             })
         });
+        let pagerduty_service = cx.opt(o, "pagerduty_service", |v, cx| {
+            text(v, cx, 1..=MAX_PAGERDUTY_SERVICE_CHARS, Lines::Single)
+        });
         Some(IncidentContext {
             facts: Incident {
                 arn: None,
@@ -96,7 +104,10 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
                 response_plan: response_plan?,
                 resources: resources?,
                 workloads: workload?.map(|w| w.to_string()).into_iter().collect(),
-                pagerduty_service: None,
+                pagerduty_service: pagerduty_service?.map(|s| PagerDutyService {
+                    id: s.clone(),
+                    name: s,
+                }),
             },
             impact: impact?,
             started_at: started_at?.unwrap_or(Timestamp::UNIX_EPOCH),

@@ -205,3 +205,113 @@ async fn match_shows_the_note_for_a_workload_no_active_plan_covers() {
         assert!(text.contains(part), "{part} missing from:\n{text}");
     }
 }
+
+// ---------------------------------------------------------------- PagerDuty services (SPEC §11)
+
+#[tokio::test]
+async fn a_workload_names_its_pagerduty_services_and_match_finds_it_by_one() {
+    let api = api().await;
+    let body = with_match(
+        "payments",
+        json!({"title_keywords": ["payments"], "pagerduty_services": ["PABC123", "Payments API"]}),
+    );
+    let w = api.post("/workloads", &PAYMENTS, &body).await;
+    assert_eq!(w.status, 201, "{}", w.text);
+    let read = api.get("/workloads/payments", &READER).await.json();
+    assert_eq!(
+        read["match"]["pagerduty_services"],
+        json!(["PABC123", "Payments API"])
+    );
+
+    let by_id = json!({"title": "Checkout slow", "impact": 1, "pagerduty_service": "PABC123"});
+    let r = api.post("/match", &READER, &by_id).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let posts = r.json();
+    assert_eq!(posts["workloads"][0]["name"], "payments", "{posts}");
+    assert_eq!(
+        posts["workloads"][0]["reasons"],
+        json!([{"kind": "pagerduty-service", "pagerduty_service": "PABC123"}])
+    );
+    let note = posts["notes"][0]["text"].as_str().unwrap();
+    assert!(
+        note.contains(
+            "Posted for workload `payments` (owner team payments) — matched PagerDuty service `PABC123`"
+        ),
+        "{note}"
+    );
+
+    let by_name = json!({"title": "Checkout slow", "pagerduty_service": "payments api"});
+    let posts = api.post("/match", &READER, &by_name).await.json();
+    assert_eq!(
+        posts["workloads"][0]["reasons"],
+        json!([{"kind": "pagerduty-service", "pagerduty_service": "Payments API"}]),
+        "a name matches whatever its case: {posts}"
+    );
+
+    let other = json!({"title": "Checkout slow", "pagerduty_service": "PZZZ999"});
+    let posts = api.post("/match", &READER, &other).await.json();
+    assert_eq!(posts["workloads"], json!([]), "{posts}");
+}
+
+#[tokio::test]
+async fn a_workload_without_pagerduty_services_reads_as_before() {
+    let api = api().await;
+    let body = workload_body("payments", "payments", &["aws-business"]);
+    let w = api.post("/workloads", &PAYMENTS, &body).await;
+    assert_eq!(w.status, 201, "{}", w.text);
+    let read = api.get("/workloads/payments", &READER).await.json();
+    assert_eq!(
+        read["match"], body["match"],
+        "no `pagerduty_services` key: {read}"
+    );
+}
+
+#[tokio::test]
+async fn bad_pagerduty_services_are_refused_by_field() {
+    let api = api().await;
+    let cases = [
+        (
+            json!({"pagerduty_services": ["PABC123", "pabc123"]}),
+            "match.pagerduty_services[1]",
+        ),
+        (
+            json!({"pagerduty_services": ["PABC123", ""]}),
+            "match.pagerduty_services[1]",
+        ),
+        (
+            json!({"pagerduty_services": ["x".repeat(256)]}),
+            "match.pagerduty_services[0]",
+        ),
+        (
+            json!({"pagerduty_services": (0..21).map(|i| format!("P{i:06}")).collect::<Vec<_>>()}),
+            "match.pagerduty_services",
+        ),
+    ];
+    for (matching, field) in cases {
+        let r = api
+            .post("/workloads", &PAYMENTS, &with_match("payments", matching))
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.fields(), vec![field.to_owned()], "{}", r.text);
+    }
+    assert_eq!(api.get("/workloads/payments", &READER).await.status, 404);
+
+    for (service, why) in [
+        (json!(""), "empty"),
+        (json!("x".repeat(256)), "too long"),
+        (json!(["PABC123"]), "not a string"),
+        (json!("PABC\n123"), "two lines"),
+    ] {
+        let r = api
+            .post(
+                "/match",
+                &READER,
+                &json!({"title": "x", "pagerduty_service": service}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{why}: {}", r.text);
+        assert_eq!(r.fields(), vec!["pagerduty_service".to_owned()], "{why}");
+        let message = r.json()["errors"][0]["message"].as_str().unwrap().to_owned();
+        assert_ne!(message, "unknown field", "{why}: a known field, checked");
+    }
+}

@@ -108,3 +108,22 @@ async fn undocumented_paths_and_methods_are_not_routed() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_document_shows_the_pagerduty_fields() {
+    let api = Api::new().await;
+    let doc = document(&api).await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Match"]["properties"]["pagerduty_services"]["type"], "array",
+        "{}",
+        schemas["Match"]
+    );
+    assert!(
+        schemas["MatchRequest"]["properties"]["pagerduty_service"].is_object(),
+        "{}",
+        schemas["MatchRequest"]
+    );
+    let reasons = serde_json::to_string(&schemas["Reason"]).unwrap();
+    assert!(reasons.contains("pagerduty-service"), "{reasons}");
+}

@@ -14,4 +14,6 @@ pub use plan::{
     SupportPlan,
 };
 pub use record::{Actor, Change, Meta, Owner, Revision};
-pub use workload::{Match, MatchPolicy, Workload, WorkloadSpec};
+pub use workload::{
+    MAX_PAGERDUTY_SERVICE_CHARS, MAX_PAGERDUTY_SERVICES, Match, MatchPolicy, Workload, WorkloadSpec,
+};

@@ -20,6 +20,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SAMPLES = os.path.join(ROOT, "infra", "local", "samples")
 API = os.environ["API_URL"]
 EMULATOR = os.environ["AWS_ENDPOINT_URL_SSM_INCIDENTS"]
+PAGERDUTY = os.environ["PAGERDUTY_URL"]
 ACCOUNT = "111122223333"
 RDS = f"arn:aws:rds:us-east-1:{ACCOUNT}:db:payments-main"
 BOLD, DIM, END = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
@@ -221,8 +222,76 @@ def incident(im, plan_arn, chat_queue, sqs):
     return arn
 
 
+def pagerduty(sqs):
+    step(8, "The same incident kept in PagerDuty (the local PagerDuty stand-in, its REST API)",
+         "Most teams run incidents in PagerDuty. The checkout-web workload names its PagerDuty "
+         "service in match.pagerduty_services; PagerDuty's webhook subscription sends the signed "
+         "V3 incident.triggered to POST /hooks/pagerduty, which verifies it, answers 202 and hands "
+         "it to the responder. The responder reads the incident and posts one note per plan.")
+    pd = {
+        "authorization": f"Token token={os.environ['PAGERDUTY_TOKEN']}",
+        "accept": "application/vnd.pagerduty+json;version=2",
+        "from": "oncall-lead@example.com",
+    }
+    status, _, text = http("POST", f"{PAGERDUTY}/services", {"service": {"type": "service", "name": "Checkout Web"}}, pd)
+    if status != 201:
+        fail(f"POST {PAGERDUTY}/services: {status} {text}")
+    service = json.loads(text)["service"]
+    _, _, text = http("GET", f"{PAGERDUTY}/priorities", None, pd)
+    p2 = next(p for p in json.loads(text)["priorities"] if p["name"] == "P2")
+    title = "Elevated 5xx on the web front end"
+    status, _, text = http("POST", f"{API}/match", {"title": title, "pagerduty_service": service["name"]}, caller("storefront"))
+    if status != 200:
+        fail(f"POST /match: {status} {text}")
+    matched = json.loads(text)
+    print(f"  PagerDuty service {service['name']!r} ({service['id']}); POST /match says:")
+    for w in matched.get("workloads", []):
+        print(f"    {w.get('name')}: {'; '.join(w.get('reasons', []))}")
+    started = time.monotonic()
+    status, _, text = http("POST", f"{PAGERDUTY}/incidents", {"incident": {
+        "type": "incident", "title": title,
+        "service": {"id": service["id"], "type": "service_reference"},
+        "priority": {"id": p2["id"], "type": "priority_reference"},
+    }}, pd)
+    if status != 201:
+        fail(f"POST {PAGERDUTY}/incidents: {status} {text}")
+    incident = json.loads(text)["incident"]
+    print(f"  POST /incidents -> 201, incident {incident['id']} (priority P2, so impact 2)")
+    expected = len(next(w for w in samples("workloads") if w["name"] == "checkout-web")["dependencies"])
+    notes = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        _, _, text = http("GET", f"{PAGERDUTY}/incidents/{incident['id']}/notes", None, pd)
+        notes = json.loads(text)["notes"]
+        if len(notes) >= expected:
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    with urllib.request.urlopen(f"{PAGERDUTY}/_standin/deliveries", timeout=10) as r:
+        deliveries = [d for d in json.load(r)["deliveries"] if d.get("incident_id") == incident["id"]]
+    if len(notes) != expected:
+        fail(f"expected one note per plan of checkout-web ({expected}), got {len(notes)} in 120 s")
+    print(f"  {len(notes)} notes posted {elapsed:.1f} s after POST /incidents; the webhook was answered "
+          + ", ".join(str(d.get("status")) for d in deliveries))
+
+    step(9, "The PagerDuty incident's notes, as responders see them in PagerDuty",
+         "The same steps as in Incident Manager, in the incident's Notes: severity, due time, "
+         "steps and contacts. The last line is the marker that keeps a retried post from posting twice.")
+    for i, note in enumerate(notes):
+        lines = note["content"].splitlines()
+        shown = lines if i == 0 else lines[:4]
+        print(f"\n  {BOLD}[{note['created_at']}] note by {note['user']['summary']}{END}")
+        print(indent("\n".join(shown)))
+        if len(shown) < len(lines):
+            print(f"    {DIM}... ({len(lines) - len(shown)} more lines){END}")
+    chats = [m for m in drain(sqs, os.environ["INCIDENT_QUEUE_URL"], wait=2) if incident["id"] in m["Message"]]
+    print(f"\n  chat messages for {incident['id']} on the stack's incident topic: {len(chats)}")
+    if len(chats) != 1:
+        fail(f"expected one chat message for the PagerDuty incident, got {len(chats)}")
+
+
 def freshness(sqs):
-    step(8, "The freshness check runs (as its daily schedule would: the Lambda Invoke API)",
+    step(10, "The freshness check runs (as its daily schedule would: the Lambda Invoke API)",
          "It reads every active plan once, works out which contacts, reviews and contracts are due, "
          "and sends each owner team one reminder; items overdue by more than 30 days also go to the "
          "owner's escalation address.")
@@ -237,7 +306,7 @@ def freshness(sqs):
     if not reminders:
         fail("the freshness check sent no reminder although the samples hold overdue contacts")
 
-    step(9, "The reminder e-mails, as an owner reads them (SNS topic -> the team's e-mail subscription)",
+    step(11, "The reminder e-mails, as an owner reads them (SNS topic -> the team's e-mail subscription)",
          "Owners subscribe to the topic with a filter policy on owner_team, so each team gets its own.")
     first_link = None
     for m in reminders + escalations:
@@ -259,7 +328,7 @@ def freshness(sqs):
 
 
 def readiness():
-    step(10, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
+    step(12, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
     status, _, text = http("GET", f"{API}/readiness", headers=caller("platform"))
     if status != 200:
         fail(f"GET /readiness: {status} {text}")
@@ -284,6 +353,7 @@ def main():
     load_samples()
     plan_arn, chat_queue = response_plan(im, sns, sqs)
     incident(im, plan_arn, chat_queue, sqs)
+    pagerduty(sqs)
     freshness(sqs)
     readiness()
 

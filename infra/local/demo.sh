@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the story, locally. Starts a private local stack (moto, the
-# Incident Manager emulator, the functions under cargo lambda watch), then
-# infra/local/demo.py tells the story against it, and everything is stopped.
+# Incident Manager emulator, the PagerDuty stand-in, the functions under cargo
+# lambda watch), then infra/local/demo.py tells the story against it, and
+# everything is stopped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="$(mktemp -d "${TMPDIR:-/tmp}/support-plans-demo.XXXXXX")"
@@ -10,7 +11,7 @@ trap '"$ROOT/infra/local/down.sh" >/dev/null 2>&1 || true; rm -rf "$LOCAL_DIR"' 
 bold() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
 started=$SECONDS
 
-bold "1. Starting the local stack: moto (DynamoDB, SNS, SQS, Secrets Manager), the Incident Manager emulator, the three functions under cargo lambda watch"
+bold "1. Starting the local stack: moto (DynamoDB, SNS, SQS, Secrets Manager), the Incident Manager emulator, the PagerDuty stand-in, the four functions under cargo lambda watch"
 echo "(the first run builds the workspace; later runs start in seconds)"
 "$ROOT/infra/local/up.sh"
 # shellcheck disable=SC1091
@@ -18,6 +19,6 @@ echo "(the first run builds the workspace; later runs start in seconds)"
 
 "$ROOT/.venv/bin/python" -u "$ROOT/infra/local/demo.py"
 
-bold "11. Stopping the local stack"
+bold "13. Stopping the local stack"
 "$ROOT/infra/local/down.sh"
 echo "everything stopped; the story took $((SECONDS - started)) s"

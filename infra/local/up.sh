@@ -17,13 +17,13 @@ fi
 "$ROOT/infra/local/venv.sh"
 export PATH="$ROOT/.venv/bin:$PATH"   # cargo-lambda (and zig) live in the venv
 echo "==> building the local-stack tool and the functions" >&2
-cargo build --quiet -p local-stack -p incident-manager-emulator
+cargo build --quiet -p local-stack -p incident-manager-emulator -p pagerduty-standin
 # Each function as `cargo lambda watch` builds it (`cargo run --bin NAME`, its
 # own feature set), so that its first request does not wait for a compile.
 # RELEASE=1 (the benchmark): the functions' release build, under watch too.
 profile=()
 [ "${RELEASE:-0}" = 1 ] && profile=(--release)
-for function in plans-api freshness-check incident-responder; do
+for function in plans-api freshness-check incident-responder incident-hooks; do
     cargo build --quiet "${profile[@]}" --bin "$function"
 done
 mkdir -p "$LOCAL_DIR"
@@ -76,7 +76,7 @@ LOCAL_AUTH=1
 ADMIN_GROUPS=support-plans-admins
 TEAM_PRINCIPALS=${TEAM_PRINCIPALS:-}
 RUST_LOG=${FUNCTION_LOG:-info}
-GENERIC_SOURCES=support-plans.incidents
+GENERIC_SOURCES=support-plans.incidents,support-plans.webhook
 GENERIC_LIMIT_PER_MINUTE=20
 ENV
 # The freshness check's topics (each with a subscribed SQS queue to read what
@@ -84,8 +84,9 @@ ENV
 echo "==> creating the reminder and escalation topics, their queues and the verification key" >&2
 "$ROOT/.venv/bin/python" "$ROOT/infra/local/topics.py" >"$LOCAL_DIR/topics.env"
 sed 's/^/export /' "$LOCAL_DIR/topics.env" >>"$LOCAL_DIR/env.tmp"
-grep -E '^(REMINDER_TOPIC_ARN|ESCALATION_TOPIC_ARN|VERIFY_KEY_SECRET_ARN|INCIDENT_TOPIC_ARN)=' "$LOCAL_DIR/topics.env" \
-    >>"$LOCAL_DIR/functions.env"
+# The functions get the secrets' ARNs, never their values.
+grep -E '^(REMINDER_TOPIC_ARN|ESCALATION_TOPIC_ARN|VERIFY_KEY_SECRET_ARN|INCIDENT_TOPIC_ARN|PAGERDUTY_TOKEN_SECRET_ARN|PAGERDUTY_WEBHOOK_SECRET_ARN|INCIDENT_WEBHOOK_SECRET_ARN)=' \
+    "$LOCAL_DIR/topics.env" >>"$LOCAL_DIR/functions.env"
 echo "VERIFY_BASE_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api" >>"$LOCAL_DIR/functions.env"
 # Incident Manager: the project's emulator. It delivers the CloudTrail-shaped
 # StartIncident event and the runbook payload to the responder through the
@@ -105,6 +106,40 @@ for _ in $(seq 1 100); do
 done
 [ -s "$LOCAL_DIR/emulator.port" ] || { echo "the emulator did not start; its log:" >&2; cat "$LOCAL_DIR/emulator.log" >&2; exit 1; }
 EMULATOR_URL="http://127.0.0.1:$(cat "$LOCAL_DIR/emulator.port")"
+# PagerDuty: the project's stand-in (infra/pagerduty-standin). It accepts the
+# local token and, on POST /incidents, delivers the signed V3 webhook to the
+# incident-hooks function, as a webhook subscription would; token and secret
+# reach it through its environment, never its command line. Each attempt may
+# take 60 s, not PagerDuty's 5: the first request to a function under cargo
+# lambda watch may wait for it to start.
+echo "==> starting the PagerDuty stand-in" >&2
+HOOKS_URL="http://127.0.0.1:$LAMBDA_PORT/lambda-url/incident-hooks"
+(
+    # shellcheck disable=SC1091
+    set -a && . "$LOCAL_DIR/topics.env" && set +a
+    PAGERDUTY_WEBHOOK_TARGET="$HOOKS_URL/hooks/pagerduty" \
+        exec setsid "$ROOT/target/debug/pagerduty-standin" --port-file "$LOCAL_DIR/pagerduty.port" --webhook-timeout 60 \
+        >"$LOCAL_DIR/pagerduty.log" 2>&1 < /dev/null
+) &
+echo $! >"$LOCAL_DIR/pagerduty.pid"
+for _ in $(seq 1 100); do
+    [ -s "$LOCAL_DIR/pagerduty.port" ] && break
+    kill -0 "$(cat "$LOCAL_DIR/pagerduty.pid")" 2>/dev/null || break
+    sleep 0.1
+done
+[ -s "$LOCAL_DIR/pagerduty.port" ] || { echo "the PagerDuty stand-in did not start; its log:" >&2; cat "$LOCAL_DIR/pagerduty.log" >&2; exit 1; }
+PAGERDUTY_URL="http://127.0.0.1:$(cat "$LOCAL_DIR/pagerduty.port")"
+cat >>"$LOCAL_DIR/functions.env" <<ENV
+PAGERDUTY_URL=$PAGERDUTY_URL
+PAGERDUTY_FROM=support-plans@example.com
+RESPONDER_FUNCTION=incident-responder
+AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$LAMBDA_PORT
+ENV
+cat >>"$LOCAL_DIR/env.tmp" <<ENV
+export PAGERDUTY_URL=$PAGERDUTY_URL
+export HOOKS_URL=$HOOKS_URL
+ENV
+
 cat >>"$LOCAL_DIR/functions.env" <<ENV
 AWS_ENDPOINT_URL_SSM_INCIDENTS=$EMULATOR_URL
 PLAN_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api/plans/{id}

@@ -52,6 +52,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/_standin/deliveries", get(deliveries))
         .route("/_standin/deliveries/{webhook_id}/redeliver", post(redeliver))
         .route("/_standin/incidents/{id}/age", post(age_incident))
+        .route("/_standin/subscription", get(subscription).put(set_subscription))
         .route("/_standin/reset", post(reset))
         .route(
             "/_standin/health",
@@ -212,5 +213,47 @@ async fn reset(State(app): State<Arc<App>>) -> Response {
     lock(&app.faults).clear();
     lock(&app.calls).clear();
     lock(&app.deliveries).clear();
+    *lock(&app.filter) = None;
     axum::Json(json!({ "reset": true })).into_response()
+}
+
+fn filter_json(filter: Option<&str>) -> Value {
+    match filter {
+        None => json!({ "filter": { "type": "account_reference" } }),
+        Some(id) => json!({ "filter": { "type": "service_reference", "id": id } }),
+    }
+}
+
+/// The webhook subscription's filter, in PagerDuty's shape.
+async fn subscription(State(app): State<Arc<App>>) -> Response {
+    axum::Json(filter_json(lock(&app.filter).as_deref())).into_response()
+}
+
+/// Sets the subscription's filter, as PagerDuty's
+/// `PUT /webhook_subscriptions/{id}` would: `{"filter": {"type":
+/// "account_reference"}}` (every incident, the default) or `{"filter":
+/// {"type": "service_reference", "id": SERVICE}}` (that service's only).
+async fn set_subscription(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let bad = |detail: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": detail })),
+        )
+            .into_response()
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return bad("the body is not JSON");
+    };
+    let filter = match (body["filter"]["type"].as_str(), body["filter"]["id"].as_str()) {
+        (Some("account_reference"), None) => None,
+        (Some("service_reference"), Some(id)) if !id.is_empty() => Some(id.to_owned()),
+        _ => {
+            return bad(
+                "filter must be {\"type\": \"account_reference\"} or {\"type\": \"service_reference\", \"id\": SERVICE}",
+            );
+        }
+    };
+    let answer = filter_json(filter.as_deref());
+    *lock(&app.filter) = filter;
+    axum::Json(answer).into_response()
 }

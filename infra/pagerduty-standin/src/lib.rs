@@ -83,6 +83,9 @@ struct App {
     faults: Mutex<Vec<admin::FaultRule>>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
     deliveries: Mutex<Vec<webhook::Record>>,
+    /// The subscription's filter: `None` is `account_reference` (every
+    /// incident), `Some(id)` a `service_reference` to that service.
+    filter: Mutex<Option<String>>,
     /// Deliveries started and not finished.
     pending: Mutex<u64>,
     client: webhook::HttpClient,
@@ -104,6 +107,7 @@ pub fn router(config: Config) -> Router {
         faults: Mutex::default(),
         calls: Mutex::default(),
         deliveries: Mutex::default(),
+        filter: Mutex::default(),
         pending: Mutex::default(),
         client: webhook::http_client(),
     });

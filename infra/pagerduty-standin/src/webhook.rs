@@ -145,6 +145,11 @@ pub fn trigger(app: &Arc<App>, incident: Value) {
     let Some(config) = app.webhook.clone() else {
         return;
     };
+    if let Some(service) = lock(&app.filter).as_deref()
+        && incident["service"]["id"].as_str() != Some(service)
+    {
+        return;
+    }
     let incident_id = incident["id"].as_str().unwrap_or_default().to_string();
     let payload = triggered_event(incident);
     let body = Bytes::from(serde_json::to_vec(&payload).unwrap_or_default());

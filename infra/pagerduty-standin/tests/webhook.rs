@@ -219,3 +219,29 @@ async fn without_a_target_nothing_is_sent() {
     assert_eq!(d["deliveries"], json!([]));
     assert_eq!(d["pending"], 0);
 }
+
+#[tokio::test]
+async fn a_subscription_filtered_to_one_service_sends_only_its_incidents() {
+    let rx = Receiver::start(&[], Duration::ZERO).await;
+    let s = start(config(&rx.url, &[SECRET])).await;
+    let watched = service(&s, "Checkout").await;
+    let other = service(&s, "Search").await;
+    let filter = json!({"filter": {"type": "service_reference", "id": watched}});
+    assert_eq!(
+        admin(&s, Method::PUT, "subscription", Some(filter.clone())).await,
+        filter
+    );
+    incident(&s, &other, "Search is slow").await;
+    let on_watched = incident(&s, &watched, "Checkout is down").await;
+    let records = wait_deliveries(&s, 1).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(rx.received().len(), 1, "only the watched service's incident");
+    assert_eq!(records[0]["incident_id"], on_watched["id"]);
+
+    let every = json!({"filter": {"type": "account_reference"}});
+    admin(&s, Method::PUT, "subscription", Some(every.clone())).await;
+    assert_eq!(admin(&s, Method::GET, "subscription", None).await, every);
+    incident(&s, &other, "Search is down").await;
+    wait_deliveries(&s, 2).await;
+    assert_eq!(rx.received().len(), 2);
+}

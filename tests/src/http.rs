@@ -32,19 +32,27 @@ impl Reply {
 
 /// One request. `body` is sent as JSON when given.
 pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+    match body {
+        Some(b) => {
+            let mut with_type = headers.to_vec();
+            with_type.push(("content-type", "application/json"));
+            let bytes = serde_json::to_vec(b).expect("JSON");
+            request_bytes(method, url, &with_type, &bytes).await
+        }
+        None => request_bytes(method, url, headers, b"").await,
+    }
+}
+
+/// One request with exactly these body bytes (what a signature covers).
+pub async fn request_bytes(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut builder = hyper::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         builder = builder.header(*k, *v);
     }
-    let bytes = match body {
-        Some(b) => {
-            builder = builder.header("content-type", "application/json");
-            Bytes::from(serde_json::to_vec(b).expect("JSON"))
-        }
-        None => Bytes::new(),
-    };
-    let req = builder.body(Full::new(bytes)).expect("a well-formed request");
+    let req = builder
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .expect("a well-formed request");
     let res = tokio::time::timeout(std::time::Duration::from_secs(120), client.request(req))
         .await
         .unwrap_or_else(|_| panic!("{method} {url}: no answer within 120 s"))

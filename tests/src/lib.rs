@@ -163,3 +163,48 @@ pub async fn lose_transact_answers(table: &str, count: u32) {
     .await;
     assert_eq!(reply.status, 200, "arming the lost-answer fault: {}", reply.body);
 }
+
+/// The local stack's caller headers (LOCAL_AUTH=1) for a lead of `team`.
+pub fn as_team(team: &str) -> [(&'static str, String); 2] {
+    [
+        ("x-local-principal", format!("lead@{team}.example.com")),
+        ("x-local-groups", team.to_owned()),
+    ]
+}
+
+/// A call to the plans API under `cargo lambda watch`, as a lead of `team`.
+pub async fn api(method: &str, path: &str, team: &str, body: Option<&Value>) -> http::Reply {
+    let who = as_team(team);
+    let headers: Vec<(&str, &str)> = who.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    http::request(method, &format!("{}{path}", stack_env("API_URL")), &headers, body).await
+}
+
+/// Every SNS envelope waiting on an SQS queue, deleted as read.
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, wait_secs: i32) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut wait = wait_secs;
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait)
+            .send()
+            .await
+            .expect("receive");
+        let messages = got.messages();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            out.push(serde_json::from_str(m.body().unwrap()).expect("an SNS envelope"));
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .expect("delete");
+        }
+        wait = 0;
+    }
+}

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use support_plans_tests::http::request;
 use support_plans_tests::incidents::{involved_resource, runbook_action};
 use support_plans_tests::stack_env as env;
-use support_plans_tests::{local_config, topic_with_queue};
+use support_plans_tests::{api, drain, local_config, topic_with_queue};
 
 fn sample(path: &str) -> Value {
     let file = format!("{}/../infra/local/samples/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -68,49 +68,6 @@ fn samples(run: &str) -> Samples {
         })
         .collect();
     Samples { plans, workloads }
-}
-
-fn as_team(team: &str) -> [(&'static str, String); 2] {
-    [
-        ("x-local-principal", format!("lead@{team}.example.com")),
-        ("x-local-groups", team.to_owned()),
-    ]
-}
-
-async fn api(method: &str, path: &str, team: &str, body: Option<&Value>) -> support_plans_tests::http::Reply {
-    let who = as_team(team);
-    let headers: Vec<(&str, &str)> = who.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    request(method, &format!("{}{path}", env("API_URL")), &headers, body).await
-}
-
-/// Every SNS envelope waiting on an SQS queue, deleted as read.
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, wait_secs: i32) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut wait = wait_secs;
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(wait)
-            .send()
-            .await
-            .expect("receive");
-        let messages = got.messages();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            out.push(serde_json::from_str(m.body().unwrap()).expect("an SNS envelope"));
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .expect("delete");
-        }
-        wait = 0;
-    }
 }
 
 fn attr<'a>(envelope: &'a Value, name: &str) -> &'a str {

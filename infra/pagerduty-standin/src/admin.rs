@@ -234,13 +234,8 @@ async fn subscription(State(app): State<Arc<App>>) -> Response {
 /// "account_reference"}}` (every incident, the default) or `{"filter":
 /// {"type": "service_reference", "id": SERVICE}}` (that service's only).
 async fn set_subscription(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let bad = |detail: &str| {
-        (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({ "error": detail })),
-        )
-            .into_response()
-    };
+    let bad =
+        |detail: &str| (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": detail }))).into_response();
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return bad("the body is not JSON");
     };

@@ -3,11 +3,14 @@ infra/local/test-local-stack.sh after its stories, against a stack started
 with FUNCTION_LOG=trace, so every function logged at TRACE throughout.
 
 It sends the API requests that carry credentials (a one-click link's token,
-a bearer token, webhook signatures), each a fresh marker, and then searches
-the functions' log (LOCAL_DIR/functions.log, everything cargo lambda watch
-and the functions printed) for: each marker, the link-signing key as Secrets
-Manager holds it (the freshness check and the API read it during the
-stories), and any verification token in a /verify/ path. It also checks that
+a bearer token, webhook signatures to the plans API and to the two webhook
+routes of the incident-hooks function), each a fresh marker, and then
+searches the functions' log (LOCAL_DIR/functions.log, everything cargo lambda
+watch and the functions printed) for: each marker, the link-signing key as
+Secrets Manager holds it (the freshness check and the API read it during the
+stories), the PagerDuty token and the two webhook secrets (the responder and
+the hooks read them during the stories), and any verification token in a
+/verify/ path. It also checks that
 the log really is at TRACE, so that a clean result means something.
 """
 
@@ -22,6 +25,7 @@ import urllib.request
 import boto3
 
 API = os.environ["API_URL"]
+HOOKS = os.environ["HOOKS_URL"]
 LOG = os.path.join(os.environ["LOCAL_DIR"], "functions.log")
 
 
@@ -71,6 +75,23 @@ def main():
         },
         b'{"id": "log-check"}',
     )
+    http(
+        "POST",
+        f"{HOOKS}/hooks/pagerduty",
+        {"x-pagerduty-signature": f"v1={marker['pagerduty']}", "content-type": "application/json"},
+        b'{"event": {"event_type": "incident.triggered"}}',
+    )
+    http(
+        "POST",
+        f"{HOOKS}/hooks/incident",
+        {
+            "webhook-id": "msg_log_check",
+            "webhook-timestamp": "1",
+            "webhook-signature": f"v1,{marker['webhook']}",
+            "content-type": "application/json",
+        },
+        b'{"id": "log-check"}',
+    )
 
     with open(LOG, encoding="utf-8", errors="replace") as f:
         log = f.read()
@@ -80,12 +101,20 @@ def main():
     key = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["VERIFY_KEY_SECRET_ARN"])
     if any(s in log for s in strings(key["SecretString"]) if len(s) >= 16):
         found.append("the link-signing key")
+    for name in ("PAGERDUTY_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "INCIDENT_WEBHOOK_SECRET"):
+        value = os.environ[name]
+        # whsec_ is a public prefix; the rest is the secret.
+        if value.removeprefix("whsec_") in log:
+            found.append(name)
     links = re.findall(r"/verify/[A-Za-z0-9_.-]{40,}", log)
     if links:
         found.append(f"{len(links)} verification link(s), e.g. {links[0][:24]}…")
     if found:
         fail(f"secrets in the functions' TRACE log ({LOG}): " + ", ".join(found))
-    print(f"secrets in logs: none of {len(marker)} credentials, the key or a link in {len(log.splitlines())} lines at TRACE")
+    print(
+        f"secrets in logs: none of {len(marker)} credentials, the link key, the PagerDuty token,"
+        f" the two webhook secrets or a link in {len(log.splitlines())} lines at TRACE"
+    )
 
 
 if __name__ == "__main__":

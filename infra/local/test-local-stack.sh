@@ -33,7 +33,10 @@ api="$( (. "$LOCAL_DIR/env" && echo "$API_URL") )"
 # the emulator delivers the event to the responder under cargo lambda watch.
 (. "$LOCAL_DIR/env" && "$ROOT/target/debug/local-stack" seed --table "$TABLE_NAME" \
     && "$ROOT/.venv/bin/python" "$ROOT/infra/local/incident_story.py") || fail "the incident story failed"
-# Nothing secret in the functions' logs at TRACE: credentials, the key, links.
+# The README's PagerDuty and signed-webhook calls: the stand-in delivers its
+# webhook to the incident-hooks function, which hands it to the responder.
+(. "$LOCAL_DIR/env" && "$ROOT/infra/local/webhook-story.sh") || fail "the webhook story failed"
+# Nothing secret in the functions' logs at TRACE: credentials, keys, tokens, links.
 (. "$LOCAL_DIR/env" && "$ROOT/.venv/bin/python" "$ROOT/infra/local/secrets_in_logs.py") \
     || fail "a secret reached the functions' logs"
 

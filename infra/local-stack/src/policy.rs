@@ -374,6 +374,22 @@ impl Template {
         Ok((retries, props.get("DeadLetterQueue").is_some()))
     }
 
+    /// The binaries of the template's functions (their rust-cargolambda
+    /// `BuildProperties.Binary`), in the order written; an error for a
+    /// function without one.
+    pub fn function_binaries(&self) -> anyhow::Result<Vec<String>> {
+        self.resources_of_type("AWS::Serverless::Function")
+            .map(|(id, f)| {
+                f.get("Metadata")
+                    .and_then(|m| m.get("BuildProperties"))
+                    .and_then(|b| b.get("Binary"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .with_context(|| format!("{id} has no Metadata.BuildProperties.Binary"))
+            })
+            .collect()
+    }
+
     /// Function `id`'s `Timeout` in seconds: its own, else the `Globals`'.
     pub fn function_timeout(&self, id: &str) -> anyhow::Result<u64> {
         let own = self

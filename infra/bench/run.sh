@@ -12,6 +12,8 @@ SMOKE="${BENCH_SMOKE:-0}"
 OUT="$ROOT/target/bench"
 RESULTS="$OUT/results"
 FUNCTIONS=(plans-api incident-responder freshness-check)
+# Every function template.yaml deploys: each one's arm64 zip is measured.
+ZIPPED=("${FUNCTIONS[@]}" incident-hooks)
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 if [ "$SMOKE" = 1 ]; then
@@ -102,12 +104,12 @@ step "deployment zips (release, arm64, cargo lambda + zig)"
 rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
     || rustup target add aarch64-unknown-linux-gnu
 bins=()
-for f in "${FUNCTIONS[@]}"; do bins+=(--bin "$f"); done
+for f in "${ZIPPED[@]}"; do bins+=(--bin "$f"); done
 if timed "arm64 zips" cargo lambda build --release --arm64 --output-format zip "${bins[@]}"; then
     {
         echo "{"
         sep=""
-        for f in "${FUNCTIONS[@]}"; do
+        for f in "${ZIPPED[@]}"; do
             printf '%s  "%s": %s\n' "$sep" "$f" "$(stat -c %s "target/lambda/$f/bootstrap.zip")"
             sep=","
         done

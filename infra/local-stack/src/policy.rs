@@ -1,10 +1,13 @@
 //! Reads the trust boundaries `template.yaml` draws that the local stack
 //! cannot enforce (moto ignores IAM conditions; there is no API Gateway
 //! locally): which partition keys a function may write (its
-//! `dynamodb:LeadingKeys` condition), and how the HTTP API throttles its
-//! routes (SPEC §3, §7). Tests hold the template to them, and the plans
+//! `dynamodb:LeadingKeys` condition), what else its role may do, which
+//! function may read which secret, which routes need no authorizer, which
+//! function each route reaches and how the HTTP API throttles them
+//! (SPEC §3, §7, §8, §11). Tests hold the template to them, and the plans
 //! API's tests check what it really writes against them.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -29,6 +32,44 @@ pub struct Template(Value);
 pub struct Throttle {
     pub rate: f64,
     pub burst: f64,
+}
+
+/// `v` as written, for comparing and messages: `!Ref X`, `!GetAtt X.Arn`,
+/// `!Sub "…"`, a plain string as it is, anything else as YAML.
+pub fn render(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Tagged(t) => format!(
+            "!{} {}",
+            t.tag.to_string().trim_start_matches('!'),
+            render(&t.value)
+        ),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim_end()
+            .replace('\n', " "),
+    }
+}
+
+/// A string, or each string of a list.
+fn strings(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One statement of a function's inline policy.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub effect: String,
+    pub actions: Vec<String>,
+    /// Each resource, rendered ([`render`]).
+    pub resources: Vec<String>,
+    /// The resources as written.
+    pub resource_values: Vec<Value>,
+    pub condition: Option<Value>,
 }
 
 fn tag_is(tag: &serde_yaml::value::Tag, name: &str) -> bool {
@@ -121,6 +162,232 @@ impl Template {
             bail!("{id} may write nothing");
         }
         Ok(found)
+    }
+
+    fn properties(&self, id: &str) -> anyhow::Result<&Value> {
+        self.resource(id)?
+            .get("Properties")
+            .with_context(|| format!("{id} has no Properties"))
+    }
+
+    /// The inline policy statements of function `id` (its `Policies`) or
+    /// role `id` (its `Policies`' `PolicyDocument`s), in the order written.
+    /// An error if a function has a role of its own (`Role`), a role has
+    /// managed policies, or a policy is not an inline statement list (a
+    /// managed policy or a SAM policy template): what those grant cannot be
+    /// read here.
+    pub fn statements(&self, id: &str) -> anyhow::Result<Vec<Statement>> {
+        let is_role = self.resource(id)?.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role");
+        let props = self.properties(id)?;
+        if props.get("Role").is_some() {
+            bail!("{id} has a Role of its own: its policies are not in this template");
+        }
+        if props.get("ManagedPolicyArns").is_some() {
+            bail!("{id} has managed policies: what they grant is not in this template");
+        }
+        let Some(policies) = props.get("Policies").and_then(Value::as_sequence) else {
+            return if is_role {
+                Ok(Vec::new())
+            } else {
+                bail!("{id} has no Policies")
+            };
+        };
+        let mut out = Vec::new();
+        for policy in policies {
+            let document = if is_role {
+                policy.get("PolicyDocument")
+            } else {
+                Some(policy)
+            };
+            let statements = document
+                .and_then(|d| d.get("Statement"))
+                .and_then(Value::as_sequence)
+                .with_context(|| {
+                    format!(
+                        "{id} has a policy that is not an inline Statement list: {}",
+                        render(policy)
+                    )
+                })?;
+            for st in statements {
+                let resource_values: Vec<Value> = match st.get("Resource") {
+                    Some(Value::Sequence(r)) => r.clone(),
+                    Some(r) => vec![r.clone()],
+                    None => Vec::new(),
+                };
+                out.push(Statement {
+                    effect: st
+                        .get("Effect")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    actions: strings(st.get("Action")).into_iter().map(str::to_owned).collect(),
+                    resources: resource_values.iter().map(render).collect(),
+                    resource_values,
+                    condition: st.get("Condition").cloned(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// What function `id` is allowed: one `(action, resource)` pair for each
+    /// action and resource of its `Allow` statements, sorted, without repeats.
+    pub fn grants(&self, id: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for st in self.statements(id)? {
+            if st.effect != "Allow" {
+                continue;
+            }
+            for a in &st.actions {
+                for r in &st.resources {
+                    out.push((a.clone(), r.clone()));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Which functions (and roles) may read which secret: secret logical id
+    /// → the functions and roles (sorted) whose policy allows
+    /// `secretsmanager:GetSecretValue` (or `secretsmanager:*`, or `*`) on
+    /// it. An error if one allows it on anything but a `!Ref` to a secret of
+    /// this template (`*`, an ARN pattern, a secret made elsewhere).
+    pub fn secret_readers(&self) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let functions: Vec<&str> = self
+            .resources_of_type("AWS::Serverless::Function")
+            .chain(self.resources_of_type("AWS::IAM::Role"))
+            .map(|(id, _)| id)
+            .collect();
+        for function in functions {
+            for st in self.statements(function)? {
+                let reads = st.actions.iter().any(|a| {
+                    matches!(
+                        a.as_str(),
+                        "secretsmanager:GetSecretValue" | "secretsmanager:*" | "*"
+                    )
+                });
+                if st.effect != "Allow" || !reads {
+                    continue;
+                }
+                for r in &st.resource_values {
+                    let secret = match r {
+                        Value::Tagged(t) if tag_is(&t.tag, "Ref") => t.value.as_str().unwrap_or_default(),
+                        _ => "",
+                    };
+                    let is_secret = self
+                        .resource(secret)
+                        .ok()
+                        .and_then(|s| s.get("Type"))
+                        .and_then(Value::as_str)
+                        == Some("AWS::SecretsManager::Secret");
+                    if !is_secret {
+                        bail!(
+                            "{function} may read secret values on {}: not a !Ref to one secret of this template",
+                            render(r)
+                        );
+                    }
+                    let readers = out.entry(secret.to_owned()).or_default();
+                    if !readers.iter().any(|f| f == function) {
+                        readers.push(function.to_owned());
+                        readers.sort();
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Does the template give secret `id` a value (`SecretString` or
+    /// `GenerateSecretString`)?
+    pub fn secret_value_given(&self, id: &str) -> anyhow::Result<bool> {
+        let props = self.properties(id)?;
+        Ok(props.get("SecretString").is_some() || props.get("GenerateSecretString").is_some())
+    }
+
+    /// Secret `id`'s `Description`.
+    pub fn secret_description(&self, id: &str) -> anyhow::Result<String> {
+        self.properties(id)?
+            .get("Description")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("{id} has no Description"))
+    }
+
+    /// Every route of the HTTP API and the function it reaches: route key →
+    /// the logical id of the function its integration calls.
+    pub fn route_functions(&self) -> anyhow::Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for (id, route) in self.resources_of_type("AWS::ApiGatewayV2::Route") {
+            let props = route
+                .get("Properties")
+                .with_context(|| format!("{id} has no Properties"))?;
+            let key = props
+                .get("RouteKey")
+                .and_then(Value::as_str)
+                .with_context(|| format!("{id} has no RouteKey"))?;
+            let target = props.get("Target").map(render).unwrap_or_default();
+            let integration = target
+                .strip_prefix("!Sub integrations/${")
+                .and_then(|t| t.strip_suffix('}'))
+                .with_context(|| {
+                    format!("{id}: a Target that is not !Sub integrations/${{Integration}}: {target}")
+                })?;
+            let uri = self
+                .properties(integration)?
+                .get("IntegrationUri")
+                .map(render)
+                .unwrap_or_default();
+            let function = uri
+                .strip_prefix("!GetAtt ")
+                .and_then(|u| u.strip_suffix(".Arn"))
+                .with_context(|| {
+                    format!("{integration}: an IntegrationUri that is not !GetAtt Function.Arn: {uri}")
+                })?;
+            out.insert(key.to_owned(), function.to_owned());
+        }
+        Ok(out)
+    }
+
+    /// The source ARNs (rendered) from which function `id` may be invoked
+    /// by API Gateway (its `AWS::Lambda::Permission`s).
+    pub fn api_invoke_sources(&self, id: &str) -> Vec<String> {
+        self.resources_of_type("AWS::Lambda::Permission")
+            .filter_map(|(_, p)| p.get("Properties"))
+            .filter(|p| p.get("FunctionName").map(render) == Some(format!("!Ref {id}")))
+            .filter(|p| p.get("Principal").and_then(Value::as_str) == Some("apigateway.amazonaws.com"))
+            .map(|p| p.get("SourceArn").map(render).unwrap_or_else(|| "(any)".into()))
+            .collect()
+    }
+
+    /// Function `id`'s `EventInvokeConfig` retries and whether it has a
+    /// dead-letter queue (asynchronous invocations).
+    pub fn async_retries(&self, id: &str) -> anyhow::Result<(u64, bool)> {
+        let props = self.properties(id)?;
+        let retries = props
+            .get("EventInvokeConfig")
+            .and_then(|c| c.get("MaximumRetryAttempts"))
+            .and_then(Value::as_u64)
+            .with_context(|| format!("{id} has no EventInvokeConfig.MaximumRetryAttempts"))?;
+        Ok((retries, props.get("DeadLetterQueue").is_some()))
+    }
+
+    /// The binaries of the template's functions (their rust-cargolambda
+    /// `BuildProperties.Binary`), in the order written; an error for a
+    /// function without one.
+    pub fn function_binaries(&self) -> anyhow::Result<Vec<String>> {
+        self.resources_of_type("AWS::Serverless::Function")
+            .map(|(id, f)| {
+                f.get("Metadata")
+                    .and_then(|m| m.get("BuildProperties"))
+                    .and_then(|b| b.get("Binary"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .with_context(|| format!("{id} has no Metadata.BuildProperties.Binary"))
+            })
+            .collect()
     }
 
     /// Function `id`'s `Timeout` in seconds: its own, else the `Globals`'.
@@ -316,11 +583,14 @@ mod tests {
         let t = template();
         let default = t.default_throttle().unwrap();
         let open = t.unauthenticated_routes();
-        assert!(
-            open.contains(&"GET /verify/{token}".to_owned())
-                && open.contains(&"POST /verify/{token}".to_owned()),
-            "{open:?}"
-        );
+        for route in [
+            "GET /verify/{token}",
+            "POST /verify/{token}",
+            "POST /hooks/pagerduty",
+            "POST /hooks/incident",
+        ] {
+            assert!(open.contains(&route.to_owned()), "{route} is not among {open:?}");
+        }
         for route in &open {
             let own = t.route_throttle(route).unwrap().unwrap_or_else(|| {
                 panic!("{route} has no throttle of its own: it shares the portals' budget")
@@ -331,6 +601,211 @@ mod tests {
             );
             assert!(t.stage_depends_on_route(route), "the stage must wait for {route}");
         }
+    }
+
+    // ---- the incident webhooks (SPEC §11)
+
+    const HOOKS: &str = "IncidentHooksFunction";
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<_> = p
+            .iter()
+            .map(|(a, r)| ((*a).to_owned(), (*r).to_owned()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The unauthenticated routes run with a role that reads the two webhook
+    /// secrets, writes the replay store and invokes the responder: nothing
+    /// more, on nothing else (no plan, no index, no other function).
+    #[test]
+    fn the_webhook_function_may_read_its_two_secrets_write_webhook_ids_and_invoke_the_responder_only() {
+        let t = template();
+        assert_eq!(
+            t.grants(HOOKS).unwrap(),
+            pairs(&[
+                ("secretsmanager:GetSecretValue", "!Ref PagerDutyWebhookSecret"),
+                ("secretsmanager:GetSecretValue", "!Ref IncidentWebhookSecret"),
+                ("dynamodb:PutItem", "!GetAtt PlansTable.Arn"),
+                ("dynamodb:DeleteItem", "!GetAtt PlansTable.Arn"),
+                ("lambda:InvokeFunction", "!GetAtt IncidentResponderFunction.Arn"),
+            ])
+        );
+        // ...and its writes only to WEBHOOK#<webhook-id> items.
+        assert_eq!(t.write_prefixes(HOOKS).unwrap(), ["WEBHOOK#*"]);
+    }
+
+    /// Each secret is read by the function that needs it, and by no other.
+    #[test]
+    fn each_secret_is_read_only_by_the_functions_that_need_it() {
+        let readers = template().secret_readers().unwrap();
+        let expected: BTreeMap<String, Vec<String>> = [
+            ("IncidentWebhookSecret", vec![HOOKS]),
+            ("PagerDutyTokenSecret", vec!["IncidentResponderFunction"]),
+            ("PagerDutyWebhookSecret", vec![HOOKS]),
+            (
+                "VerifyKeySecret",
+                vec!["FreshnessCheckFunction", "PlansApiFunction"],
+            ),
+        ]
+        .into_iter()
+        .map(|(s, f)| (s.to_owned(), f.into_iter().map(str::to_owned).collect()))
+        .collect();
+        assert_eq!(readers, expected);
+    }
+
+    #[test]
+    fn a_secret_read_on_every_secret_is_found() {
+        let t = Template::parse(
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: secretsmanager:GetSecretValue\n              Resource: '*'\n",
+        )
+        .unwrap();
+        let err = t.secret_readers().unwrap_err().to_string();
+        assert!(err.contains("F may read secret values on *"), "{err}");
+    }
+
+    #[test]
+    fn a_role_that_reads_a_secret_is_found() {
+        let t = Template::parse(
+            "Resources:\n  S:\n    Type: AWS::SecretsManager::Secret\n    Properties: {}\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Action: secretsmanager:*\n                Resource: !Ref S\n",
+        )
+        .unwrap();
+        let readers = t.secret_readers().unwrap();
+        assert_eq!(readers["S"], ["R"]);
+    }
+
+    #[test]
+    fn a_sam_policy_template_is_not_taken_for_least_privilege() {
+        let t = Template::parse(
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - DynamoDBCrudPolicy: {TableName: T}\n",
+        )
+        .unwrap();
+        let err = t.grants("F").unwrap_err().to_string();
+        assert!(err.contains("not an inline Statement list"), "{err}");
+    }
+
+    /// No authorizer on the webhook routes (the signature is the credential),
+    /// and they reach the webhook function only; nothing else is open, and
+    /// every other route reaches the plans API behind its authorizer.
+    #[test]
+    fn the_webhook_routes_are_open_and_reach_only_the_webhook_function() {
+        let t = template();
+        let mut open = t.unauthenticated_routes();
+        open.sort();
+        assert_eq!(
+            open,
+            [
+                "GET /verify/{token}",
+                "POST /hooks/incident",
+                "POST /hooks/pagerduty",
+                "POST /verify/{token}"
+            ],
+            "the routes without an authorizer"
+        );
+        let routes = t.route_functions().unwrap();
+        let expected: BTreeMap<String, String> = [
+            ("$default", "PlansApiFunction"),
+            ("GET /verify/{token}", "PlansApiFunction"),
+            ("POST /verify/{token}", "PlansApiFunction"),
+            ("POST /hooks/pagerduty", HOOKS),
+            ("POST /hooks/incident", HOOKS),
+        ]
+        .into_iter()
+        .map(|(k, f)| (k.to_owned(), f.to_owned()))
+        .collect();
+        assert_eq!(routes, expected);
+        // API Gateway may invoke the webhook function for those POSTs only.
+        let sources = t.api_invoke_sources(HOOKS);
+        assert_eq!(sources.len(), 1, "{sources:?}");
+        assert!(sources[0].ends_with("${HttpApi}/*/POST/hooks/*"), "{sources:?}");
+        for route in ["POST /hooks/pagerduty", "POST /hooks/incident"] {
+            let own = t.route_throttle(route).unwrap().expect("a throttle of its own");
+            assert!(own.rate >= 1.0 && own.burst >= 1.0, "{route}: {own:?}");
+        }
+    }
+
+    /// The secrets the operator fills are created empty: a value in the
+    /// template would be a credential in the repository (or a generated one
+    /// nobody can give to PagerDuty), and a stack update would overwrite the
+    /// operator's. Each says how to fill it.
+    #[test]
+    fn the_secrets_the_operator_fills_get_no_value_from_the_stack() {
+        let t = template();
+        for secret in [
+            "PagerDutyWebhookSecret",
+            "IncidentWebhookSecret",
+            "PagerDutyTokenSecret",
+        ] {
+            assert!(
+                !t.secret_value_given(secret).unwrap(),
+                "{secret} is given a value"
+            );
+            let description = t.secret_description(secret).unwrap();
+            assert!(
+                description.contains("aws secretsmanager put-secret-value --secret-id"),
+                "{secret}: {description}"
+            );
+        }
+    }
+
+    /// Each function is told the resources its policy lets it use.
+    #[test]
+    fn the_webhook_function_and_the_responder_are_told_their_secrets_and_settings() {
+        let t = template();
+        let env = |f: &str, name: &str| {
+            render(
+                t.function_env(f, name)
+                    .unwrap_or_else(|| panic!("{f} has no environment variable {name}")),
+            )
+        };
+        assert_eq!(env(HOOKS, "TABLE_NAME"), "!Ref PlansTable");
+        assert_eq!(
+            env(HOOKS, "PAGERDUTY_WEBHOOK_SECRET_ARN"),
+            "!Ref PagerDutyWebhookSecret"
+        );
+        assert_eq!(
+            env(HOOKS, "INCIDENT_WEBHOOK_SECRET_ARN"),
+            "!Ref IncidentWebhookSecret"
+        );
+        assert_eq!(
+            env(HOOKS, "RESPONDER_FUNCTION"),
+            "!GetAtt IncidentResponderFunction.Arn"
+        );
+        assert!(!env(HOOKS, "RUST_LOG").is_empty());
+        let responder = "IncidentResponderFunction";
+        assert_eq!(
+            env(responder, "PAGERDUTY_TOKEN_SECRET_ARN"),
+            "!Ref PagerDutyTokenSecret"
+        );
+        assert_eq!(env(responder, "PAGERDUTY_URL"), "!Ref PagerDutyApiUrl");
+        assert_eq!(env(responder, "PAGERDUTY_FROM"), "!Ref PagerDutyFromEmail");
+        assert_eq!(
+            env(responder, "PAGERDUTY_PRIORITY_IMPACTS"),
+            "!Ref PagerDutyPriorityImpacts"
+        );
+        // The webhook's generic incidents are the responder's generic events
+        // from source support-plans.webhook, which it must accept.
+        let sources = env(responder, "GENERIC_SOURCES");
+        assert!(sources.contains("support-plans.webhook"), "{sources}");
+        assert!(sources.contains("GenericIncidentSources"), "{sources}");
+    }
+
+    /// A hand-off that fails in the responder is retried by Lambda, then
+    /// kept in the dead-letter queue (alarmed), not lost.
+    #[test]
+    fn a_failed_hand_off_is_retried_then_dead_lettered() {
+        let (retries, dlq) = template().async_retries("IncidentResponderFunction").unwrap();
+        assert_eq!(retries, 2);
+        assert!(dlq, "the responder has no DeadLetterQueue");
+    }
+
+    /// PagerDuty wants its 2xx within 5 s; the function answers in
+    /// milliseconds, and a long timeout would only answer a sender gone.
+    #[test]
+    fn the_webhook_function_timeout_is_short() {
+        let timeout = template().function_timeout(HOOKS).unwrap();
+        assert!((1..=10).contains(&timeout), "{timeout} s");
     }
 
     #[test]

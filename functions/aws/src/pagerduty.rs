@@ -501,6 +501,11 @@ impl IncidentSink for PagerDuty {
         pd::NOTE_TEXT_LIMIT
     }
 
+    /// PagerDuty incidents have no list of related items.
+    fn takes_links(&self, _incident: &IncidentId) -> bool {
+        false
+    }
+
     async fn note(
         &self,
         id: &IncidentId,
@@ -514,8 +519,8 @@ impl IncidentSink for PagerDuty {
     }
 
     /// PagerDuty incidents have no list of related items to add a portal
-    /// to: nothing to call. (The portals are in each plan's note, under
-    /// "How to request support".)
+    /// to ([`Self::takes_links`]: the pipeline asks for none): nothing to
+    /// call. The portals are in each plan's note, under "How to request support".
     async fn link(
         &self,
         _id: &IncidentId,

@@ -92,6 +92,14 @@ impl IncidentSink for Incidents {
         }
     }
 
+    fn takes_links(&self, id: &IncidentId) -> bool {
+        match self.owner(id) {
+            Ok(Owner::PagerDuty(p)) => p.takes_links(id),
+            Ok(Owner::Manager(m)) => m.takes_links(id),
+            Err(_) => false,
+        }
+    }
+
     async fn note(
         &self,
         id: &IncidentId,

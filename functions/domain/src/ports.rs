@@ -311,6 +311,12 @@ pub trait IncidentSink: Send + Sync {
         let _ = incident;
         crate::post::MAX_EVENT_DATA
     }
+    /// Whether the incident takes related links (Incident Manager's related
+    /// items); without, the portals are only in the plans' notes.
+    fn takes_links(&self, incident: &IncidentId) -> bool {
+        let _ = incident;
+        true
+    }
     /// One note on the incident. `at` and `client_token` are the same on
     /// every try (the incident's start; derived from incident and part), so a
     /// sink that de-duplicates sees a retry as the request it took before.

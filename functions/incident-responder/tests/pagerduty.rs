@@ -197,6 +197,11 @@ async fn an_incident_on_a_named_service_gets_one_note_per_plan_with_severity_due
     let summary = pd.hand_off(&id).await.unwrap();
     assert_eq!(summary["status"], "posted", "{summary}");
     assert_eq!(summary["workloads"], json!(["ledger"]), "{summary}");
+    assert_eq!(summary["notes_posted"], LEDGER_PLANS, "{summary}");
+    assert_eq!(
+        summary["links_added"], 0,
+        "PagerDuty has no related items: {summary}"
+    );
 
     let notes = pd.notes(&id).await;
     assert_eq!(notes.len(), LEDGER_PLANS, "one note per relevant plan");
@@ -422,4 +427,59 @@ async fn without_pagerduty_configured_a_hand_off_is_refused_saying_why_and_pager
         "{summary}"
     );
     assert_eq!(admin(&pd.pd, "GET", "/_standin/calls", None).await["total"], 0);
+}
+
+/// The PagerDuty path's calls: the token read once per process; per
+/// hand-off one `GET /incidents/{id}`, and per plan one `GET` of the notes
+/// then one `POST`; a hand-off of an incident already answered reads the
+/// incident and its claims, and posts nothing.
+#[tokio::test]
+async fn the_token_is_read_once_per_process_and_each_note_costs_one_list_and_one_post() {
+    use support_plans_aws::calls::describe_rounds;
+    let pd = world().await;
+    let a = pd.incident("Ledger writes failing", Some(P1), None).await;
+    let b = pd.incident("Ledger reads failing", None, Some("high")).await;
+    admin(&pd.pd, "DELETE", "/_standin/calls", None).await;
+    pd.w.calls.clear();
+    pd.hand_off(&a).await.unwrap();
+    let sdk = pd.w.calls.calls();
+    eprintln!(
+        "first hand-off, AWS calls by round trip: {:?}",
+        describe_rounds(&sdk)
+    );
+    let secret_reads = |calls: &[support_plans_aws::calls::Call]| {
+        calls.iter().filter(|c| c.operation == "GetSecretValue").count()
+    };
+    assert_eq!(secret_reads(&sdk), 1);
+    let counts = admin(&pd.pd, "GET", "/_standin/calls", None).await;
+    eprintln!("first hand-off, PagerDuty calls: {}", counts["calls"]);
+    assert_eq!(counts["calls"]["GetIncident"], 1);
+    assert_eq!(counts["calls"]["ListNotes"], LEDGER_PLANS as u64);
+    assert_eq!(counts["calls"]["CreateNote"], LEDGER_PLANS as u64);
+    assert_eq!(counts["total"], 1 + 2 * LEDGER_PLANS as u64);
+
+    pd.w.calls.clear();
+    pd.hand_off(&b).await.unwrap();
+    assert_eq!(
+        secret_reads(&pd.w.calls.calls()),
+        0,
+        "the token is kept for the process"
+    );
+    assert_eq!(pd.notes(&b).await.len(), LEDGER_PLANS);
+
+    admin(&pd.pd, "DELETE", "/_standin/calls", None).await;
+    pd.w.calls.clear();
+    let again = pd.hand_off(&a).await.unwrap();
+    let counts = admin(&pd.pd, "GET", "/_standin/calls", None).await;
+    eprintln!(
+        "hand-off of an answered incident: PagerDuty {}, AWS {:?}",
+        counts["calls"],
+        describe_rounds(&pd.w.calls.calls())
+    );
+    assert_eq!(counts["total"], 1, "only the incident is read: {counts}");
+    assert_eq!(
+        (again["notes_posted"].as_u64(), again["chat_messages"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
 }

@@ -459,6 +459,10 @@ impl<P: Ports> Pipeline<P> {
             &self.settings.policy,
             self.sink.note_limit(how.id),
         );
+        if !self.sink.takes_links(how.id) {
+            // Its link parts are done with nothing to add.
+            posts.related.clear();
+        }
         if let Some(url) = how.incident_url {
             posts.chat["metadata"]["additionalContext"]["incident_url"] = json!(url);
         }

@@ -2,7 +2,8 @@
 //! its REST API: `GET /incidents/{id}`, `GET` and `POST
 //! /incidents/{id}/notes`, with PagerDuty's headers (`Authorization: Token
 //! token=…`, `From`, `Accept: application/vnd.pagerduty+json;version=2`).
-//! The token is read from Secrets Manager once per process, and never logged.
+//! The token is read from Secrets Manager once per process (again after
+//! PagerDuty answers 401, so a rotated token is taken up), and never logged.
 //!
 //! Exactly once: PagerDuty takes no client token, so each note ends with a
 //! marker line derived from the pipeline's client token
@@ -16,7 +17,7 @@
 //! [`PortError::Retry`]; any other 4xx (401, 403, 404, 400) is
 //! [`PortError::Refused`], never retried.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -86,8 +87,9 @@ struct Inner {
     impacts: PriorityImpacts,
     secrets: aws_sdk_secretsmanager::Client,
     token_secret: String,
-    /// Read once, on first use (an empty or unreadable secret is read again next time).
-    token: OnceCell<Token>,
+    /// Read on first use and kept; forgotten on a 401 (an empty or
+    /// unreadable secret is read again next time).
+    token: Mutex<Option<Arc<Token>>>,
     /// Built on first use: the platform's roots are read then, not at init.
     client: OnceCell<HttpClient>,
 }
@@ -142,7 +144,7 @@ impl PagerDuty {
                 impacts: config.impacts,
                 secrets,
                 token_secret: config.token_secret,
-                token: OnceCell::new(),
+                token: Mutex::default(),
                 client: OnceCell::new(),
             }),
         }
@@ -151,40 +153,48 @@ impl PagerDuty {
     /// The token, read from its secret the first time. An empty secret is
     /// refused (the operator has not put the token yet), and read again on
     /// the next call.
-    async fn token(&self) -> Result<&Token, Failure> {
+    async fn token(&self) -> Result<Arc<Token>, Failure> {
         let inner = &self.inner;
-        inner
-            .token
-            .get_or_try_init(|| async {
-                let out = inner
-                    .secrets
-                    .get_secret_value()
-                    .secret_id(&inner.token_secret)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        let permanent = crate::failure::is_permanent(&e);
-                        let message = format!(
-                            "reading the token from the secret PAGERDUTY_TOKEN_SECRET_ARN ({}): {}",
-                            inner.token_secret,
-                            DisplayErrorContext(e)
-                        );
-                        if permanent {
-                            Failure::refused(message)
-                        } else {
-                            Failure::retry(message)
-                        }
-                    })?;
-                let token = out.secret_string().map(str::trim).unwrap_or_default();
-                if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(Failure::refused(format!(
-                        "the secret PAGERDUTY_TOKEN_SECRET_ARN ({}) holds no PagerDuty REST API token yet: put one with `aws secretsmanager put-secret-value`",
-                        inner.token_secret
-                    )));
-                }
-                Ok(Token(token.to_owned()))
-            })
+        if let Some(token) = lock(&inner.token).clone() {
+            return Ok(token);
+        }
+        let out = inner
+            .secrets
+            .get_secret_value()
+            .secret_id(&inner.token_secret)
+            .send()
             .await
+            .map_err(|e| {
+                let permanent = crate::failure::is_permanent(&e);
+                let message = format!(
+                    "reading the token from the secret PAGERDUTY_TOKEN_SECRET_ARN ({}): {}",
+                    inner.token_secret,
+                    DisplayErrorContext(e)
+                );
+                if permanent {
+                    Failure::refused(message)
+                } else {
+                    Failure::retry(message)
+                }
+            })?;
+        let token = out.secret_string().map(str::trim).unwrap_or_default();
+        if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Failure::refused(format!(
+                "the secret PAGERDUTY_TOKEN_SECRET_ARN ({}) holds no PagerDuty REST API token yet: put one with `aws secretsmanager put-secret-value`",
+                inner.token_secret
+            )));
+        }
+        let token = Arc::new(Token(token.to_owned()));
+        *lock(&inner.token) = Some(token.clone());
+        Ok(token)
+    }
+
+    /// PagerDuty refused `token` (401): the next call reads the secret again.
+    fn forget(&self, token: &Arc<Token>) {
+        let mut kept = lock(&self.inner.token);
+        if kept.as_ref().is_some_and(|k| Arc::ptr_eq(k, token)) {
+            *kept = None;
+        }
     }
 
     fn client(&self) -> Result<&HttpClient, Failure> {
@@ -197,7 +207,7 @@ impl PagerDuty {
         method: Method,
         path: &str,
         body: Option<&Value>,
-        token: &Token,
+        token: &Arc<Token>,
         deadline: Instant,
     ) -> Answer {
         let client = self.client()?;
@@ -233,7 +243,14 @@ impl PagerDuty {
         let (status, headers, body) = tokio::time::timeout(limit, exchange)
             .await
             .map_err(|_| Failure::retry(format!("{path}: no answer within {} ms", limit.as_millis())))??;
-        classify(path, status, &headers, &body)
+        let answer = classify(path, status, &headers, &body);
+        if let Err(Failure::Refused {
+            status: Some(401), ..
+        }) = &answer
+        {
+            self.forget(token);
+        }
+        answer
     }
 
     /// `op` tried until it succeeds, is refused, or [`MAX_ATTEMPTS`] or the
@@ -271,7 +288,7 @@ impl PagerDuty {
         let what = "GET /incidents/{id}";
         let path = format!("/incidents/{}", pd::incident_id(id).map_err(PortError::Refused)?);
         let answer = async {
-            let token = within(deadline, self.token()).await?;
+            let token = &within(deadline, self.token()).await?;
             self.with_retries(what, deadline, || {
                 self.attempt(Method::GET, &path, None, token, deadline)
             })
@@ -300,7 +317,7 @@ impl PagerDuty {
         let content = pd::with_marker(text, client_token);
         let body = json!({"note": {"content": content}});
         let posted = async {
-            let token = within(deadline, self.token()).await?;
+            let token = &within(deadline, self.token()).await?;
             // The list and the post are tried again together: after a post
             // whose answer was lost, the list shows whether it was taken.
             let (path, body) = (&path, &body);
@@ -329,6 +346,10 @@ impl PagerDuty {
         }
         Ok(posted)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `fut` within what is left of the call's budget.

@@ -26,6 +26,8 @@ struct Pd {
     w: World,
     pd: pagerduty_standin::Running,
     service: String,
+    /// The token's secret.
+    secret: String,
 }
 
 /// A workload on the PagerDuty service `Ledger API` (relying on AWS and
@@ -91,7 +93,12 @@ async fn world_with_token(token_in_secret: &str) -> Pd {
     let config =
         Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())).unwrap();
     w.responder = Responder::from_config(&sdk, Some(&w.calls), config);
-    Pd { w, pd, service }
+    Pd {
+        w,
+        pd,
+        service,
+        secret,
+    }
 }
 
 /// A PagerDuty REST call with the token and `From`.
@@ -331,6 +338,43 @@ async fn a_token_pagerduty_refuses_is_not_retried_and_the_invocation_does_not_fa
     assert_eq!(pd.calls("GetIncident").await, 1, "401 is not tried again");
     assert_eq!(pd.calls("CreateNote").await, 0);
     assert!(pd.chat_messages().await.is_empty());
+
+    // The operator puts the right token: the next hand-off reads it (no cold start needed).
+    aws_sdk_secretsmanager::Client::new(&support_plans_tests::local_config().await)
+        .put_secret_value()
+        .secret_id(&pd.secret)
+        .secret_string(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let summary = pd.hand_off(&id).await.unwrap();
+    assert_eq!(summary["status"], "posted", "{summary}");
+    assert_eq!(pd.notes(&id).await.len(), LEDGER_PLANS);
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_call_may_take_fails_the_invocation_at_once_and_a_retry_completes_it() {
+    let pd = world().await;
+    let id = pd.incident("Ledger writes failing", Some(P1), None).await;
+    pd.faults(json!({"operation": "CreateNote", "status": 429, "retry_after": 60, "count": 1}))
+        .await;
+    let started = std::time::Instant::now();
+    let failed = pd.hand_off(&id).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "not waiting 60 s: {:?}",
+        started.elapsed()
+    );
+    let error = failed.expect_err("failed, to be retried");
+    assert!(error.contains("429"), "{error}");
+    assert_eq!(pd.notes(&id).await.len(), LEDGER_PLANS - 1);
+    pd.hand_off(&id).await.unwrap();
+    assert_eq!(
+        pd.notes(&id).await.len(),
+        LEDGER_PLANS,
+        "the retry posts the missing note only"
+    );
+    assert_eq!(pd.chat_messages().await.len(), 1);
 }
 
 #[tokio::test]

@@ -9,7 +9,11 @@
 //! - one call: attempts of at most [`ATTEMPT_TIMEOUT`] (10 s; the connection
 //!   within [`crate::sdk::CONNECT_TIMEOUT`], 3 s), retried with backoff
 //!   (throttling, 5xx, timeouts) up to [`crate::sdk::MAX_ATTEMPTS`], all of it
-//!   cut at [`OPERATION_TIMEOUT`] (20 s) whatever is left;
+//!   cut at [`OPERATION_TIMEOUT`] (20 s) whatever is left; PagerDuty's
+//!   calls ([`crate::pagerduty`], not the SDK's) keep to the same budget: one
+//!   port call (the token's read and the incident's `GET`; a note's list and
+//!   post) within [`OPERATION_TIMEOUT`], each attempt within
+//!   [`ATTEMPT_TIMEOUT`], a `Retry-After` that would overrun it not waited for;
 //! - one incident: at most [`SEQUENTIAL_CALLS`] (6) calls one after the other
 //!   (the incident ‖ workloads ‖ claim item; the claim write, twice if another
 //!   invocation wrote in between, and the read between; the posts; the

@@ -293,6 +293,7 @@ impl From<IncidentView> for ReportedIncident {
             tags: v.tags.into_iter().collect(),
             related_urls: v.related_urls,
             chat_topics: v.chat_topics,
+            pagerduty_service: None,
         }
     }
 }

@@ -15,9 +15,11 @@ pub mod directory;
 pub mod failure;
 pub mod logging;
 pub mod metrics;
+#[cfg(feature = "pagerduty")]
+pub mod pagerduty;
 pub mod rate_limit;
 pub mod reminder_state;
-#[cfg(all(feature = "incidents", feature = "sns"))]
+#[cfg(all(feature = "incidents", feature = "sns", feature = "pagerduty"))]
 pub mod responder;
 pub mod sdk;
 pub mod secrets;

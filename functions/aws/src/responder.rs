@@ -1,14 +1,19 @@
-//! The incident responder's adapters (SPEC §4), built once per process from
-//! one SDK configuration: DynamoDB (directory, claims, counts, the generic
-//! senders' rate limit), Incident Manager (source and sink), SNS (chat).
+//! The incident responder's adapters (SPEC §4, §11), built once per process
+//! from one SDK configuration: DynamoDB (directory, claims, counts, the
+//! generic senders' rate limit), Incident Manager and PagerDuty (source and
+//! sink, each incident to its own), SNS (chat).
 
-use support_plans_domain::pipeline::{Pipeline, Ports, Settings};
+use jiff::Timestamp;
+use support_plans_domain::pagerduty as pd;
+use support_plans_domain::pipeline::{IncidentId, Pipeline, Ports, ReportedIncident, Settings};
+use support_plans_domain::ports::{IncidentSink, IncidentSource, PortError};
 
 use crate::DynamoStore;
 use crate::calls::CallLog;
 use crate::claims::Claims;
 use crate::incidents::IncidentManager;
 use crate::metrics::EmfMetrics;
+use crate::pagerduty::{PagerDuty, PagerDutyConfig};
 use crate::sns::SnsChat;
 
 /// The pipeline's ports on AWS.
@@ -16,14 +21,110 @@ use crate::sns::SnsChat;
 pub struct AwsPorts;
 
 impl Ports for AwsPorts {
-    type Source = IncidentManager;
-    type Sink = IncidentManager;
+    type Source = Incidents;
+    type Sink = Incidents;
     type Claims = Claims;
     type Chat = SnsChat;
     type Directory = DynamoStore;
     type Activity = DynamoStore;
     type RateLimit = DynamoStore;
     type Metrics = EmfMetrics;
+}
+
+/// Every incident source and sink, each incident sent to its own: Incident
+/// Manager records to Incident Manager, `pagerduty` ids to PagerDuty (when
+/// configured).
+#[derive(Debug, Clone)]
+pub struct Incidents {
+    pub manager: IncidentManager,
+    pub pagerduty: Option<PagerDuty>,
+}
+
+/// What a PagerDuty id gets when PagerDuty is not configured.
+pub const PAGERDUTY_NOT_CONFIGURED: &str = "PagerDuty is not configured: PAGERDUTY_TOKEN_SECRET_ARN and PAGERDUTY_FROM are not both set (template parameter PagerDutyFromEmail)";
+
+enum Owner<'a> {
+    Manager(&'a IncidentManager),
+    PagerDuty(&'a PagerDuty),
+}
+
+impl Incidents {
+    fn owner(&self, id: &IncidentId) -> Result<Owner<'_>, PortError> {
+        match id {
+            IncidentId::Record(_) => Ok(Owner::Manager(&self.manager)),
+            IncidentId::External { kind, .. } if *kind == pd::KIND => self
+                .pagerduty
+                .as_ref()
+                .map(Owner::PagerDuty)
+                .ok_or_else(|| PortError::Refused(PAGERDUTY_NOT_CONFIGURED.into())),
+            IncidentId::External { kind, .. } => Err(PortError::Refused(format!(
+                "{id}: no incident source holds {kind} incidents"
+            ))),
+        }
+    }
+}
+
+impl IncidentSource for Incidents {
+    async fn read(&self, id: &IncidentId) -> Result<Option<ReportedIncident>, PortError> {
+        match self.owner(id)? {
+            Owner::Manager(m) => IncidentSource::read(m, id).await,
+            Owner::PagerDuty(p) => IncidentSource::read(p, id).await,
+        }
+    }
+
+    /// Incident Manager's open incidents (PagerDuty's sweep is issue 17:
+    /// its `open_since` lists none).
+    async fn open_since(&self, since: Timestamp) -> Result<Vec<IncidentId>, PortError> {
+        let mut open = IncidentSource::open_since(&self.manager, since).await?;
+        if let Some(p) = &self.pagerduty {
+            open.extend(p.open_since(since).await?);
+        }
+        Ok(open)
+    }
+}
+
+impl IncidentSink for Incidents {
+    fn note_limit(&self, id: &IncidentId) -> usize {
+        match self.owner(id) {
+            Ok(Owner::PagerDuty(p)) => p.note_limit(id),
+            Ok(Owner::Manager(m)) => m.note_limit(id),
+            Err(_) => support_plans_domain::post::MAX_EVENT_DATA,
+        }
+    }
+
+    fn takes_links(&self, id: &IncidentId) -> bool {
+        match self.owner(id) {
+            Ok(Owner::PagerDuty(p)) => p.takes_links(id),
+            Ok(Owner::Manager(m)) => m.takes_links(id),
+            Err(_) => false,
+        }
+    }
+
+    async fn note(
+        &self,
+        id: &IncidentId,
+        text: &str,
+        at: Timestamp,
+        client_token: &str,
+    ) -> Result<(), PortError> {
+        match self.owner(id)? {
+            Owner::Manager(m) => m.note(id, text, at, client_token).await,
+            Owner::PagerDuty(p) => p.note(id, text, at, client_token).await,
+        }
+    }
+
+    async fn link(
+        &self,
+        id: &IncidentId,
+        title: &str,
+        url: &str,
+        client_token: &str,
+    ) -> Result<(), PortError> {
+        match self.owner(id)? {
+            Owner::Manager(m) => m.link(id, title, url, client_token).await,
+            Owner::PagerDuty(p) => p.link(id, title, url, client_token).await,
+        }
+    }
 }
 
 /// The SDK configuration every client shares: retries with backoff on
@@ -38,16 +139,19 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The pipeline over clients from one SDK configuration, on `table`; with
-/// `calls`, each client records its calls there (to count round trips).
+/// `calls`, each client records its calls there (to count round trips);
+/// PagerDuty's source and sink when `pagerduty` is configured.
 pub fn pipeline(
     config: &aws_config::SdkConfig,
     calls: Option<&CallLog>,
     table: &str,
     settings: Settings,
+    pagerduty: Option<PagerDutyConfig>,
 ) -> Pipeline<AwsPorts> {
     let mut dynamo = aws_sdk_dynamodb::config::Builder::from(config);
     let mut incidents = aws_sdk_ssmincidents::config::Builder::from(config);
     let mut sns = aws_sdk_sns::config::Builder::from(config);
+    let mut secrets = aws_sdk_secretsmanager::config::Builder::from(config);
     if let Some(calls) = calls {
         dynamo.push_interceptor(aws_sdk_dynamodb::config::SharedInterceptor::new(
             calls.interceptor(),
@@ -56,10 +160,17 @@ pub fn pipeline(
             calls.interceptor(),
         ));
         sns.push_interceptor(aws_sdk_sns::config::SharedInterceptor::new(calls.interceptor()));
+        secrets.push_interceptor(aws_sdk_secretsmanager::config::SharedInterceptor::new(
+            calls.interceptor(),
+        ));
     }
     let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
     let store = DynamoStore::new(dynamo.clone(), table);
-    let incidents = IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(incidents.build()));
+    let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
+    let incidents = Incidents {
+        manager: IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(incidents.build())),
+        pagerduty: pagerduty.map(|c| PagerDuty::with_secrets(c, secrets)),
+    };
     Pipeline {
         source: incidents.clone(),
         sink: incidents,

@@ -293,7 +293,7 @@ pub trait ClaimStore: Send + Sync {
     fn completed(&self, keys: &[String]) -> impl Future<Output = PortRes<Vec<String>>> + Send;
 }
 
-/// Where incidents are read: Incident Manager today (PagerDuty next).
+/// Where incidents are read: Incident Manager, PagerDuty.
 pub trait IncidentSource: Send + Sync {
     /// The incident as the pipeline needs it; `None`: no such incident.
     fn read(&self, id: &IncidentId) -> impl Future<Output = PortRes<Option<ReportedIncident>>> + Send;
@@ -303,12 +303,19 @@ pub trait IncidentSource: Send + Sync {
 
 /// Where an incident's notes and links are written.
 pub trait IncidentSink: Send + Sync {
-    /// The longest note the sink takes, in characters. Incident Manager's
-    /// is the renderer's cut today ([`MAX_EVENT_DATA`](crate::post::MAX_EVENT_DATA));
-    /// a sink with a smaller one (PagerDuty's notes) says so here, for the
-    /// renderer to cut at a step boundary below it.
-    fn note_limit(&self) -> usize {
+    /// The longest note text the sink takes for `incident`, in characters:
+    /// the renderer cuts each plan at a step boundary below it. Incident
+    /// Manager's is [`MAX_EVENT_DATA`](crate::post::MAX_EVENT_DATA); a sink
+    /// that adds to the text (PagerDuty's marker line) leaves room for it.
+    fn note_limit(&self, incident: &IncidentId) -> usize {
+        let _ = incident;
         crate::post::MAX_EVENT_DATA
+    }
+    /// Whether the incident takes related links (Incident Manager's related
+    /// items); without, the portals are only in the plans' notes.
+    fn takes_links(&self, incident: &IncidentId) -> bool {
+        let _ = incident;
+        true
     }
     /// One note on the incident. `at` and `client_token` are the same on
     /// every try (the incident's start; derived from incident and part), so a

@@ -294,6 +294,19 @@ pub fn plan_note(
     links: &Links,
     policy: &Policy,
 ) -> PlanNote {
+    plan_note_within(plan, posted_for, ctx, links, policy, MAX_EVENT_DATA)
+}
+
+/// [`plan_note`] for a sink whose notes take at most `limit` characters
+/// ([`IncidentSink::note_limit`](crate::ports::IncidentSink::note_limit)).
+pub fn plan_note_within(
+    plan: &SupportPlan,
+    posted_for: &[&MatchedWorkload<'_>],
+    ctx: &IncidentContext,
+    links: &Links,
+    policy: &Policy,
+    limit: usize,
+) -> PlanNote {
     let p = &plan.spec;
     // Freshness as of the incident's start, so the same incident always reads the same.
     let fresh = freshness::evaluate(plan, ctx.started_at, policy);
@@ -409,7 +422,7 @@ pub fn plan_note(
         } else {
             len(&pointer) + 80
         };
-        if needed + closing > MAX_EVENT_DATA {
+        if needed + closing > limit {
             text.push_str(&pointer);
             truncated = true;
             break;
@@ -430,7 +443,7 @@ pub fn plan_note(
             } else {
                 len(&full_plan) + 80
             };
-            if len(&text) + len(&line) + closing > MAX_EVENT_DATA {
+            if len(&text) + len(&line) + closing > limit {
                 let _ = write!(
                     text,
                     "… {left} more contact(s) not shown: see the full plan at {full_plan}"
@@ -445,11 +458,11 @@ pub fn plan_note(
         }
     }
     // A head alone over the limit (huge channel notes): cut hard, keep the pointer.
-    if len(&text) > MAX_EVENT_DATA {
+    if len(&text) > limit {
         let pointer = format!("\n… see the full plan at {full_plan}");
         text = text
             .chars()
-            .take(MAX_EVENT_DATA - len(&pointer))
+            .take(limit.saturating_sub(len(&pointer)))
             .collect::<String>()
             + &pointer;
         truncated = true;
@@ -507,6 +520,11 @@ fn who_owns(w: &Workload) -> String {
 /// The note for a matched workload that relies on no active plan: the
 /// anti-pattern this service exists to remove, so never silent.
 pub fn no_plan_note(m: &MatchedWorkload<'_>, links: &Links) -> NoPlanNote {
+    no_plan_note_within(m, links, MAX_EVENT_DATA)
+}
+
+/// [`no_plan_note`], at most `limit` characters.
+fn no_plan_note_within(m: &MatchedWorkload<'_>, links: &Links, limit: usize) -> NoPlanNote {
     let w = m.workload;
     let name = w.name();
     let mut s = format!("### Vendor support: no plan covers workload `{name}`\n");
@@ -547,7 +565,7 @@ pub fn no_plan_note(m: &MatchedWorkload<'_>, links: &Links) -> NoPlanNote {
     );
     NoPlanNote {
         workload: name.to_string(),
-        text: truncate_chars(&s, MAX_EVENT_DATA),
+        text: truncate_chars(&s, limit),
     }
 }
 
@@ -662,7 +680,7 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
 }
 
 /// Matches the incident and renders every post: the one code path of the
-/// responder and of `POST /match`.
+/// responder and of `POST /match` (notes of Incident Manager's length).
 pub fn prepare(
     ctx: &IncidentContext,
     incident_id: &str,
@@ -671,11 +689,25 @@ pub fn prepare(
     links: &Links,
     policy: &Policy,
 ) -> Posts {
+    prepare_within(ctx, incident_id, workloads, plans, links, policy, MAX_EVENT_DATA)
+}
+
+/// [`prepare`] for a sink whose notes take at most `note_limit` characters:
+/// each plan cut at a step boundary below it.
+pub fn prepare_within(
+    ctx: &IncidentContext,
+    incident_id: &str,
+    workloads: &[Workload],
+    plans: &[SupportPlan],
+    links: &Links,
+    policy: &Policy,
+    note_limit: usize,
+) -> Posts {
     let outcome = match_incident(&ctx.facts, workloads, plans);
     let notes = outcome
         .plans
         .iter()
-        .map(|p| plan_note(p, &posted_for(&outcome, p), ctx, links, policy))
+        .map(|p| plan_note_within(p, &posted_for(&outcome, p), ctx, links, policy, note_limit))
         .collect();
     let related = outcome
         .plans
@@ -684,7 +716,7 @@ pub fn prepare(
         .collect();
     let no_plan_notes: Vec<NoPlanNote> = uncovered(&outcome)
         .into_iter()
-        .map(|m| no_plan_note(m, links))
+        .map(|m| no_plan_note_within(m, links, note_limit))
         .collect();
     Posts {
         workloads: outcome

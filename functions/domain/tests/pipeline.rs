@@ -83,6 +83,7 @@ fn incident(resolved: bool) -> ReportedIncident {
         tags: Default::default(),
         related_urls: vec![],
         chat_topics: vec![CHAT.into()],
+        pagerduty_service: None,
     }
 }
 

@@ -2,7 +2,9 @@
 //! a bad value stops the function at init, naming the variable.
 
 use jiff::SignedDuration;
+use support_plans_aws::pagerduty::{DEFAULT_URL, PagerDutyConfig};
 use support_plans_domain::freshness::Policy;
+use support_plans_domain::impact::PriorityImpacts;
 use support_plans_domain::pipeline::Settings;
 use support_plans_domain::post::Links;
 use support_plans_domain::settings;
@@ -16,6 +18,104 @@ pub struct Config {
     /// `GENERIC_SOURCES`, `GENERIC_LIMIT_PER_MINUTE`: who may send generic
     /// incidents, and how many a minute each.
     pub generic: GenericSources,
+    /// `PAGERDUTY_*`: PagerDuty's source and sink (SPEC §11), or why not.
+    pub pagerduty: PagerDuty,
+}
+
+/// Whether PagerDuty incidents are answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagerDuty {
+    Configured(PagerDutyConfig),
+    /// Why not: a PagerDuty hand-off is refused with this, not retried.
+    NotConfigured(String),
+}
+
+impl PagerDuty {
+    pub fn config(&self) -> Option<&PagerDutyConfig> {
+        match self {
+            Self::Configured(c) => Some(c),
+            Self::NotConfigured(_) => None,
+        }
+    }
+
+    /// `PAGERDUTY_URL` (default [`DEFAULT_URL`]; https, or http on the
+    /// loopback for the local stand-in), `PAGERDUTY_TOKEN_SECRET_ARN`,
+    /// `PAGERDUTY_FROM` (an e-mail), `PAGERDUTY_PRIORITY_IMPACTS`
+    /// (`NAME=IMPACT,...`). Every value set is checked, PagerDuty used or
+    /// not; PagerDuty is used when both the token's secret and `From` are set.
+    /// (The stack creates the token's secret whatever its parameters, and
+    /// `PagerDutyFromEmail` is empty by default: a stack without PagerDuty
+    /// starts, and refuses PagerDuty hand-offs saying why.)
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let url = set("PAGERDUTY_URL").unwrap_or_else(|| DEFAULT_URL.to_owned());
+        check_url(&url).map_err(|e| ConfigError(format!("PAGERDUTY_URL: {e}")))?;
+        let impacts = PriorityImpacts::parse(&get("PAGERDUTY_PRIORITY_IMPACTS").unwrap_or_default())
+            .map_err(|e| ConfigError(format!("PAGERDUTY_PRIORITY_IMPACTS: {e}")))?;
+        let from = set("PAGERDUTY_FROM");
+        if let Some(f) = &from {
+            support_plans_domain::Email::parse(f).map_err(|e| {
+                ConfigError(format!(
+                    "PAGERDUTY_FROM {e} (the login e-mail of a PagerDuty user of the account)"
+                ))
+            })?;
+        }
+        let secret = set("PAGERDUTY_TOKEN_SECRET_ARN");
+        if secret
+            .as_deref()
+            .is_some_and(|s| s.len() > 2048 || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(ConfigError(
+                "PAGERDUTY_TOKEN_SECRET_ARN is not a secret's ARN or name".into(),
+            ));
+        }
+        Ok(match (secret, from) {
+            (Some(token_secret), Some(from)) => Self::Configured(PagerDutyConfig {
+                url: url.trim_end_matches('/').to_owned(),
+                token_secret,
+                from,
+                impacts,
+            }),
+            (None, _) => Self::NotConfigured(
+                "PAGERDUTY_TOKEN_SECRET_ARN is not set (the stack's PagerDutyTokenSecret)".into(),
+            ),
+            (Some(_), None) => Self::NotConfigured(
+                "PAGERDUTY_FROM is empty: the From e-mail PagerDuty requires with the token (template parameter PagerDutyFromEmail)".into(),
+            ),
+        })
+    }
+}
+
+/// `https://host[:port][/path]`, or `http://` on the loopback (the local stand-in).
+fn check_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| {
+            url.strip_prefix("http://").filter(|r| {
+                ["127.0.0.1", "localhost", "[::1]"].iter().any(|h| {
+                    r.strip_prefix(h)
+                        .is_some_and(|after| after.is_empty() || after.starts_with([':', '/']))
+                })
+            })
+        })
+        .ok_or_else(|| {
+            format!(
+                "{:?} must be an https URL like {DEFAULT_URL} (http only on 127.0.0.1 or localhost)",
+                support_plans_domain::validate::printable(url, 100)
+            )
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty()
+        || url.len() > 1000
+        || url.contains(['?', '#', '@'])
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "{:?} must be a plain base URL like {DEFAULT_URL}",
+            support_plans_domain::validate::printable(url, 100)
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +144,7 @@ impl Config {
     /// `CHAT_TOPIC_ARNS` (comma-separated; set but empty: none but
     /// `INCIDENT_TOPIC_ARN`), `PLAN_URL`, `DIRECTORY_URL`,
     /// `REMIND_BEFORE_DAYS` (14), `SWEEP_WINDOW_HOURS` (24),
-    /// `GENERIC_LIMIT_PER_MINUTE` (20).
+    /// `GENERIC_LIMIT_PER_MINUTE` (20); the `PAGERDUTY_*` of [`PagerDuty`].
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table = get("TABLE_NAME")
             .filter(|t| !t.trim().is_empty())
@@ -63,7 +163,9 @@ impl Config {
             SWEEP_WINDOW_MAX_HOURS,
         )
         .map_err(|e| ConfigError(e.to_string()))?;
+        let pagerduty = PagerDuty::from_lookup(&get)?;
         Ok(Self {
+            pagerduty,
             table,
             settings: Settings {
                 incident_topic: get("INCIDENT_TOPIC_ARN").filter(|t| !t.is_empty()),
@@ -118,5 +220,60 @@ mod tests {
                 .to_string()
                 .contains("TABLE_NAME")
         );
+    }
+
+    #[test]
+    fn pagerduty_is_used_with_a_token_secret_and_a_from_and_a_bad_value_stops_the_start() {
+        let base = [("TABLE_NAME", "t"), ("GENERIC_SOURCES", "a.b")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            Config::from_lookup(env(&vars))
+        };
+        let c = with(&[]).unwrap();
+        assert!(
+            matches!(c.pagerduty, PagerDuty::NotConfigured(ref why) if why.contains("PAGERDUTY_TOKEN_SECRET_ARN"))
+        );
+        // The stack's default: the secret exists, no From yet.
+        let c = with(&[
+            (
+                "PAGERDUTY_TOKEN_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:111122223333:secret:pd-AbCdEf",
+            ),
+            ("PAGERDUTY_FROM", ""),
+        ])
+        .unwrap();
+        assert!(matches!(c.pagerduty, PagerDuty::NotConfigured(ref why) if why.contains("PAGERDUTY_FROM")));
+        let c = with(&[
+            ("PAGERDUTY_TOKEN_SECRET_ARN", "pd-token"),
+            ("PAGERDUTY_FROM", "oncall@example.com"),
+            ("PAGERDUTY_PRIORITY_IMPACTS", "SEV-1=1"),
+            ("PAGERDUTY_URL", "http://127.0.0.1:8123/"),
+        ])
+        .unwrap();
+        let pd = c.pagerduty.config().expect("configured");
+        assert_eq!(pd.url, "http://127.0.0.1:8123");
+        assert_eq!(pd.impacts.get("sev-1"), Some(1));
+        assert_eq!(pd.from, "oncall@example.com");
+        let c = with(&[
+            ("PAGERDUTY_TOKEN_SECRET_ARN", "pd-token"),
+            ("PAGERDUTY_FROM", "oncall@example.com"),
+        ])
+        .unwrap();
+        assert_eq!(c.pagerduty.config().unwrap().url, "https://api.pagerduty.com");
+        for (name, value) in [
+            ("PAGERDUTY_FROM", "on call"),
+            ("PAGERDUTY_FROM", "oncall"),
+            ("PAGERDUTY_URL", "http://api.pagerduty.com"),
+            ("PAGERDUTY_URL", "ftp://x"),
+            ("PAGERDUTY_URL", "https://"),
+            ("PAGERDUTY_URL", "https://user@api.pagerduty.com"),
+            ("PAGERDUTY_URL", "http://127.0.0.1.evil.example"),
+            ("PAGERDUTY_PRIORITY_IMPACTS", "P1=9"),
+            ("PAGERDUTY_TOKEN_SECRET_ARN", "a b"),
+        ] {
+            let e = with(&[(name, value)]).unwrap_err();
+            assert!(e.to_string().contains(name), "{name}={value}: {e}");
+        }
     }
 }

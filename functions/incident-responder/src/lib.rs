@@ -28,6 +28,8 @@ pub struct Responder {
     pub pipeline: Pipeline<AwsPorts>,
     /// Who may send generic incidents.
     pub generic: GenericSources,
+    /// Whether PagerDuty incidents are answered (and why not).
+    pub pagerduty: config::PagerDuty,
 }
 
 /// An invocation that must fail: retried by Lambda, then dead-lettered.
@@ -72,9 +74,17 @@ impl Responder {
         calls: Option<&support_plans_aws::calls::CallLog>,
         config: Config,
     ) -> Self {
+        let pagerduty = config.pagerduty.config().cloned();
         Self {
-            pipeline: support_plans_aws::responder::pipeline(sdk, calls, &config.table, config.settings),
+            pipeline: support_plans_aws::responder::pipeline(
+                sdk,
+                calls,
+                &config.table,
+                config.settings,
+                pagerduty,
+            ),
             generic: config.generic,
+            pagerduty: config.pagerduty,
         }
     }
 
@@ -129,6 +139,21 @@ impl Responder {
                     Box::pin(self.pipeline.respond_delivered(&incident, now)).await?,
                 ))
             }
+            Trigger::PagerDuty {
+                incident_id,
+                event_id,
+            } => {
+                let id = support_plans_domain::pagerduty::id(&incident_id);
+                tracing::info!(incident = %id, event = event_id.as_deref().unwrap_or("-"), "PagerDuty incident");
+                if let config::PagerDuty::NotConfigured(why) = &self.pagerduty {
+                    // Refused for good: a retry would meet the same configuration.
+                    tracing::error!(incident = %id, reason = %why, "PagerDuty hand-off refused: PagerDuty is not configured; not retried");
+                    self.pipeline.metrics.count("PagerDutyNotConfigured");
+                    return Ok(json!({"status": "refused", "incident": id.key(), "reason": why}));
+                }
+                let outcome = Box::pin(self.pipeline.respond(&id, Told::default(), now)).await?;
+                Ok(said(outcome))
+            }
             Trigger::Ignored(reason) => {
                 tracing::warn!(%reason, "event ignored");
                 self.pipeline.metrics.count("EventsIgnored");
@@ -162,6 +187,9 @@ fn said(outcome: Outcome) -> Value {
         Outcome::Resolved { key } => json!({"status": "resolved", "incident": key}),
         Outcome::NotFound { key } => {
             json!({"status": "ignored", "reason": "no such incident", "incident": key})
+        }
+        Outcome::SourceRefused { key, reason } => {
+            json!({"status": "refused", "incident": key, "reason": reason})
         }
         Outcome::Throttled { key, sender, limit } => {
             json!({"status": "throttled", "incident": key, "source": sender, "limit": limit})

@@ -1,5 +1,6 @@
-//! The four event shapes of SPEC §4, told apart and checked. Anything else
-//! is `Ignored` with a reason: logged and counted, never retried.
+//! The event shapes of SPEC §4 and §11, told apart and checked: the four of
+//! SPEC §4 and the PagerDuty hand-off of `POST /hooks/pagerduty`. Anything
+//! else is `Ignored` with a reason: logged and counted, never retried.
 
 use serde_json::Value;
 use support_plans_domain::IncidentArn;
@@ -18,6 +19,13 @@ pub enum Trigger {
     Sweep,
     /// A generic `Incident Started` event (incidents kept elsewhere).
     Generic(Generic),
+    /// A PagerDuty incident handed off by `POST /hooks/pagerduty` (SPEC §11):
+    /// `{"pagerduty": {"incident_id", "event_id"}}`.
+    PagerDuty {
+        incident_id: String,
+        /// The webhook event's id, for the log.
+        event_id: Option<String>,
+    },
     Ignored(String),
 }
 
@@ -95,6 +103,10 @@ fn classify(event: &Value) -> Result<Trigger, String> {
             response_plan: None,
         });
     }
+    // 5. The PagerDuty hand-off of the incident-hooks function.
+    if let Some(handoff) = obj.get("pagerduty") {
+        return pagerduty(handoff);
+    }
     if obj.get("sweep").and_then(Value::as_bool) == Some(true) {
         return Ok(Trigger::Sweep);
     }
@@ -138,6 +150,24 @@ fn classify(event: &Value) -> Result<Trigger, String> {
             support_plans_domain::validate::printable(detail_type, 64)
         )),
     }
+}
+
+fn pagerduty(handoff: &Value) -> Result<Trigger, String> {
+    let incident_id = handoff
+        .get("incident_id")
+        .and_then(Value::as_str)
+        .ok_or("pagerduty.incident_id is required")?;
+    let incident_id = support_plans_domain::pagerduty::incident_id(incident_id)
+        .map_err(|e| format!("pagerduty.incident_id: {e}"))?;
+    let event_id = match handoff.get("event_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(e)) if e.len() <= 128 && !e.chars().any(char::is_control) => Some(e.clone()),
+        Some(_) => return Err("pagerduty.event_id is not text of at most 128 characters".into()),
+    };
+    Ok(Trigger::PagerDuty {
+        incident_id: incident_id.to_owned(),
+        event_id,
+    })
 }
 
 fn generic(source: &str, detail: &Value, time: Option<&Value>) -> Result<Generic, String> {
@@ -280,5 +310,31 @@ mod sample_events {
         ));
         assert_eq!(parse(&load("sweep.json")), Trigger::Sweep);
         assert!(matches!(parse(&load("unknown.json")), Trigger::Ignored(_)));
+    }
+}
+
+#[cfg(test)]
+mod pagerduty_hand_off {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_pagerduty_hand_off_is_a_pagerduty_incident_and_a_bad_id_is_ignored() {
+        let t = parse(
+            &json!({"pagerduty": {"incident_id": "Q1ABCD2EFGH3IJ", "event_id": "01DFDP2C5CDD8TV4BHDCBB1ZZX"}}),
+        );
+        assert!(
+            matches!(t, Trigger::PagerDuty { ref incident_id, .. } if incident_id == "Q1ABCD2EFGH3IJ"),
+            "{t:?}"
+        );
+        for bad in [
+            json!({"pagerduty": {"incident_id": ""}}),
+            json!({"pagerduty": {"incident_id": "P1/../x"}}),
+            json!({"pagerduty": {"incident_id": "P".repeat(65)}}),
+            json!({"pagerduty": {"incident_id": 12}}),
+            json!({"pagerduty": "P123"}),
+        ] {
+            assert!(matches!(parse(&bad), Trigger::Ignored(_)), "{bad}");
+        }
     }
 }

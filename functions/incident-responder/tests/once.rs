@@ -16,6 +16,7 @@ use incident_responder::Responder;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use support_plans_aws::incidents::IncidentManager;
+use support_plans_aws::responder::Incidents;
 use support_plans_domain::pipeline::Pipeline;
 
 /// How long an invocation that started at `t` may still be posting (Lambda
@@ -34,11 +35,15 @@ async fn second_copy(w: &World) -> Responder {
         .await;
     let settings = w.responder.pipeline.settings.clone();
     let im = IncidentManager::new(aws_sdk_ssmincidents::Client::new(&im_config));
+    let incidents = Incidents {
+        manager: im,
+        pagerduty: None,
+    };
     Responder {
         pipeline: Pipeline {
-            source: im.clone(),
-            sink: im,
-            ..support_plans_aws::responder::pipeline(&config, None, &table, settings)
+            source: incidents.clone(),
+            sink: incidents,
+            ..support_plans_aws::responder::pipeline(&config, None, &table, settings, None)
         },
         ..w.responder.clone()
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-use crate::matching::{Incident, MAX_RESOURCE_LEN};
+use crate::matching::{Incident, MAX_RESOURCE_LEN, PagerDutyService};
 use crate::post::IncidentContext;
 use crate::types::IncidentArn;
 
@@ -17,7 +17,7 @@ pub enum IncidentId {
     /// An Incident Manager incident record.
     Record(IncidentArn),
     /// An incident kept elsewhere, by its source's own id: `kind` names the
-    /// source (`generic`; `pagerduty` next), so ids of two sources never meet.
+    /// source (`generic`, `pagerduty`), so ids of two sources never meet.
     External { kind: &'static str, id: String },
 }
 
@@ -69,6 +69,8 @@ pub struct ReportedIncident {
     pub related_urls: Vec<String>,
     /// Chat topics the incident itself names (`chatChannel.chatbotSns`).
     pub chat_topics: Vec<String>,
+    /// The PagerDuty service the incident is on (`match.pagerduty_services`).
+    pub pagerduty_service: Option<PagerDutyService>,
 }
 
 /// What a trigger adds to what the source says.
@@ -138,7 +140,7 @@ pub fn context(incident: &ReportedIncident, told: Told) -> IncidentContext {
             response_plan: told.response_plan,
             resources,
             workloads,
-            pagerduty_service: None,
+            pagerduty_service: incident.pagerduty_service.clone(),
         },
         impact: incident.impact,
         started_at: incident.started_at,

@@ -13,7 +13,7 @@ use crate::model::Workload;
 use crate::ports::{
     ChatPublisher, ClaimStore, Directory, IncidentSink, IncidentSource, Metrics, PortError, RateLimit, Slot,
 };
-use crate::post::{IncidentContext, Links, Posts, prepare};
+use crate::post::{IncidentContext, Links, Posts, prepare_within};
 use crate::readiness::{Activity, ActivityLog};
 
 use super::claims::{ClaimState, Settlement, is_chat_part};
@@ -140,6 +140,12 @@ pub enum Outcome {
     NotFound {
         key: String,
     },
+    /// The source refuses to read the incident, and would again (a token or
+    /// permission that is wrong): nothing posted, not retried.
+    SourceRefused {
+        key: String,
+        reason: String,
+    },
     /// Over its sender's limit for the minute: nothing posted, every claim
     /// given back (sent again later, it is answered).
     Throttled {
@@ -208,7 +214,8 @@ struct Answering<'a> {
 impl<P: Ports> Pipeline<P> {
     /// An incident the source holds: read it, answer it into its record.
     /// Unreadable, the chat message still goes out on what the trigger said,
-    /// and the answer fails (to be retried).
+    /// and the answer fails (to be retried); refused for good (a wrong token
+    /// or permission), nothing is posted and the answer is `SourceRefused`.
     #[tracing::instrument(skip_all, fields(incident = %id))]
     pub async fn respond(
         &self,
@@ -230,6 +237,13 @@ impl<P: Ports> Pipeline<P> {
                 tracing::warn!(incident = %key, "no such incident; nothing to do");
                 self.metrics.count("EventsIgnored");
                 return Ok(Outcome::NotFound { key });
+            }
+            Err(PortError::Refused(reason)) => {
+                // Another try would be refused the same way: said, counted,
+                // and not retried (SPEC §4 "Permanent failures are not retried").
+                tracing::error!(incident = %key, %reason, "the incident's source refused to read it; nothing posted, not retried");
+                self.metrics.count("SourceRefused");
+                return Ok(Outcome::SourceRefused { key, reason });
             }
             Err(error) => {
                 let workloads = workloads.map_err(unavailable)?;
@@ -436,14 +450,19 @@ impl<P: Ports> Pipeline<P> {
             (Err(e), _) => return Err(self.abandon(&key, held, paid, e.to_string(), now).await),
             (Ok(_), Some(e)) => return Err(self.abandon(&key, held, paid, e, now).await),
         };
-        let mut posts = prepare(
+        let mut posts = prepare_within(
             ctx,
             how.id.short(),
             workloads,
             &plans,
             &self.settings.links,
             &self.settings.policy,
+            self.sink.note_limit(how.id),
         );
+        if !self.sink.takes_links(how.id) {
+            // Its link parts are done with nothing to add.
+            posts.related.clear();
+        }
         if let Some(url) = how.incident_url {
             posts.chat["metadata"]["additionalContext"]["incident_url"] = json!(url);
         }

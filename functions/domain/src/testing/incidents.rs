@@ -28,6 +28,8 @@ struct State {
     /// Reading fails with this while set.
     read_fault: Option<PortError>,
     note_calls: usize,
+    /// What `note_limit` says, when set.
+    note_limit: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,6 +62,11 @@ impl FakeIncidents {
     pub fn links(&self, id: &IncidentId) -> Vec<(String, String)> {
         let state = self.state.lock().unwrap();
         state.links.get(&id.key()).cloned().unwrap_or_default()
+    }
+
+    /// The sink's notes take at most `limit` characters (a PagerDuty-like sink).
+    pub fn limit_notes(&self, limit: usize) {
+        self.state.lock().unwrap().note_limit = Some(limit);
     }
 
     /// Notes tried, posted or not.
@@ -102,6 +109,11 @@ impl IncidentSource for FakeIncidents {
 }
 
 impl IncidentSink for FakeIncidents {
+    fn note_limit(&self, _incident: &IncidentId) -> usize {
+        let limit = self.state.lock().unwrap().note_limit;
+        limit.unwrap_or(crate::post::MAX_EVENT_DATA)
+    }
+
     async fn note(
         &self,
         id: &IncidentId,
@@ -113,6 +125,11 @@ impl IncidentSink for FakeIncidents {
         state.note_calls += 1;
         if !state.note_faults.is_empty() {
             return Err(state.note_faults.remove(0));
+        }
+        if let Some(limit) = state.note_limit
+            && text.chars().count() > limit
+        {
+            return Err(PortError::Refused(format!("note over {limit} characters")));
         }
         if state.tokens.iter().any(|t| t == client_token) {
             return Ok(());

@@ -135,6 +135,7 @@ impl World {
             settings: support_plans_domain::testing::settings(&incident_topic),
             // tests/sources.rs relies on these: two sources, 20 a minute each.
             generic: GenericSources::new(["support-plans.incidents", "acme.pager"], 20).unwrap(),
+            pagerduty: incident_responder::config::PagerDuty::NotConfigured("not in these tests".into()),
         };
         let mut responder = Responder::from_config(&responder_config, Some(&calls), options);
         // The emulator is not the configured endpoint: its client is built here.
@@ -142,8 +143,8 @@ impl World {
             .interceptor(calls.interceptor())
             .build();
         let im_adapter = IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(im_recorded));
-        responder.pipeline.source = im_adapter.clone();
-        responder.pipeline.sink = im_adapter;
+        responder.pipeline.source.manager = im_adapter.clone();
+        responder.pipeline.sink.manager = im_adapter;
         Self {
             responder,
             im,

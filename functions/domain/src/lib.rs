@@ -7,6 +7,7 @@ pub mod freshness;
 pub mod impact;
 pub mod matching;
 pub mod model;
+pub mod pagerduty_webhook;
 pub mod pipeline;
 pub mod ports;
 pub mod post;

@@ -4,7 +4,7 @@
 
 use aws_config::SdkConfig;
 
-use crate::secrets::SecretsManagerKeys;
+use crate::secrets::{SecretsManagerKeys, SecretsManagerText};
 use crate::store::DynamoStore;
 
 /// The plans API's adapters (SPEC §3): the table, and the one-click
@@ -43,6 +43,42 @@ impl FreshnessAdapters {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table),
             notifier: crate::sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk)),
             keys: SecretsManagerKeys::from_sdk(sdk, key_secret),
+        }
+    }
+}
+
+/// The webhook edge's adapters (SPEC §11): the table (webhook ids only),
+/// the two webhook secrets and the responder's asynchronous invocation, on
+/// clients with the edge's short deadlines ([`crate::deadlines::hooks_timeouts`]).
+#[cfg(feature = "hooks")]
+#[derive(Debug, Clone)]
+pub struct HooksAdapters {
+    pub ids: DynamoStore,
+    pub pagerduty_secret: SecretsManagerText,
+    pub incident_secret: SecretsManagerText,
+    pub hand_off: crate::hand_off::LambdaHandOff,
+}
+
+#[cfg(feature = "hooks")]
+impl HooksAdapters {
+    /// Builds the clients; no request is made.
+    pub fn new(
+        sdk: &SdkConfig,
+        table: &str,
+        pagerduty_secret: &str,
+        incident_secret: &str,
+        responder: &str,
+    ) -> Self {
+        let sdk = sdk
+            .to_builder()
+            .timeout_config(crate::deadlines::hooks_timeouts())
+            .build();
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        Self {
+            ids: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+            pagerduty_secret: SecretsManagerText::new(secrets.clone(), pagerduty_secret),
+            incident_secret: SecretsManagerText::new(secrets, incident_secret),
+            hand_off: crate::hand_off::LambdaHandOff::new(aws_sdk_lambda::Client::new(&sdk), responder),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use aws_config::SdkConfig;
 
-use crate::secrets::{SecretsManagerKeys, SecretsManagerText};
+use crate::secrets::SecretsManagerKeys;
 use crate::store::DynamoStore;
 
 /// The plans API's adapters (SPEC §3): the table, and the one-click
@@ -54,8 +54,8 @@ impl FreshnessAdapters {
 #[derive(Debug, Clone)]
 pub struct HooksAdapters {
     pub ids: DynamoStore,
-    pub pagerduty_secret: SecretsManagerText,
-    pub incident_secret: SecretsManagerText,
+    pub pagerduty_secret: crate::secrets::SecretsManagerText,
+    pub incident_secret: crate::secrets::SecretsManagerText,
     pub hand_off: crate::hand_off::LambdaHandOff,
 }
 
@@ -76,8 +76,8 @@ impl HooksAdapters {
         let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
         Self {
             ids: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
-            pagerduty_secret: SecretsManagerText::new(secrets.clone(), pagerduty_secret),
-            incident_secret: SecretsManagerText::new(secrets, incident_secret),
+            pagerduty_secret: crate::secrets::SecretsManagerText::new(secrets.clone(), pagerduty_secret),
+            incident_secret: crate::secrets::SecretsManagerText::new(secrets, incident_secret),
             hand_off: crate::hand_off::LambdaHandOff::new(aws_sdk_lambda::Client::new(&sdk), responder),
         }
     }

@@ -5,6 +5,10 @@
 //! standard retry within [`crate::deadlines::hooks_timeouts`], then
 //! `Retry`; any other refusal (no such function, access denied, a payload
 //! over the 256 KiB asynchronous limit) is `Refused`.
+//!
+//! Locally, `cargo lambda watch` (1.9) ignores `X-Amz-Invocation-Type:
+//! Event`: it runs the function while the caller waits and answers 200 with
+//! its result, so there the hand-off takes as long as the responder's run.
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::error::DisplayErrorContext;
@@ -43,9 +47,16 @@ impl HandOff for LambdaHandOff {
             .send()
             .await;
         match out {
-            // 202: queued. Any other 2xx would mean a synchronous run, which
-            // an Event invocation is not; taken as queued all the same.
-            Ok(_) => Ok(()),
+            // 202: queued. Lambda never runs an Event invocation while the
+            // caller waits, but `cargo lambda watch` (the local stack) does:
+            // it answers 200 with the function's result, or its error.
+            Ok(out) => match out.function_error() {
+                None => Ok(()),
+                Some(kind) => Err(PortError::Retry(format!(
+                    "invoking {}: the function ran and failed ({kind})",
+                    self.function
+                ))),
+            },
             Err(e) if is_permanent(&e) => Err(PortError::Refused(format!(
                 "invoking {}: {}",
                 self.function,

@@ -46,3 +46,39 @@ impl FreshnessAdapters {
         }
     }
 }
+
+/// The webhook edge's adapters (SPEC §11): the table (webhook ids only),
+/// the two webhook secrets and the responder's asynchronous invocation, on
+/// clients with the edge's short deadlines ([`crate::deadlines::hooks_timeouts`]).
+#[cfg(feature = "hooks")]
+#[derive(Debug, Clone)]
+pub struct HooksAdapters {
+    pub ids: DynamoStore,
+    pub pagerduty_secret: crate::secrets::SecretsManagerText,
+    pub incident_secret: crate::secrets::SecretsManagerText,
+    pub hand_off: crate::hand_off::LambdaHandOff,
+}
+
+#[cfg(feature = "hooks")]
+impl HooksAdapters {
+    /// Builds the clients; no request is made.
+    pub fn new(
+        sdk: &SdkConfig,
+        table: &str,
+        pagerduty_secret: &str,
+        incident_secret: &str,
+        responder: &str,
+    ) -> Self {
+        let sdk = sdk
+            .to_builder()
+            .timeout_config(crate::deadlines::hooks_timeouts())
+            .build();
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        Self {
+            ids: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+            pagerduty_secret: crate::secrets::SecretsManagerText::new(secrets.clone(), pagerduty_secret),
+            incident_secret: crate::secrets::SecretsManagerText::new(secrets, incident_secret),
+            hand_off: crate::hand_off::LambdaHandOff::new(aws_sdk_lambda::Client::new(&sdk), responder),
+        }
+    }
+}

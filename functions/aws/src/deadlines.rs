@@ -2,7 +2,8 @@
 //! whatever the retries"): how long one SDK call may take, how long the
 //! function may run (`template.yaml`'s `IncidentResponderFunction.Timeout`,
 //! which a test holds to [`RESPONDER_TIMEOUT`]), and how long a claimed part
-//! stays leased ([`LEASE`]).
+//! stays leased ([`LEASE`]). The webhook edge's budget (SPEC §11) is at the
+//! end ([`hooks_timeouts`]).
 //!
 //! The arithmetic:
 //!
@@ -66,6 +67,36 @@ pub fn responder_timeouts() -> TimeoutConfig {
         .build()
 }
 
+// ---- The webhook edge (SPEC §11, function `incident-hooks`) ------------------
+//
+// PagerDuty gives a delivery 5 s before it counts it failed (and API Gateway
+// 29 s). `POST /hooks/pagerduty` makes at most two calls one after the other
+// (the secret, once per process and five minutes; the hand-off), `POST
+// /hooks/incident` at most four (the secret, the id, the hand-off, and the
+// id forgotten when the hand-off failed): 2 × 1.5 s = 3 s and 4 × 1.5 s = 6 s.
+// An attempt of these small calls normally takes tens of milliseconds.
+
+/// A connection of the webhook edge not made within this is given up.
+pub const HOOKS_CONNECT_TIMEOUT: Duration = Duration::from_millis(800);
+/// One attempt of one call of the webhook edge.
+pub const HOOKS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+/// One call of the webhook edge, retries and backoff included.
+pub const HOOKS_OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
+/// The most calls one delivery makes one after the other.
+pub const HOOKS_SEQUENTIAL_CALLS: u32 = 4;
+/// The function's timeout (`template.yaml`, `IncidentHooksFunction`): every
+/// call at its deadline still ends before Lambda stops it.
+pub const HOOKS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The webhook edge's SDK timeouts.
+pub fn hooks_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(HOOKS_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(HOOKS_ATTEMPT_TIMEOUT)
+        .operation_timeout(HOOKS_OPERATION_TIMEOUT)
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +116,18 @@ mod tests {
         let t = responder_timeouts();
         assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
         assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+    }
+
+    #[test]
+    fn a_webhook_delivery_is_answered_within_the_senders_deadlines() {
+        assert!(HOOKS_CONNECT_TIMEOUT < HOOKS_ATTEMPT_TIMEOUT);
+        assert!(HOOKS_ATTEMPT_TIMEOUT < HOOKS_OPERATION_TIMEOUT);
+        // PagerDuty: the secret and the hand-off, well within its 5 s.
+        assert!(HOOKS_OPERATION_TIMEOUT * 2 <= Duration::from_secs(3));
+        // API Gateway's 29 s, and the function's own timeout.
+        assert!(HOOKS_OPERATION_TIMEOUT * HOOKS_SEQUENTIAL_CALLS < HOOKS_TIMEOUT);
+        assert!(HOOKS_TIMEOUT < Duration::from_secs(29));
+        let t = hooks_timeouts();
+        assert_eq!(t.operation_timeout(), Some(HOOKS_OPERATION_TIMEOUT));
     }
 }

@@ -13,6 +13,8 @@ pub mod calls;
 pub mod deadlines;
 pub mod directory;
 pub mod failure;
+#[cfg(feature = "hooks")]
+pub mod hand_off;
 pub mod logging;
 pub mod metrics;
 #[cfg(feature = "pagerduty")]
@@ -25,5 +27,6 @@ pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
+pub mod webhook_ids;
 
 pub use store::DynamoStore;

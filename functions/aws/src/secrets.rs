@@ -6,7 +6,7 @@
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
-use support_plans_domain::ports::{KeysError, VerifyKeys};
+use support_plans_domain::ports::{KeysError, SecretText, VerifyKeys};
 use support_plans_domain::token::KeySet;
 
 /// Why the keys could not be had (the port's error, under its old name here).
@@ -57,5 +57,40 @@ impl SecretsManagerKeys {
 impl VerifyKeys for SecretsManagerKeys {
     async fn read_keys(&self) -> Result<KeySet, KeysError> {
         verify_keys(&self.client, &self.secret_id).await
+    }
+}
+
+/// One secret's current text (the webhook secrets of SPEC §11): the
+/// domain's [`SecretText`] port. The value is returned, never logged nor
+/// put in an error; a secret without a value yet (created empty, no
+/// version) is a read error naming the secret.
+#[derive(Debug, Clone)]
+pub struct SecretsManagerText {
+    client: Client,
+    secret_id: String,
+}
+
+impl SecretsManagerText {
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            secret_id: secret_id.into(),
+        }
+    }
+}
+
+impl SecretText for SecretsManagerText {
+    async fn read_text(&self) -> Result<String, KeysError> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map_err(|e| KeysError::Read {
+                id: self.secret_id.clone(),
+                detail: DisplayErrorContext(e).to_string(),
+            })?;
+        Ok(out.secret_string().unwrap_or_default().to_owned())
     }
 }

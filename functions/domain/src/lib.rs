@@ -8,6 +8,7 @@ pub mod impact;
 pub mod matching;
 pub mod model;
 pub mod pagerduty;
+pub mod pagerduty_webhook;
 pub mod pipeline;
 pub mod ports;
 pub mod post;

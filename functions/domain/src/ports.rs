@@ -219,6 +219,22 @@ pub trait WebhookIds: Send + Sync {
     fn forget(&self, id: &str) -> impl Future<Output = Res<()>> + Send;
 }
 
+/// The hand-off of a verified webhook delivery to the incident responder
+/// (SPEC §11): the responder is invoked asynchronously with `payload` (a
+/// PagerDuty `{"pagerduty": {...}}` or a generic `Incident Started` event);
+/// `Ok` once the invocation is queued. `Retry` when the sender should
+/// deliver again (throttling, 5xx, a timeout), `Refused` when it never will
+/// succeed (no such function, access denied): either is a 5xx to the sender.
+pub trait HandOff: Send + Sync {
+    fn hand_off(&self, payload: &serde_json::Value) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// A secret's text (SPEC §11: the webhook secrets), read as it is now; the
+/// caller parses and caches it. `KeysError::Read` when it could not be read.
+pub trait SecretText: Send + Sync {
+    fn read_text(&self) -> impl Future<Output = Result<String, KeysError>> + Send;
+}
+
 /// Why the one-click verification keys could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KeysError {

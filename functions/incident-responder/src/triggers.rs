@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 use support_plans_domain::IncidentArn;
+pub use support_plans_domain::pipeline::generic::Generic;
+use support_plans_domain::pipeline::generic::{generic, is_arn, resources, workload};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
@@ -29,55 +31,6 @@ pub enum Trigger {
     Ignored(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Generic {
-    /// The event's `source`: who sent it (checked against `GENERIC_SOURCES`).
-    pub source: String,
-    pub id: String,
-    pub title: String,
-    pub impact: Option<u8>,
-    pub workload: Option<String>,
-    pub resources: Vec<String>,
-    pub url: Option<String>,
-    pub time: Option<String>,
-}
-
-fn is_arn(s: &str) -> bool {
-    s.starts_with("arn:") && s.len() <= 2048 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// `INVOLVED_RESOURCES` arrives as a list, or as a string holding a JSON list
-/// or comma-separated ARNs, depending on how the runbook passes it.
-fn resources(v: Option<&Value>) -> Result<Vec<String>, String> {
-    let list: Vec<String> = match v {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
-        Some(Value::String(s)) if s.trim_start().starts_with('[') => {
-            serde_json::from_str(s).map_err(|_| "involved_resources is not a list of ARNs".to_owned())?
-        }
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Some(_) => return Err("involved_resources is not a list of ARNs".into()),
-    };
-    if list.len() > 100 || list.iter().any(|r| !is_arn(r)) {
-        return Err("involved_resources holds something that is not an ARN".into());
-    }
-    Ok(list)
-}
-
-fn workload(v: Option<&Value>) -> Result<Option<String>, String> {
-    match v.and_then(Value::as_str).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(w) => support_plans_domain::Slug::parse(w)
-            .map(|s| Some(s.to_string()))
-            .map_err(|_| "workload is not a workload name".into()),
-    }
-}
-
 pub fn parse(event: &Value) -> Trigger {
     match classify(event) {
         Ok(t) => t,
@@ -98,7 +51,7 @@ fn classify(event: &Value) -> Result<Trigger, String> {
         return Ok(Trigger::Incident {
             arn,
             source: "runbook",
-            resources: resources(obj.get("involved_resources"))?,
+            resources: resources(obj.get("involved_resources"), "involved_resources")?,
             workload: workload(obj.get("workload"))?,
             response_plan: None,
         });
@@ -143,7 +96,9 @@ fn classify(event: &Value) -> Result<Trigger, String> {
         // 3. The sweep's schedule (EventBridge Scheduler or a scheduled rule).
         ("aws.events" | "aws.scheduler", "Scheduled Event") => Ok(Trigger::Sweep),
         // 4. A generic incident from elsewhere.
-        (_, "Incident Started") => generic(source, &detail, obj.get("time")).map(Trigger::Generic),
+        (_, "Incident Started") => generic(source, &detail, obj.get("time"))
+            .map(Trigger::Generic)
+            .map_err(|e| e.in_event()),
         _ => Err(format!(
             "an event this function does not handle (source {:?}, detail-type {:?})",
             support_plans_domain::validate::printable(source, 64),
@@ -167,51 +122,6 @@ fn pagerduty(handoff: &Value) -> Result<Trigger, String> {
     Ok(Trigger::PagerDuty {
         incident_id: incident_id.to_owned(),
         event_id,
-    })
-}
-
-fn generic(source: &str, detail: &Value, time: Option<&Value>) -> Result<Generic, String> {
-    // EventBridge's own bound; the allowed list is checked by the responder.
-    if source.chars().count() > 256 {
-        return Err("the event's source is longer than 256 characters".into());
-    }
-    let text = |k: &str, max: usize| -> Result<Option<String>, String> {
-        match detail.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.chars().count() <= max && !s.chars().any(char::is_control) => {
-                Ok(Some(s.clone()))
-            }
-            Some(_) => Err(format!("detail.{k} is not text of at most {max} characters")),
-        }
-    };
-    let id = text("id", 128)?
-        .filter(|s| !s.trim().is_empty())
-        .ok_or("detail.id is required")?;
-    let impact = match detail.get("impact") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|n| (1..=5).contains(n))
-                .and_then(|n| u8::try_from(n).ok())
-                .ok_or("detail.impact must be 1 to 5")?,
-        ),
-    };
-    let url = text("url", 1000)?;
-    if url
-        .as_deref()
-        .is_some_and(|u| support_plans_domain::HttpsUrl::parse(u).is_err())
-    {
-        return Err("detail.url must be an https URL".into());
-    }
-    Ok(Generic {
-        source: source.to_owned(),
-        id,
-        title: text("title", 200)?.unwrap_or_default(),
-        impact,
-        workload: workload(detail.get("workload"))?,
-        resources: resources(detail.get("resources"))?,
-        url,
-        time: time.and_then(Value::as_str).map(str::to_owned),
     })
 }
 

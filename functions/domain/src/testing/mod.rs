@@ -7,9 +7,11 @@ pub mod activity;
 pub mod chat;
 pub mod claims;
 pub mod directory;
+pub mod hand_off;
 pub mod incidents;
 pub mod metrics;
 pub mod rate_limit;
+pub mod secret_text;
 pub mod store;
 pub mod webhook_ids;
 

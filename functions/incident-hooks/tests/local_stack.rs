@@ -1,0 +1,329 @@
+//! The webhook edge's adapters against the local stack (SPEC §11): the
+//! webhook ids in the table (moto DynamoDB), the secrets (moto Secrets
+//! Manager), and the hand-off's Lambda `Invoke` against a listener in the
+//! test playing the Lambda API. Run inside the stack:
+//! `infra/local/with-stack.sh cargo nextest run -p incident-hooks --test local_stack`.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::IntoResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use incident_hooks::{Hooks, app};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use support_plans_aws::hand_off::LambdaHandOff;
+use support_plans_aws::secrets::SecretsManagerText;
+use support_plans_domain::ports::{HandOff, PortError, SecretText, WebhookIds};
+use support_plans_domain::testing::hand_off::FakeHandOff;
+use tower::ServiceExt as _;
+
+// ---- WebhookIds on the table ------------------------------------------------
+
+#[tokio::test]
+async fn a_webhook_id_is_first_seen_once_until_it_expires_or_is_forgotten() {
+    let store = support_plans_tests::fresh_store().await;
+    let now = Timestamp::now();
+    let until = now + SignedDuration::from_mins(5);
+    assert!(store.first_seen("msg_a", now, until).await.unwrap());
+    assert!(!store.first_seen("msg_a", now, until).await.unwrap(), "a replay");
+    assert!(store.first_seen("msg_b", now, until).await.unwrap(), "another id");
+    // The item as the table holds it: its own key, the TTL attribute.
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("WEBHOOK#msg_a".into()),
+        )
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("STATE".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the id is stored");
+    assert_eq!(item["expires_at"].as_n().unwrap(), &until.as_second().to_string());
+    // Forgotten after a failed hand-off: the redelivery is a first.
+    store.forget("msg_a").await.unwrap();
+    assert!(store.first_seen("msg_a", now, until).await.unwrap());
+    // Expired (the TTL has not deleted it yet): a first again.
+    let later = until + SignedDuration::from_secs(1);
+    assert!(
+        store
+            .first_seen("msg_b", later, later + SignedDuration::from_mins(5))
+            .await
+            .unwrap()
+    );
+    // Forgetting an id never stored is no error.
+    store.forget("msg_never").await.unwrap();
+}
+
+// ---- The secrets ------------------------------------------------------------
+
+async fn secret(value: Option<&str>) -> (aws_sdk_secretsmanager::Client, String) {
+    let config = support_plans_tests::local_config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let name = format!(
+        "webhook-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    );
+    let mut create = client.create_secret().name(&name);
+    if let Some(v) = value {
+        create = create.secret_string(v);
+    }
+    create.send().await.unwrap();
+    (client, name)
+}
+
+fn made_up() -> Vec<u8> {
+    Sha256::digest(format!(
+        "{}/{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    ))
+    .to_vec()
+}
+
+#[tokio::test]
+async fn the_secrets_are_read_from_secrets_manager_and_verify_deliveries() {
+    let pd: String = made_up().iter().map(|b| format!("{b:02x}")).collect();
+    let whsec = format!("whsec_{}", STANDARD.encode(made_up()));
+    let (client, pd_name) = secret(Some(&pd)).await;
+    let (_, std_name) = secret(Some(&whsec)).await;
+    let pd_secret = SecretsManagerText::new(client.clone(), &pd_name);
+    assert_eq!(pd_secret.read_text().await.unwrap(), pd);
+
+    // Through the handler, over the table and the two secrets.
+    let store = support_plans_tests::fresh_store().await;
+    let handed = FakeHandOff::default();
+    let app = app(Hooks::new(
+        store.clone(),
+        handed.clone(),
+        pd_secret,
+        SecretsManagerText::new(client.clone(), &std_name),
+    ));
+    let body = serde_json::to_vec(
+        &json!({"event": {"id": "E1", "event_type": "incident.triggered", "data": {"id": "PGR0VU2"}}}),
+    )
+    .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(pd.as_bytes()).unwrap();
+    mac.update(&body);
+    let sig: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let request = Request::post("/hooks/pagerduty")
+        .header("x-pagerduty-signature", format!("v1={sig}"))
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), 202);
+
+    let id = "msg_local";
+    let ts = Timestamp::now().as_second().to_string();
+    let body = serde_json::to_vec(&json!({"id": "INC-1", "title": "Payments down"})).unwrap();
+    let key = STANDARD.decode(whsec.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(&body);
+    let sig = STANDARD.encode(mac.finalize().into_bytes());
+    let send = || {
+        Request::post("/hooks/incident")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", &ts)
+            .header("webhook-signature", format!("v1,{sig}"))
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    assert_eq!(app.clone().oneshot(send()).await.unwrap().status(), 202);
+    assert_eq!(
+        app.clone().oneshot(send()).await.unwrap().status(),
+        409,
+        "replayed"
+    );
+    assert_eq!(handed.payloads().len(), 2);
+}
+
+#[tokio::test]
+async fn a_secret_without_a_value_makes_its_route_503() {
+    let (client, empty) = secret(None).await;
+    let (_, blank) = secret(Some("")).await;
+    assert!(
+        SecretsManagerText::new(client.clone(), &empty)
+            .read_text()
+            .await
+            .is_err()
+    );
+    let app = app(Hooks::new(
+        support_plans_tests::fresh_store().await,
+        FakeHandOff::default(),
+        SecretsManagerText::new(client.clone(), &empty),
+        SecretsManagerText::new(client.clone(), &blank),
+    ));
+    for route in ["/hooks/pagerduty", "/hooks/incident"] {
+        let response = app
+            .clone()
+            .oneshot(Request::post(route).body(Body::from("{}")).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503, "{route}");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let detail = serde_json::from_slice::<Value>(&bytes).unwrap()["detail"].to_string();
+        assert!(detail.contains("_WEBHOOK_SECRET_ARN"), "{detail}");
+    }
+}
+
+// ---- The hand-off: Lambda Invoke --------------------------------------------
+
+/// One Invoke request: its path, `X-Amz-Invocation-Type`, its payload.
+type Call = (String, Option<String>, Value);
+
+#[derive(Debug, Clone, Default)]
+struct LambdaApi {
+    /// (path, invocation type, body) of every request.
+    calls: Arc<Mutex<Vec<Call>>>,
+    /// What to answer: status and error type.
+    answer: Arc<Mutex<(u16, &'static str)>>,
+}
+
+async fn invoke(
+    State(api): State<LambdaApi>,
+    Path(function): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let kind = headers
+        .get("x-amz-invocation-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let payload = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    api.calls.lock().unwrap().push((
+        format!("/2015-03-31/functions/{function}/invocations"),
+        kind,
+        payload,
+    ));
+    let (status, error) = *api.answer.lock().unwrap();
+    let status = StatusCode::from_u16(status).unwrap();
+    if status.is_success() {
+        (status, [("x-amzn-errortype", "")], String::new()).into_response()
+    } else {
+        (
+            status,
+            [("x-amzn-errortype", error)],
+            json!({"Type": "User", "message": "from the test's Lambda API"}).to_string(),
+        )
+            .into_response()
+    }
+}
+
+/// A Lambda API on a free loopback port, and a hand-off to `function` through it.
+async fn lambda_api(function: &str) -> (LambdaApi, LambdaHandOff) {
+    let api = LambdaApi::default();
+    *api.answer.lock().unwrap() = (202, "");
+    let router = Router::new()
+        .route(
+            "/2015-03-31/functions/{function}/invocations",
+            axum::routing::post(invoke),
+        )
+        .with_state(api.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(url)
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(std::time::Duration::from_millis(1)),
+        )
+        .timeout_config(support_plans_aws::deadlines::hooks_timeouts())
+        .http_client(support_plans_aws::sdk::http_client())
+        .build();
+    let hand_off = LambdaHandOff::new(aws_sdk_lambda::Client::from_conf(config), function);
+    (api, hand_off)
+}
+
+#[tokio::test]
+async fn the_hand_off_invokes_the_responder_asynchronously_with_the_payload() {
+    let (api, hand_off) = lambda_api("support-plans-responder").await;
+    let payload = json!({"pagerduty": {"incident_id": "PGR0VU2", "event_id": "E1"}});
+    hand_off.hand_off(&payload).await.unwrap();
+    assert_eq!(
+        *api.calls.lock().unwrap(),
+        vec![(
+            "/2015-03-31/functions/support-plans-responder/invocations".to_owned(),
+            Some("Event".to_owned()),
+            payload
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_or_failing_lambda_is_retried_then_retry_and_a_missing_function_refused() {
+    let (api, hand_off) = lambda_api("support-plans-responder").await;
+    let payload = json!({"pagerduty": {"incident_id": "PGR0VU2", "event_id": "E1"}});
+    *api.answer.lock().unwrap() = (429, "TooManyRequestsException");
+    assert!(matches!(
+        hand_off.hand_off(&payload).await,
+        Err(PortError::Retry(_))
+    ));
+    assert_eq!(api.calls.lock().unwrap().len(), 3, "the SDK's standard retry");
+    api.calls.lock().unwrap().clear();
+    *api.answer.lock().unwrap() = (500, "ServiceException");
+    assert!(matches!(
+        hand_off.hand_off(&payload).await,
+        Err(PortError::Retry(_))
+    ));
+    assert_eq!(api.calls.lock().unwrap().len(), 3);
+    api.calls.lock().unwrap().clear();
+    *api.answer.lock().unwrap() = (404, "ResourceNotFoundException");
+    let e = hand_off.hand_off(&payload).await.unwrap_err();
+    assert!(e.is_refused(), "{e}");
+    assert!(e.to_string().contains("support-plans-responder"), "{e}");
+    assert_eq!(api.calls.lock().unwrap().len(), 1, "not retried");
+}
+
+/// The local stack's responder, under `cargo lambda watch`: the hand-off
+/// reaches it through its Invoke API (which, unlike Lambda, runs the
+/// function before it answers).
+#[tokio::test]
+async fn the_hand_off_reaches_the_responder_under_cargo_lambda_watch() {
+    let endpoint = support_plans_tests::stack_env("LAMBDA_ENDPOINT");
+    let config = support_plans_tests::local_config().await;
+    let config = aws_sdk_lambda::config::Builder::from(&config)
+        .endpoint_url(endpoint)
+        .timeout_config(support_plans_aws::deadlines::hooks_timeouts())
+        .build();
+    let hand_off = LambdaHandOff::new(aws_sdk_lambda::Client::from_conf(config), "incident-responder");
+    // An event the responder ignores at once (logged, not retried).
+    let started = std::time::Instant::now();
+    hand_off.hand_off(&json!({"hands_off": "nothing"})).await.unwrap();
+    println!("hand-off to cargo lambda watch: {:?}", started.elapsed());
+    let missing = LambdaHandOff::new(
+        aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(&support_plans_tests::local_config().await)
+                .endpoint_url(support_plans_tests::stack_env("LAMBDA_ENDPOINT"))
+                .build(),
+        ),
+        "no-such-function",
+    );
+    let e = missing.hand_off(&json!({})).await.unwrap_err();
+    assert!(
+        e.is_refused(),
+        "a function that does not exist is not retried: {e}"
+    );
+}

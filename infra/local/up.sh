@@ -112,6 +112,18 @@ EMULATOR_URL="http://127.0.0.1:$(cat "$LOCAL_DIR/emulator.port")"
 # reach it through its environment, never its command line. Each attempt may
 # take 60 s, not PagerDuty's 5: the first request to a function under cargo
 # lambda watch may wait for it to start.
+# Lambda's asynchronous invocation in front of cargo lambda watch, which runs
+# an Event invocation synchronously: 202 at once, the event run in the
+# background and retried twice on a function error, as Lambda does. The
+# incident-hooks function hands incidents to the responder through it.
+setsid "$ROOT/.venv/bin/python" "$ROOT/infra/local/lambda_async.py" --target "http://127.0.0.1:$LAMBDA_PORT" \
+    --port-file "$LOCAL_DIR/lambda-async.port" >"$LOCAL_DIR/lambda-async.log" 2>&1 < /dev/null &
+echo $! >"$LOCAL_DIR/lambda-async.pid"
+for _ in $(seq 1 100); do
+    [ -s "$LOCAL_DIR/lambda-async.port" ] && break
+    sleep 0.1
+done
+[ -s "$LOCAL_DIR/lambda-async.port" ] || { echo "lambda_async.py did not start; its log:" >&2; cat "$LOCAL_DIR/lambda-async.log" >&2; exit 1; }
 echo "==> starting the PagerDuty stand-in" >&2
 HOOKS_URL="http://127.0.0.1:$LAMBDA_PORT/lambda-url/incident-hooks"
 (
@@ -133,7 +145,7 @@ cat >>"$LOCAL_DIR/functions.env" <<ENV
 PAGERDUTY_URL=$PAGERDUTY_URL
 PAGERDUTY_FROM=support-plans@example.com
 RESPONDER_FUNCTION=incident-responder
-AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$LAMBDA_PORT
+AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$(cat "$LOCAL_DIR/lambda-async.port")
 ENV
 cat >>"$LOCAL_DIR/env.tmp" <<ENV
 export PAGERDUTY_URL=$PAGERDUTY_URL

@@ -14,6 +14,8 @@ pub const INCIDENT_TRIGGERED: &str = "incident.triggered";
 /// alphanumerics; anything longer is not one (the rule of
 /// [`crate::pagerduty::incident_id`], which the responder applies again).
 pub use crate::pagerduty::MAX_ID_CHARS;
+/// The longest webhook event id taken (the responder takes 128 too).
+pub const MAX_EVENT_ID_CHARS: usize = 128;
 /// Event types are short dotted names (`incident.priority_updated`).
 pub const MAX_EVENT_TYPE_CHARS: usize = 64;
 
@@ -50,16 +52,39 @@ impl EnvelopeError {
     }
 }
 
-fn id(event: &Value, pointer: &str, field: &'static str) -> Result<String, EnvelopeError> {
+fn text<'a>(event: &'a Value, pointer: &str, field: &'static str) -> Result<&'a str, EnvelopeError> {
     let value = event.pointer(pointer).ok_or(EnvelopeError::Missing(field))?;
-    let s = value.as_str().ok_or(EnvelopeError::Invalid {
+    value.as_str().ok_or(EnvelopeError::Invalid {
         field,
         reason: "is not a string",
-    })?;
-    if crate::pagerduty::incident_id(s).is_err() {
-        return Err(EnvelopeError::Invalid {
-            field,
+    })
+}
+
+/// The incident's id: it goes into the responder's REST calls' paths.
+fn incident_id(event: &Value) -> Result<String, EnvelopeError> {
+    let s = text(event, "/event/data/id", "event.data.id")?;
+    crate::pagerduty::incident_id(s)
+        .map(str::to_owned)
+        .map_err(|_| EnvelopeError::Invalid {
+            field: "event.data.id",
             reason: "is not a PagerDuty id (1 to 64 letters and digits)",
+        })
+}
+
+/// The event's id, only ever logged: PagerDuty documents no format for it
+/// (its example is a 26-character ULID-like `01DEN4HPBOGPUA5ZZQJHXAVZKS`),
+/// so any short token of letters, digits, `-` and `_` is taken.
+fn event_id(event: &Value) -> Result<String, EnvelopeError> {
+    let s = text(event, "/event/id", "event.id")?;
+    if s.is_empty()
+        || s.len() > MAX_EVENT_ID_CHARS
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(EnvelopeError::Invalid {
+            field: "event.id",
+            reason: "is not an event id (1 to 128 letters, digits, '-' and '_')",
         });
     }
     Ok(s.to_owned())
@@ -89,8 +114,8 @@ pub fn parse(body: &[u8]) -> Result<PagerDutyEvent, EnvelopeError> {
         });
     }
     Ok(PagerDutyEvent::Triggered {
-        event_id: id(&v, "/event/id", "event.id")?,
-        incident_id: id(&v, "/event/data/id", "event.data.id")?,
+        event_id: event_id(&v)?,
+        incident_id: incident_id(&v)?,
     })
 }
 
@@ -143,6 +168,26 @@ mod tests {
     }
 
     #[test]
+    fn an_event_id_may_be_a_uuid_or_a_ulid() {
+        for event_id in [
+            "01DEN4HPBOGPUA5ZZQJHXAVZKS",
+            "0f76ba5e-1fd4-43b9-b1e7-c9635169e73d",
+        ] {
+            let b = body(
+                json!({"event": {"id": event_id, "event_type": "incident.triggered", "data": {"id": "PGR0VU2"}}}),
+            );
+            assert!(
+                matches!(parse(&b), Ok(PagerDutyEvent::Triggered { .. })),
+                "{event_id}"
+            );
+        }
+        let b = body(
+            json!({"event": {"id": "a b", "event_type": "incident.triggered", "data": {"id": "PGR0VU2"}}}),
+        );
+        assert_eq!(parse(&b).unwrap_err().field(), "event.id");
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let cases = [
             (b"not json".to_vec(), "body"),
@@ -165,7 +210,7 @@ mod tests {
             ),
             (
                 body(
-                    json!({"event": {"id": "E".repeat(65), "event_type": "incident.triggered", "data": {"id": "P1"}}}),
+                    json!({"event": {"id": "E".repeat(129), "event_type": "incident.triggered", "data": {"id": "P1"}}}),
                 ),
                 "event.id",
             ),

@@ -33,7 +33,22 @@ pub fn pd_id() -> String {
     id
 }
 
-/// A version-4-shaped UUID (webhook ids, event ids).
+/// A webhook event's id: 26 characters of `A-Z0-9`, the shape of the
+/// documented example (`01DEN4HPBOGPUA5ZZQJHXAVZKS`).
+pub fn event_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut id = String::from("01");
+    for salt in 3..6 {
+        let mut v = random_u64(salt);
+        for _ in 0..8 {
+            id.push(char::from(ALPHABET[(v % 36) as usize]));
+            v /= 36;
+        }
+    }
+    id
+}
+
+/// A version-4-shaped UUID (`X-Webhook-Id`).
 pub fn uuid() -> String {
     let v = (u128::from(random_u64(1)) << 64) | u128::from(random_u64(2));
     let v = (v & !(0xF << 76)) | (0x4 << 76);
@@ -81,6 +96,9 @@ mod tests {
         assert!(a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
         assert_ne!(a, pd_id());
         assert_eq!(uuid().len(), 36);
+        let e = event_id();
+        assert_eq!(e.len(), 26);
+        assert!(e.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::util::{hex, now_millis, uuid};
+use crate::util::{event_id, hex, now_millis, uuid};
 use crate::{App, lock};
 
 pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -104,7 +104,7 @@ pub fn signature_header(secrets: &[String], body: &[u8]) -> String {
 pub fn triggered_event(incident: Value) -> Value {
     json!({
         "event": {
-            "id": uuid(),
+            "id": event_id(),
             "event_type": "incident.triggered",
             "resource_type": "incident",
             "occurred_at": now_millis().to_string(),

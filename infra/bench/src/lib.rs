@@ -1,7 +1,8 @@
 //! `make bench`: the figures of SPEC §10 against their bars. The parts:
 //! a local Lambda Runtime API and the cold-start runs over it
 //! ([`runtime_api`], [`coldstart`]), the API handler over a faked store
-//! ([`overhead`]), GET latency against the local stack ([`latency`]), and
+//! ([`overhead`]), the webhook handler over in-memory ports ([`webhook`]),
+//! GET latency against the local stack ([`latency`]), and
 //! the table ([`table`]) that reads every part's JSON result.
 
 pub mod coldstart;
@@ -9,6 +10,7 @@ pub mod latency;
 pub mod overhead;
 pub mod runtime_api;
 pub mod table;
+pub mod webhook;
 
 /// The `q`-quantile (0..=1) of `values` by nearest rank; `None` if empty.
 pub fn quantile(values: &[f64], q: f64) -> Option<f64> {

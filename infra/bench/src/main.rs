@@ -282,6 +282,26 @@ fn overhead(args: &Args) -> Result<()> {
             match_times.push(start.elapsed().as_secs_f64() * 1e6);
         }
     });
+    // POST /hooks/* over in-memory ports: a PagerDuty delivery, and a
+    // generic one signed now with a fresh webhook-id (built untimed).
+    let hooks = bench::webhook::WebhookFixture::new();
+    let mut pagerduty_times = Vec::with_capacity(iterations);
+    let mut generic_times = Vec::with_capacity(iterations);
+    rt.block_on(async {
+        for n in 0..iterations.min(1000) {
+            hooks.pagerduty().await; // warm-up
+            hooks.generic(&hooks.generic_event(n)).await;
+        }
+        for n in 0..iterations {
+            let start = Instant::now();
+            std::hint::black_box(hooks.pagerduty().await);
+            pagerduty_times.push(start.elapsed().as_secs_f64() * 1e6);
+            let event = hooks.generic_event(iterations + n);
+            let start = Instant::now();
+            std::hint::black_box(hooks.generic(&event).await);
+            generic_times.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    });
     let body = bench::overhead::match_limits_body();
     let mut result = json!({
         "iterations": iterations,
@@ -299,6 +319,13 @@ fn overhead(args: &Args) -> Result<()> {
             "pattern_len": bench::overhead::PATTERN_LEN,
             "resources": body["resources"].as_array().map_or(0, Vec::len),
             "resource_len": bench::overhead::RESOURCE_LEN,
+        },
+        "webhooks": {
+            "iterations": iterations,
+            "pagerduty_p50_us": quantile(&pagerduty_times, 0.5),
+            "pagerduty_p99_us": quantile(&pagerduty_times, 0.99),
+            "incident_p50_us": quantile(&generic_times, 0.5),
+            "incident_p99_us": quantile(&generic_times, 0.99),
         },
     });
     if let Some((mean, lo, hi)) = args

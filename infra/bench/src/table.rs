@@ -243,6 +243,25 @@ pub fn rows(dir: &Path) -> Vec<Row> {
         },
         Err(why) => rows.push(not_run("API handler overhead", OVERHEAD_BAR, &why)),
     }
+    const WEBHOOK_BAR: &str = "p99 ≤ 5 ms of handler time (store excluded)";
+    let what = "webhook handler (POST /hooks/*, ports in memory)";
+    match read(dir, "overhead.json").map(|o| o["webhooks"].clone()) {
+        Ok(w) => match (num(&w, "pagerduty_p99_us"), num(&w, "incident_p99_us")) {
+            (Some(pd), Some(generic)) => rows.push(row(
+                what,
+                format!(
+                    "/hooks/pagerduty p50 {:.1} µs, p99 {pd:.1} µs; /hooks/incident p50 {:.1} µs, p99 {generic:.1} µs; {} calls each",
+                    num(&w, "pagerduty_p50_us").unwrap_or(f64::NAN),
+                    num(&w, "incident_p50_us").unwrap_or(f64::NAN),
+                    w["iterations"]
+                ),
+                WEBHOOK_BAR,
+                Verdict::of(pd.max(generic) <= 5000.0),
+            )),
+            _ => rows.push(not_run(what, WEBHOOK_BAR, "no webhooks.*_p99_us in overhead.json")),
+        },
+        Err(why) => rows.push(not_run(what, WEBHOOK_BAR, &why)),
+    }
     const MATCH_BAR: &str = "well under 10 ms CPU (p99)";
     let what = "/match at the input limits (store faked)";
     match read(dir, "overhead.json").map(|o| o["match"].clone()) {

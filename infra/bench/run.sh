@@ -11,9 +11,8 @@ cd "$ROOT"
 SMOKE="${BENCH_SMOKE:-0}"
 OUT="$ROOT/target/bench"
 RESULTS="$OUT/results"
-FUNCTIONS=(plans-api incident-responder freshness-check)
-# Every function template.yaml deploys: each one's arm64 zip is measured.
-ZIPPED=("${FUNCTIONS[@]}" incident-hooks)
+FUNCTIONS=(plans-api incident-responder freshness-check incident-hooks)
+# Every function template.yaml deploys: cold start, peak RSS and arm64 zip of each.
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 if [ "$SMOKE" = 1 ]; then
@@ -57,7 +56,7 @@ if [ "$SMOKE" = 1 ]; then
     timed "debug build" cargo build --workspace --bins --examples
 else
     step "release builds (x86_64): the functions as deployed, then the harness and hello-world"
-    timed "release build" cargo build --release -p plans-api -p incident-responder -p freshness-check
+    timed "release build" cargo build --release -p plans-api -p incident-responder -p freshness-check -p incident-hooks
     timed "harness build" cargo build --release -p bench --bins
 fi
 
@@ -104,12 +103,12 @@ step "deployment zips (release, arm64, cargo lambda + zig)"
 rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
     || rustup target add aarch64-unknown-linux-gnu
 bins=()
-for f in "${ZIPPED[@]}"; do bins+=(--bin "$f"); done
+for f in "${FUNCTIONS[@]}"; do bins+=(--bin "$f"); done
 if timed "arm64 zips" cargo lambda build --release --arm64 --output-format zip "${bins[@]}"; then
     {
         echo "{"
         sep=""
-        for f in "${ZIPPED[@]}"; do
+        for f in "${FUNCTIONS[@]}"; do
             printf '%s  "%s": %s\n' "$sep" "$f" "$(stat -c %s "target/lambda/$f/bootstrap.zip")"
             sep=","
         done

@@ -18,8 +18,8 @@ use crate::runtime_api::{Report, RuntimeApi};
 pub enum Check {
     /// Any response (not `/error`, not `/init/error`).
     Answered,
-    /// An API Gateway proxy response with `statusCode` 200.
-    Status200,
+    /// An API Gateway proxy response with this `statusCode`.
+    Status(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -115,11 +115,11 @@ pub fn run_once(api: &RuntimeApi, target: &Target, run: u32, log: &File) -> Resu
             Report::Error { body, .. } => return Err(format!("the invocation failed: {}", text(&body))),
             other => return Err(format!("expected the response, got {other:?}")),
         };
-        if target.check == Check::Status200 {
+        if let Check::Status(status) = target.check {
             let value: Value = serde_json::from_slice(&body)
                 .map_err(|e| format!("response not JSON ({e}): {}", text(&body)))?;
-            if value["statusCode"] != 200 {
-                return Err(format!("expected statusCode 200: {}", text(&body)));
+            if value["statusCode"] != status {
+                return Err(format!("expected statusCode {status}: {}", text(&body)));
             }
         }
         match wait(api, &mut child.0, INVOKE_TIMEOUT, "the second /next")? {

@@ -183,6 +183,10 @@ fn stack(args: &Args) -> Result<()> {
             .map_err(|e| format!("infra/local/events/sweep.json: {e}"))?,
     )
     .map_err(|e| e.to_string())?;
+    let hooks_event = bench::webhook::acknowledged_event(
+        &std::env::var("PAGERDUTY_WEBHOOK_SECRET")
+            .map_err(|_| "PAGERDUTY_WEBHOOK_SECRET is not set: run under infra/local/with-stack.sh")?,
+    );
     let target = |name: &str, memory: u32, event: Value, check: Check| Target {
         name: name.to_owned(),
         bin: bin_dir.join(name),
@@ -193,9 +197,12 @@ fn stack(args: &Args) -> Result<()> {
     // The template's memory sizes: 128 MB, the freshness check 256 MB.
     let targets = [
         target("hello-world", 128, json!({"hello": "world"}), Check::Answered),
-        target("plans-api", 128, plans_event, Check::Status200),
+        target("plans-api", 128, plans_event, Check::Status(200)),
         target("incident-responder", 128, sweep, Check::Answered),
         target("freshness-check", 256, json!({"dry_run": true}), Check::Answered),
+        // Verified (the secret read from Secrets Manager), answered 202 and
+        // ignored: an event type that is not handed off.
+        target("incident-hooks", 128, hooks_event, Check::Status(202)),
     ];
     for t in &targets {
         if !t.bin.is_file() {

@@ -47,6 +47,24 @@ fn event(path: &str, headers: Value, body: &str) -> String {
     .to_string()
 }
 
+/// An `incident.acknowledged` delivery signed with `secret`, as the API
+/// Gateway event the function receives: verified, answered 202, not handed
+/// off (the cold-start run's event).
+pub fn acknowledged_event(secret: &str) -> Value {
+    let body = json!({"event": {
+        "id": "01DEN4HPBOGPUA5ZZQJHXAVZKT", "event_type": "incident.acknowledged", "resource_type": "incident",
+        "occurred_at": "2026-11-21T10:00:00.000Z", "agent": null, "client": null,
+        "data": {"id": "PGR0VU2", "type": "incident", "title": "Checkout is down"}
+    }})
+    .to_string();
+    let tag: String = hmac(secret.as_bytes(), &[body.as_bytes()])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let headers = json!({"content-type": "application/json", "x-pagerduty-signature": format!("v1={tag}")});
+    serde_json::from_str(&event(incident_hooks::PAGERDUTY_ROUTE, headers, &body)).expect("JSON")
+}
+
 #[derive(Debug)]
 pub struct WebhookFixture {
     app: Router,

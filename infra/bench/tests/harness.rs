@@ -50,7 +50,7 @@ fn a_response_that_is_not_a_200_is_a_failed_run() {
     // hello-world echoes its event: statusCode 500 comes back.
     let err = run_once(
         &api,
-        &hello(json!({"statusCode": 500}), Check::Status200),
+        &hello(json!({"statusCode": 500}), Check::Status(200)),
         0,
         &log(),
     )

@@ -246,7 +246,11 @@ def pagerduty(sqs):
     matched = json.loads(text)
     print(f"  PagerDuty service {service['name']!r} ({service['id']}); POST /match says:")
     for w in matched.get("workloads", []):
-        print(f"    {w.get('name')}: {'; '.join(w.get('reasons', []))}")
+        name = w.get("name") or w.get("workload", {}).get("name")
+        why = "; ".join(
+            r["kind"] + "".join(f" {v!r}" for k, v in r.items() if k != "kind") for r in w.get("reasons", [])
+        )
+        print(f"    workload {name}: {why}")
     started = time.monotonic()
     status, _, text = http("POST", f"{PAGERDUTY}/incidents", {"incident": {
         "type": "incident", "title": title,

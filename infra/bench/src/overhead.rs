@@ -178,6 +178,28 @@ pub fn plan_body(id: &str, team: &str) -> Value {
     })
 }
 
+/// One API Gateway event (as `lambda_http` parses it) through a router:
+/// the answer's status and body.
+pub async fn call_router(app: &Router, event: &str) -> (u16, String) {
+    let request = lambda_http::request::from_str(event).expect("a valid API Gateway event");
+    let (parts, body) = request.into_parts();
+    let body = match body {
+        lambda_http::Body::Text(t) => Body::from(t),
+        lambda_http::Body::Binary(b) => Body::from(b),
+        _ => Body::empty(),
+    };
+    let response = app
+        .clone()
+        .oneshot(axum::http::Request::from_parts(parts, body))
+        .await
+        .expect("the router is infallible");
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
 impl Fixture {
     /// The app over the fake store, with [`PLAN_ID`] created through the API.
     pub async fn new() -> Result<Self, String> {
@@ -222,24 +244,7 @@ impl Fixture {
     }
 
     async fn call(&self, event: &str) -> (u16, String) {
-        let request = lambda_http::request::from_str(event).expect("a valid API Gateway event");
-        let (parts, body) = request.into_parts();
-        let body = match body {
-            lambda_http::Body::Text(t) => Body::from(t),
-            lambda_http::Body::Binary(b) => Body::from(b),
-            _ => Body::empty(),
-        };
-        let response = self
-            .app
-            .clone()
-            .oneshot(axum::http::Request::from_parts(parts, body))
-            .await
-            .expect("the router is infallible");
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("a body");
-        (status, String::from_utf8_lossy(&bytes).into_owned())
+        call_router(&self.app, event).await
     }
 
     /// One `GET /plans/{id}` through the handler; panics on anything but 200.

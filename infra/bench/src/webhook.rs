@@ -7,7 +7,6 @@
 //! the answer written.
 
 use axum::Router;
-use axum::body::Body;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -18,7 +17,6 @@ use sha2::Sha256;
 use support_plans_domain::testing::hand_off::FakeHandOff;
 use support_plans_domain::testing::secret_text::FakeSecret;
 use support_plans_domain::testing::webhook_ids::FakeWebhookIds;
-use tower::ServiceExt as _;
 
 /// Fixture keys, generated for the bench and used nowhere else.
 const PAGERDUTY_KEY: &str = "bench-pagerduty-subscription-key";
@@ -125,21 +123,8 @@ impl WebhookFixture {
     }
 
     async fn call(&self, event: &str) -> u16 {
-        let request = lambda_http::request::from_str(event).expect("a valid API Gateway event");
-        let (parts, body) = request.into_parts();
-        let body = match body {
-            lambda_http::Body::Text(t) => Body::from(t),
-            lambda_http::Body::Binary(b) => Body::from(b),
-            _ => Body::empty(),
-        };
-        let response = self
-            .app
-            .clone()
-            .oneshot(axum::http::Request::from_parts(parts, body))
-            .await
-            .expect("the router is infallible");
-        let status = response.status().as_u16();
-        assert_eq!(status, 202, "the delivery was not accepted");
+        let (status, text) = crate::overhead::call_router(&self.app, event).await;
+        assert_eq!(status, 202, "the delivery was not accepted: {text}");
         status
     }
 }

@@ -1,0 +1,7 @@
+//! The `support-plans` command (SPEC §12): plans and workloads kept as files,
+//! checked offline by the domain's own validation, and applied to the HTTP
+//! API. `files` reads a folder, `lint` checks it, `client` speaks the API.
+
+pub mod client;
+pub mod files;
+pub mod lint;

@@ -175,6 +175,7 @@ fn discover(path: &Path, found: &mut Vec<Found>, set: &mut FileSet) {
         let mut any = false;
         for kind in [Kind::Plan, Kind::Workload] {
             let sub = path.join(kind.folder());
+            let sub = sub.strip_prefix(".").map(Path::to_path_buf).unwrap_or(sub);
             if sub.is_dir() {
                 any = true;
                 list_folder(kind, &sub, found, set);
@@ -216,7 +217,9 @@ fn list_folder(kind: Kind, dir: &Path, found: &mut Vec<Found>, set: &mut FileSet
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
+        // `lint .` shows `plans/x.yaml`, not `./plans/x.yaml`.
         let path = dir.join(&name);
+        let path = path.strip_prefix(".").map(Path::to_path_buf).unwrap_or(path);
         if path.is_dir() {
             set.notes.push(format!(
                 "{}: skipped: a folder ({}/ is not read recursively)",

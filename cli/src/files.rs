@@ -167,9 +167,7 @@ fn discover(path: &Path, found: &mut Vec<Found>, set: &mut FileSet) {
         Err(e) => return found.push(error(path, format!("cannot read: {}", io_reason(&e)))),
     };
     if meta.is_dir() {
-        // `lint .` inside `plans/` names the folder by its real name.
-        let real = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        if let Some(kind) = real.file_name().and_then(Kind::of_folder) {
+        if let Some(kind) = folder_kind(path) {
             return list_folder(kind, path, found, set);
         }
         let mut any = false;
@@ -193,8 +191,7 @@ fn discover(path: &Path, found: &mut Vec<Found>, set: &mut FileSet) {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let real_parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned());
-    let Some(kind) = real_parent.file_name().and_then(Kind::of_folder) else {
+    let Some(kind) = folder_kind(parent) else {
         return found.push(error(
             path,
             "cannot tell a plan from a workload: the file must be in a folder named plans/ or workloads/",
@@ -204,6 +201,14 @@ fn discover(path: &Path, found: &mut Vec<Found>, set: &mut FileSet) {
         return found.push(error(path, "not a .yaml, .yml or .json file"));
     }
     found.push(Found::File(kind, path.to_owned()));
+}
+
+/// The kind a folder holds by its name as given (`plans`, a link named
+/// so), else by its real name (`.` inside `plans/`).
+fn folder_kind(dir: &Path) -> Option<Kind> {
+    dir.file_name()
+        .and_then(Kind::of_folder)
+        .or_else(|| fs::canonicalize(dir).ok()?.file_name().and_then(Kind::of_folder))
 }
 
 fn list_folder(kind: Kind, dir: &Path, found: &mut Vec<Found>, set: &mut FileSet) {

@@ -236,6 +236,25 @@ fn one_file_takes_its_kind_from_its_folder() {
         inside.stderr
     );
 
+    // A link named plans/ to a folder named otherwise: the name given tells.
+    fs::create_dir_all(dir.join("repo")).unwrap();
+    fs::create_dir_all(dir.join("elsewhere")).unwrap();
+    write(
+        &dir,
+        "elsewhere/aws-business.json",
+        sample("plans", "aws-business").to_string(),
+    );
+    std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join("repo/plans")).unwrap();
+    let linked = lint_in(&dir, &["lint", "repo/plans", "repo/plans/aws-business.json"]);
+    assert_eq!((linked.code, linked.stdout.as_str()), (0, ""));
+    assert!(
+        linked
+            .stderr
+            .ends_with("1 file (1 plan, 0 workloads), no problem\n"),
+        "{}",
+        linked.stderr
+    );
+
     let run = lint_in(
         &dir,
         &[

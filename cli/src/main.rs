@@ -17,9 +17,9 @@ reviewed like code and applied to the support-plans API.
 
 Usage:
   support-plans lint PATH...      check files offline: every problem as `file: field: message`
-  support-plans diff -f DIR       what apply would change             (not yet available)
-  support-plans apply -f DIR      create and replace what changed     (not yet available)
-  support-plans export -o DIR     write every plan and workload as files (not yet available)
+  support-plans diff -f DIR       what apply would change              (not yet available)
+  support-plans apply -f DIR      create and replace what changed      (not yet available)
+  support-plans export -o DIR     write what the API holds as files    (not yet available)
   support-plans help [COMMAND]    this text, or a command's in full
 
 Files: one plan or workload per .yaml, .yml or .json file, the folder telling which:
@@ -57,8 +57,8 @@ What is checked:
                   or workload name in two files; a file is named after its id
                   (plans/<id>.yaml, workloads/<name>.yaml: what export writes);
                   a record fits the API's 64 KiB body limit
-Left to the server at apply: whether you may write for the owner team, broad
-match rules (an admin's to write), and that an existing record's id stays.
+Left to the server at apply: whether you may write for the owner team, and
+broad match rules (an admin's to write; a team may keep one an admin wrote).
 
 Output:
   --output text   (default) one problem per line on stdout:

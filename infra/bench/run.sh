@@ -58,6 +58,7 @@ else
     step "release builds (x86_64): the functions as deployed, then the harness and hello-world"
     timed "release build" cargo build --release -p plans-api -p incident-responder -p freshness-check -p incident-hooks
     timed "harness build" cargo build --release -p bench --bins
+    timed "command build" cargo build --release -p support-plans
 fi
 
 step "cold start, peak RSS ($RUNS runs each) and GET latency ($GETS GETs) against the local stack"
@@ -98,6 +99,10 @@ if [ "$SMOKE" != 1 ]; then
 fi
 timed "overhead" "$BENCH" overhead --out "$RESULTS/overhead.json" --iterations "$ITERATIONS" "${criterion[@]}" \
     || skip overhead.json "FAILED: see the output above"
+
+step "support-plans lint over 1,000 plan files"
+timed "lint" "$BENCH" lint --bin "$BIN_DIR/support-plans" --out "$RESULTS/lint.json" \
+    || skip lint.json "FAILED: see the output above"
 
 step "deployment zips (release, arm64, cargo lambda + zig)"
 rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \

@@ -2,11 +2,13 @@
 //! a local Lambda Runtime API and the cold-start runs over it
 //! ([`runtime_api`], [`coldstart`]), the API handler over a faked store
 //! ([`overhead`]), the webhook handler over in-memory ports ([`webhook`]),
+//! `support-plans lint` over 1,000 plan files ([`lint`]),
 //! GET latency against the local stack ([`latency`]), and
 //! the table ([`table`]) that reads every part's JSON result.
 
 pub mod coldstart;
 pub mod latency;
+pub mod lint;
 pub mod overhead;
 pub mod runtime_api;
 pub mod table;

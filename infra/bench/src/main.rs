@@ -6,6 +6,8 @@
 //!       cold start and peak RSS of hello-world and the three functions
 //!   bench overhead --out FILE [--iterations N] [--criterion DIR]
 //!       the API handler over a faked store, timed call by call
+//!   bench lint --bin FILE --out FILE [--files N] [--runs N]
+//!       `support-plans lint` over N generated plan files (default 1,000)
 //!   bench table --dir DIR --markdown FILE
 //!       prints the table of every result in DIR and writes it as Markdown
 //!   bench last-json
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "stack" => stack(&args),
         "overhead" => overhead(&args),
+        "lint" => lint(&args),
         "table" => print_table(&args),
         "last-json" => last_json(),
         other => Err(format!(
@@ -343,6 +346,32 @@ fn overhead(args: &Args) -> Result<()> {
         result["criterion_ci_low_us"] = json!(lo);
         result["criterion_ci_high_us"] = json!(hi);
     }
+    eprintln!("    {result}");
+    write_json(out, &result)
+}
+
+fn lint(args: &Args) -> Result<()> {
+    let bin = PathBuf::from(args.required("--bin")?);
+    let out = args.required("--out")?;
+    let files = args.number("--files", 1000)?;
+    let runs = args.number("--runs", 5)?;
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let sample_path = root.join("infra/local/samples/plans/aws-business.json");
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(&sample_path).map_err(|e| format!("{}: {e}", sample_path.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", sample_path.display()))?;
+    let dir = root.join("target/bench/lint-files");
+    let _ = std::fs::remove_dir_all(&dir);
+    bench::lint::write_plans(&dir, &sample, files)?;
+    eprintln!("==> support-plans lint over {files} plan files, {runs} runs");
+    let times = bench::lint::time_lint(&bin, &dir, runs)?;
+    let result = json!({
+        "files": files,
+        "runs": runs,
+        "median_ms": quantile(&times, 0.5),
+        "max_ms": quantile(&times, 1.0),
+    });
     eprintln!("    {result}");
     write_json(out, &result)
 }

@@ -260,6 +260,25 @@ pub fn rows(dir: &Path) -> Vec<Row> {
         },
         Err(why) => rows.push(not_run(what, WEBHOOK_BAR, &why)),
     }
+    const LINT_BAR: &str = "≤ 1 s (release)";
+    let what = "plans as code: lint of 1,000 plan files";
+    match read(dir, "lint.json") {
+        Ok(l) => match num(&l, "max_ms") {
+            Some(max) => rows.push(row(
+                what,
+                format!(
+                    "median {:.0} ms, max {max:.0} ms over {} runs of `support-plans lint` on {} files (half YAML, half JSON)",
+                    num(&l, "median_ms").unwrap_or(f64::NAN),
+                    l["runs"],
+                    l["files"]
+                ),
+                LINT_BAR,
+                Verdict::of(max <= 1000.0),
+            )),
+            None => rows.push(not_run(what, LINT_BAR, "no max_ms in lint.json")),
+        },
+        Err(why) => rows.push(not_run(what, LINT_BAR, &why)),
+    }
     const MATCH_BAR: &str = "well under 10 ms CPU (p99)";
     let what = "/match at the input limits (store faked)";
     match read(dir, "overhead.json").map(|o| o["match"].clone()) {

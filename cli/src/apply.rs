@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
+use support_plans_domain::model::{MatchPolicy, PlanSpec, WorkloadSpec};
 
 use crate::client::{Client, ClientError, Etag, caller_owned};
 use crate::files::{Kind, Resource};
@@ -353,8 +354,16 @@ pub async fn export(client: &Client, dir: &Path, force: bool) -> Result<Exported
             }
             out.retired_plans += 1;
         }
-        let body = owned(kind, record, &format!("the API's {kind} '{id}'"))?;
-        let text = serde_yaml::to_string(&body).map_err(|e| format!("{kind} '{id}' as YAML: {e}"))?;
+        // The domain's spec itself (what `caller_owned` is made of), so the
+        // file's fields come in the spec's order: `id` first, not sorted.
+        let invalid = |e: support_plans_domain::ValidationErrors| format!("the API's {kind} '{id}': {e}");
+        let text = match kind {
+            Kind::Plan => serde_yaml::to_string(&PlanSpec::parse(record).map_err(invalid)?),
+            Kind::Workload => {
+                serde_yaml::to_string(&WorkloadSpec::parse_with(record, MatchPolicy::Admin).map_err(invalid)?)
+            }
+        }
+        .map_err(|e| format!("{kind} '{id}' as YAML: {e}"))?;
         writes.push((dir.join(kind.folder()).join(format!("{id}.yaml")), text));
     }
     if !force {

@@ -24,6 +24,10 @@ use error::{Answered, one_line};
 pub use owned::caller_owned;
 pub use sigv4::{SERVICE, region_of_host, sign_at};
 
+/// Which collection a resource lives in: the files' kind, whose folder is
+/// the API's collection (`plans`, `workloads`).
+pub use crate::files::Kind;
+
 /// A connection not made within this is given up: the endpoint is unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A request not answered within this (name resolution and TLS included) is
@@ -33,40 +37,6 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_PAGE: u32 = 100;
 /// The longest answer read: a page of 100 plans of ≤ 64 KiB each, and some.
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
-
-/// Which collection a resource lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Plan,
-    Workload,
-}
-
-impl Kind {
-    /// The API's collection, and the folder of files (`plans`, `workloads`).
-    pub fn collection(self) -> &'static str {
-        match self {
-            Self::Plan => "plans",
-            Self::Workload => "workloads",
-        }
-    }
-
-    /// The field that names one: a plan's `id`, a workload's `name`.
-    pub fn key_field(self) -> &'static str {
-        match self {
-            Self::Plan => "id",
-            Self::Workload => "name",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Plan => "plan",
-            Self::Workload => "workload",
-        })
-    }
-}
 
 /// How the command proves who it is (SPEC §12).
 #[derive(Clone, PartialEq, Eq)]
@@ -354,7 +324,7 @@ impl Client {
     /// answers it (a plan with its `freshness`) and its `ETag`; `None` on
     /// the API's 404.
     pub async fn get(&self, kind: Kind, key: &str) -> Result<Option<(Value, Etag)>, ClientError> {
-        let path = format!("/{}/{}", kind.collection(), encode(key));
+        let path = format!("/{}/{}", kind.folder(), encode(key));
         let answer = self.send(Method::GET, &path, None, None).await?;
         match answer.status {
             StatusCode::OK => answer.with_etag().map(Some),
@@ -372,7 +342,7 @@ impl Client {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut path = format!("/{}?limit={}", kind.collection(), self.page_size);
+            let mut path = format!("/{}?limit={}", kind.folder(), self.page_size);
             if let Some(c) = &cursor {
                 path.push_str("&cursor=");
                 path.push_str(&encode(c));
@@ -385,7 +355,7 @@ impl Client {
             let Some(Value::Array(found)) = page.get_mut("items").map(Value::take) else {
                 return Err(ClientError::Other(
                     200,
-                    format!("a page of {} without its items", kind.collection()),
+                    format!("a page of {} without its items", kind.folder()),
                 ));
             };
             items.extend(found);
@@ -395,7 +365,7 @@ impl Client {
                         200,
                         format!(
                             "the API answered the same cursor twice while listing {}",
-                            kind.collection()
+                            kind.folder()
                         ),
                     ));
                 }
@@ -407,7 +377,7 @@ impl Client {
 
     /// `POST /plans` or `/workloads`: the created resource and its `ETag`.
     pub async fn create(&self, kind: Kind, body: &Value) -> Result<(Value, Etag), ClientError> {
-        let path = format!("/{}", kind.collection());
+        let path = format!("/{}", kind.folder());
         let answer = self.send(Method::POST, &path, Some(body), None).await?;
         match answer.status {
             StatusCode::CREATED => answer.with_etag(),
@@ -424,7 +394,7 @@ impl Client {
         body: &Value,
         if_match: &Etag,
     ) -> Result<(Value, Etag), ClientError> {
-        let path = format!("/{}/{}", kind.collection(), encode(key));
+        let path = format!("/{}/{}", kind.folder(), encode(key));
         let answer = self.send(Method::PUT, &path, Some(body), Some(if_match)).await?;
         match answer.status {
             StatusCode::OK => answer.with_etag(),
@@ -435,7 +405,7 @@ impl Client {
     /// `DELETE` with `If-Match: if_match`: retires (the history stays);
     /// the retired resource and its `ETag`.
     pub async fn retire(&self, kind: Kind, key: &str, if_match: &Etag) -> Result<(Value, Etag), ClientError> {
-        let path = format!("/{}/{}", kind.collection(), encode(key));
+        let path = format!("/{}/{}", kind.folder(), encode(key));
         let answer = self.send(Method::DELETE, &path, None, Some(if_match)).await?;
         match answer.status {
             StatusCode::OK => answer.with_etag(),

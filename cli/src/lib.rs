@@ -2,6 +2,7 @@
 //! checked offline by the domain's own validation, and applied to the HTTP
 //! API. `files` reads a folder, `lint` checks it, `client` speaks the API.
 
+pub mod apply;
 pub mod client;
 pub mod files;
 pub mod lint;

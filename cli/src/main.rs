@@ -8,6 +8,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod remote;
+
+use support_plans::client::Auth;
 use support_plans::files::Kind;
 use support_plans::lint;
 
@@ -17,9 +20,9 @@ reviewed like code and applied to the support-plans API.
 
 Usage:
   support-plans lint PATH...      check files offline: every problem as `file: field: message`
-  support-plans diff -f DIR       what apply would change              (not yet available)
-  support-plans apply -f DIR      create and replace what changed      (not yet available)
-  support-plans export -o DIR     write what the API holds as files    (not yet available)
+  support-plans diff -f DIR       what apply would change, field by field
+  support-plans apply -f DIR      create and replace what changed, with If-Match
+  support-plans export -o DIR     write what the API holds as files
   support-plans help [COMMAND]    this text, or a command's in full
 
 Files: one plan or workload per .yaml, .yml or .json file, the folder telling which:
@@ -77,33 +80,81 @@ Examples:
   support-plans lint --output json . > problems.json
 ";
 
-const HELP_DIFF: &str = "\
+/// The connection options, in the help of diff, apply and export.
+macro_rules! CONNECTION {
+    () => {
+        "
+Connection:
+  --endpoint URL       the API (or SUPPORT_PLANS_URL), like https://ID.execute-api.REGION.amazonaws.com
+  --token TOKEN        a bearer token (or SUPPORT_PLANS_TOKEN), for AuthMode=JWT
+  --as PRINCIPAL       the local stack's identity, with --groups G1,G2 (loopback only)
+                       otherwise: SigV4 with the standard AWS credential chain (AuthMode=IAM)
+  --output text|json   json: one document on stdout, for machines
+  -h, --help           this text
+"
+    };
+}
+
+const HELP_DIFF: &str = concat!(
+    "\
 support-plans diff -f DIR [--prune]: what `apply -f DIR` would do, per plan and
-workload: create, update (with the fields that change), unchanged, and with
---prune retire. Server-owned fields (attestations, reviews, versions,
-timestamps) are never part of a diff. Exit 0 nothing would change, 2 something
-would, 1 on error.
+workload: create, update (with the fields that change, by path, e.g.
+contacts[1].phone), unchanged, and with --prune retire. Server-owned fields
+(attestations, reviews, versions, timestamps) are never part of a diff.
 
-Not yet available in this build.
-";
+DIR is linted first: any problem is printed and nothing is read from the API.
+The API is read once (a list per kind); each record's version is what apply
+would name in If-Match.
 
-const HELP_APPLY: &str = "\
+  -f DIR       a plans repository (DIR/plans/, DIR/workloads/), or one of the two
+  --prune      also list the active records of the kinds DIR holds that no file holds
+",
+    CONNECTION!(),
+    "
+Exit status: 0 nothing would change; 2 something would; 1 lint problems or an error.
+"
+);
+
+const HELP_APPLY: &str = concat!(
+    "\
 support-plans apply -f DIR [--prune [--yes] [--allow-retire-all]]: create and
 replace what DIR holds, each replace carrying If-Match with the version it
-compared against; a record changed since it was read is reported and the others
-go on. --prune retires what the files no longer hold, after a confirmation or
---yes, and never everything unless --allow-retire-all.
+compared against (never read again); a record changed since it was read is
+reported (\"changed since read\") and the others go on. Plans are written before
+workloads (a workload's dependencies must exist).
 
-Not yet available in this build.
-";
+  -f DIR               as for diff; linted first, nothing written on any problem
+  --prune              retire the active records of the kinds DIR holds that no file
+                       holds: only with --yes, or a typed \"yes\" on a terminal; without
+                       either, nothing at all is written and the retires are listed
+  --yes                confirm the retires of --prune
+  --allow-retire-all   let --prune retire every active record of a kind
+  --progress           a progress line on stderr on long runs even when stderr is
+                       not a terminal
+",
+    CONNECTION!(),
+    "
+Exit status: 0 everything written (or nothing to write); 1 lint problems, an
+error, or any write that failed.
+"
+);
 
-const HELP_EXPORT: &str = "\
-support-plans export -o DIR: every plan and workload as files, DIR/plans/<id>.yaml
-and DIR/workloads/<name>.yaml, which `apply -f DIR` takes back with nothing to
-change.
+const HELP_EXPORT: &str = concat!(
+    "\
+support-plans export -o DIR [--force]: every active plan and workload as files,
+DIR/plans/<id>.yaml and DIR/workloads/<name>.yaml, caller-owned fields only,
+which `lint` finds clean and `apply -f DIR` takes back with nothing to change.
+Retired workloads are not written (a file cannot keep a workload retired); a
+retired plan only when an active workload depends on it, as `status: retired`.
 
-Not yet available in this build.
-";
+  -o DIR       the folder to write (created if need be)
+  --force      overwrite existing files (otherwise nothing is written if any exists)
+",
+    CONNECTION!(),
+    "
+Exit status: 0 written; 1 an error.
+"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
@@ -116,7 +167,24 @@ enum Command {
     Help(Option<String>),
     Version,
     Lint { paths: Vec<PathBuf>, output: Output },
-    NotYet(&'static str),
+    Remote(Remote),
+}
+
+/// `diff`, `apply` or `export` and their options.
+#[derive(Debug, PartialEq)]
+struct Remote {
+    command: &'static str,
+    /// `-f DIR` (diff, apply) or `-o DIR` (export).
+    dir: PathBuf,
+    endpoint: Option<String>,
+    /// From `--token` or `--as`/`--groups`; `None`: SUPPORT_PLANS_TOKEN, else SigV4.
+    auth: Option<Auth>,
+    output: Output,
+    prune: bool,
+    yes: bool,
+    allow_retire_all: bool,
+    progress: bool,
+    force: bool,
 }
 
 fn main() -> ExitCode {
@@ -127,10 +195,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Lint { paths, output }) => run_lint(&paths, output),
-        Ok(Command::NotYet(command)) => {
-            eprintln!("support-plans {command}: not yet available in this build; `support-plans lint` is");
-            ExitCode::FAILURE
-        }
+        Ok(Command::Remote(remote)) => remote::run(remote),
         Err(usage) => {
             eprintln!("support-plans: {usage}");
             ExitCode::FAILURE
@@ -151,18 +216,9 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
         )),
         "-V" | "--version" | "version" => Ok(Command::Version),
         "lint" => parse_lint(args),
-        command @ ("diff" | "apply" | "export") => {
-            let command = match command {
-                "diff" => "diff",
-                "apply" => "apply",
-                _ => "export",
-            };
-            if args.any(|a| a == "-h" || a == "--help") {
-                Ok(Command::Help(Some(command.into())))
-            } else {
-                Ok(Command::NotYet(command))
-            }
-        }
+        "diff" => parse_remote("diff", args),
+        "apply" => parse_remote("apply", args),
+        "export" => parse_remote("export", args),
         _ => Err(format!(
             "unknown command '{}': the commands are lint, diff, apply and export (see `support-plans --help`)",
             first.to_string_lossy().chars().take(64).collect::<String>()
@@ -208,6 +264,145 @@ fn parse_lint(mut args: impl Iterator<Item = OsString>) -> Result<Command, Strin
         return Err("lint: no PATH given: e.g. `support-plans lint .` in a plans repository".into());
     }
     Ok(Command::Lint { paths, output })
+}
+
+fn parse_remote(command: &'static str, mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
+    let mut dir = None;
+    let mut endpoint = None;
+    let mut token = None;
+    let mut principal = None;
+    let mut groups: Option<Vec<String>> = None;
+    let mut r = Remote {
+        command,
+        dir: PathBuf::new(),
+        endpoint: None,
+        auth: None,
+        output: Output::Text,
+        prune: false,
+        yes: false,
+        allow_retire_all: false,
+        progress: false,
+        force: false,
+    };
+    let dir_flag = if command == "export" { "-o" } else { "-f" };
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let (name, inline) = match text.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (text.clone(), None),
+        };
+        let mut value = |what: &str| -> Result<OsString, String> {
+            match &inline {
+                Some(v) => Ok(v.into()),
+                None => args
+                    .next()
+                    .ok_or_else(|| format!("{command}: {name} needs {what}")),
+            }
+        };
+        let applies = |ok: bool| -> Result<(), String> {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{command}: {name} is not an option of {command} (see `support-plans help {command}`)"
+                ))
+            }
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(Some(command.into()))),
+            "-f" | "--file" | "--files" => {
+                applies(command != "export")?;
+                dir = Some(PathBuf::from(value("a folder")?));
+            }
+            "-o" | "--out" => {
+                applies(command == "export")?;
+                dir = Some(PathBuf::from(value("a folder")?));
+            }
+            "--endpoint" => endpoint = Some(value("a URL")?.to_string_lossy().into_owned()),
+            "--token" => token = Some(value("a token")?.to_string_lossy().into_owned()),
+            "--as" => principal = Some(value("a principal")?.to_string_lossy().into_owned()),
+            "--groups" => {
+                groups = Some(
+                    value("a comma-separated list of groups")?
+                        .to_string_lossy()
+                        .split(',')
+                        .map(|g| g.trim().to_owned())
+                        .filter(|g| !g.is_empty())
+                        .collect(),
+                );
+            }
+            "--output" => {
+                r.output = match value("text or json")?.to_str() {
+                    Some("text") => Output::Text,
+                    Some("json") => Output::Json,
+                    other => {
+                        return Err(format!(
+                            "{command}: --output is text or json, not '{}'",
+                            other.unwrap_or("?")
+                        ));
+                    }
+                };
+            }
+            "--prune" => {
+                applies(command != "export")?;
+                r.prune = true;
+            }
+            "--yes" | "-y" => {
+                applies(command == "apply")?;
+                r.yes = true;
+            }
+            "--allow-retire-all" => {
+                applies(command == "apply")?;
+                r.allow_retire_all = true;
+            }
+            "--progress" => {
+                applies(command == "apply")?;
+                r.progress = true;
+            }
+            "--force" => {
+                applies(command == "export")?;
+                r.force = true;
+            }
+            _ if text.starts_with('-') => {
+                return Err(format!(
+                    "{command}: unknown option '{text}' (see `support-plans help {command}`)"
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "{command}: unexpected '{text}': give the folder with {dir_flag} DIR"
+                ));
+            }
+        }
+    }
+    r.dir = dir.ok_or_else(|| {
+        format!("{command}: no folder given: {dir_flag} DIR, e.g. `support-plans {command} {dir_flag} .`")
+    })?;
+    r.endpoint = endpoint;
+    r.auth = match (token, principal, groups) {
+        (Some(_), Some(_), _) => {
+            return Err(format!(
+                "{command}: --token and --as are two identities: give one"
+            ));
+        }
+        (Some(token), None, None) => Some(Auth::Bearer(token)),
+        (_, None, Some(_)) => {
+            return Err(format!(
+                "{command}: --groups goes with --as PRINCIPAL (the local stack's identity)"
+            ));
+        }
+        (None, Some(principal), groups) => Some(Auth::Local {
+            principal,
+            groups: groups.unwrap_or_default(),
+        }),
+        (None, None, None) => None,
+    };
+    if (r.yes || r.allow_retire_all) && !r.prune {
+        return Err(format!(
+            "{command}: --yes and --allow-retire-all confirm --prune's retires: add --prune"
+        ));
+    }
+    Ok(Command::Remote(r))
 }
 
 fn help(topic: Option<&str>) -> ExitCode {
@@ -341,6 +536,9 @@ mod tests {
             parsed(&["apply", "--help"]),
             Ok(Command::Help(Some("apply".into())))
         );
-        assert_eq!(parsed(&["diff", "-f", "."]), Ok(Command::NotYet("diff")));
+        assert_eq!(
+            parsed(&["diff", "--help"]),
+            Ok(Command::Help(Some("diff".into())))
+        );
     }
 }

@@ -318,12 +318,26 @@ fn help_texts_and_usage_errors() {
     assert!(lint_help.stdout.contains("--output json"));
     assert_eq!(lint_in(&dir, &["lint", "--help"]).stdout, lint_help.stdout);
 
-    for cmd in ["diff", "apply", "export"] {
+    // diff and apply lint first: a folder that is not a plans folder is an
+    // error before any call; export takes -o, not -f.
+    for cmd in ["diff", "apply"] {
         let run = lint_in(&dir, &[cmd, "-f", "."]);
         assert_eq!(run.code, 1, "{cmd}");
-        assert!(run.stderr.contains("not yet available"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("nothing was read from or written to the API"),
+            "{}",
+            run.stderr
+        );
         assert!(help.stdout.contains(&format!("support-plans {cmd} ")), "{cmd}");
     }
+    let export = lint_in(&dir, &["export", "-f", "."]);
+    assert_eq!(export.code, 1);
+    assert!(
+        export.stderr.contains("-f is not an option of export"),
+        "{}",
+        export.stderr
+    );
+    assert!(help.stdout.contains("support-plans export "));
     for args in [
         &[][..],
         &["lint"],

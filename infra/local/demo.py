@@ -81,24 +81,27 @@ def drain(sqs, url, wait=0):
 
 
 def load_samples():
-    step(2, "Loading the sample support plans and workloads through the plans API",
-         "Each owner team writes its own plans (POST /plans), then the workloads that rely "
-         "on them (POST /workloads). Every write is validated by the domain and versioned.")
+    step(2, "Loading the sample support plans and workloads as code, with the support-plans command",
+         "infra/local/samples is a plans repository (plans/<id>.json, workloads/<name>.json). "
+         "lint checks it offline with the API's own validation; diff shows what apply would do; "
+         "apply writes it through the API (plans first, each replace with If-Match); a second diff "
+         "finds nothing to do. Every write is validated by the domain and versioned.")
+    cli = os.path.join(ROOT, "target", "debug", "support-plans")
+    admin = ["--endpoint", API, "--as", "lead@platform.example.com", "--groups", "support-plans-admins"]
+    for args, want in [
+        (["lint", SAMPLES], 0),
+        (["diff", "-f", SAMPLES, *admin], 2),
+        (["apply", "-f", SAMPLES, *admin], 0),
+        (["diff", "-f", SAMPLES, *admin], 0),
+    ]:
+        shown = " ".join(a if a != API else "$API_URL" for a in args).replace(SAMPLES, "infra/local/samples")
+        print(f"  $ support-plans {shown}")
+        run = subprocess.run([cli, *args], capture_output=True, text=True)
+        for line in (run.stdout + run.stderr).splitlines():
+            print(f"    {line}")
+        if run.returncode != want:
+            fail(f"support-plans {args[0]} exited {run.returncode}, expected {want}")
     plans = list(samples("plans"))
-    for plan in plans:
-        team = plan["owner"]["team"]
-        status, headers, text = http("POST", f"{API}/plans", plan, caller(team))
-        if status != 201:
-            fail(f"POST /plans {plan['id']}: {status} {text}")
-        print(f"  POST /plans  {plan['id']:<20} 201 Created  ETag {headers.get('etag', headers.get('ETag'))}"
-              f"  ({plan['vendor']}, {plan['tier']}; owner team {team})")
-    for workload in samples("workloads"):
-        team = workload["owner"]["team"]
-        status, _, text = http("POST", f"{API}/workloads", workload, caller(team))
-        if status != 201:
-            fail(f"POST /workloads {workload['name']}: {status} {text}")
-        print(f"  POST /workloads {workload['name']:<17} 201 Created  ({workload['criticality']}; relies on "
-              f"{', '.join(workload['dependencies'])})")
     bad = dict(plans[0], id="Not A Slug", contacts=[])
     status, _, text = http("POST", f"{API}/plans", bad, caller(plans[0]["owner"]["team"]))
     errors = json.loads(text).get("errors", [])

@@ -14,6 +14,7 @@ started=$SECONDS
 bold "1. Starting the local stack: moto (DynamoDB, SNS, SQS, Secrets Manager), the Incident Manager emulator, the PagerDuty stand-in, the four functions under cargo lambda watch"
 echo "(the first run builds the workspace; later runs start in seconds)"
 "$ROOT/infra/local/up.sh"
+cargo build --quiet -p support-plans   # the plans-as-code command the story applies the samples with
 # shellcheck disable=SC1091
 . "$LOCAL_DIR/env"
 

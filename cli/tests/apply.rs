@@ -3,40 +3,19 @@
 //! `infra/local/with-stack.sh cargo nextest run -p support-plans --test apply`.
 //! Each test uses ids of its own; the stack is shared with the others.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use common::{api_url, unique};
 use serde_json::{Value, json};
 use support_plans::apply::{self, Action};
 use support_plans::client::{Auth, Client, ClientError, Etag, Kind};
 use support_plans::lint;
 
-static IDS: AtomicU32 = AtomicU32::new(0);
-
 const ADMIN: &str = "admin@example.com";
 const ADMINS: &str = "support-plans-admins";
-
-fn api_url() -> String {
-    std::env::var("API_URL").unwrap_or_else(|_| {
-        panic!(
-            "API_URL is not set: these tests run inside the local stack \
-             (infra/local/with-stack.sh cargo nextest run -p support-plans --test apply)"
-        )
-    })
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .subsec_nanos();
-    format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        IDS.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 /// A fresh folder in the temporary directory (left for a look after a failure).
 fn scratch(name: &str) -> PathBuf {

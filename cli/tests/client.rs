@@ -2,35 +2,13 @@
 //! `infra/local/with-stack.sh cargo nextest run -p support-plans --test client`
 //! (`API_URL` from the stack's env, the local identity headers).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{api_url, unique};
 use serde_json::{Value, json};
 use support_plans::client::{Auth, Client, ClientError, Etag, Kind, caller_owned};
-
-static IDS: AtomicU32 = AtomicU32::new(0);
-
-fn api_url() -> String {
-    std::env::var("API_URL").unwrap_or_else(|_| {
-        panic!(
-            "API_URL is not set: these tests run inside the local stack \
-             (infra/local/with-stack.sh cargo nextest run -p support-plans --test client)"
-        )
-    })
-}
-
-/// A slug no other test (or run against the same stack) uses.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .subsec_nanos();
-    format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        IDS.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 async fn as_member(team: &str) -> Client {
     Client::new(

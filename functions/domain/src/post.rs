@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::freshness::{self, Policy, State};
 use crate::matching::{Incident, MatchedWorkload, Outcome, Reason, match_incident};
-use crate::model::{ChannelKind, Contact, SupportPlan, Workload};
+use crate::model::{ChannelKind, Contact, Severity, Step, SupportPlan, Workload};
 use crate::validate::printable;
 
 /// Incident Manager's limit on a timeline event's `eventData`.
@@ -109,7 +109,8 @@ pub struct MatchedView {
     pub reasons: Vec<Reason>,
 }
 
-fn when(t: Timestamp) -> String {
+/// A time as the notes show it: `2026-11-21 11:00 UTC`.
+pub fn when(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -219,7 +220,8 @@ pub fn portal_links(plan: &SupportPlan, posted_for: &[&MatchedWorkload<'_>]) -> 
         .collect()
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+/// `s` cut to at most `max` characters, with `…` when cut.
+pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_owned()
     } else {
@@ -229,20 +231,41 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
+/// The plan's severity mapped to the incident's impact, if any: the one to
+/// open the case at, whose `response_minutes` the vendor promised.
+pub fn mapped_severity(plan: &SupportPlan, impact: Option<u8>) -> Option<&Severity> {
+    let impact = impact?;
+    plan.spec.severities.iter().find(|s| s.impacts.contains(&impact))
+}
+
+/// When the vendor's first response at severity `s` is due for an incident
+/// that started at `started_at`.
+pub fn response_due(started_at: Timestamp, s: &Severity) -> Timestamp {
+    step_time(started_at, s.response_minutes)
+}
+
+/// `minutes` after `started_at` (an escalation step's or a response's time).
+pub fn step_time(started_at: Timestamp, minutes: u32) -> Timestamp {
+    started_at
+        .checked_add(SignedDuration::from_mins(i64::from(minutes)))
+        .unwrap_or(started_at)
+}
+
+/// The contact a step names, when the plan has it.
+pub fn step_contact<'p>(plan: &'p SupportPlan, step: &Step) -> Option<&'p Contact> {
+    step.contact
+        .as_ref()
+        .and_then(|id| plan.spec.contacts.iter().find(|c| &c.id == id))
+}
+
 /// The severity line: which vendor severity to open, its promised first
 /// response, and when that response is due.
 fn severity_lines(plan: &SupportPlan, ctx: &IncidentContext) -> String {
     let sevs = &plan.spec.severities;
     let mut out = String::new();
-    let mapped = ctx
-        .impact
-        .and_then(|i| sevs.iter().find(|s| s.impacts.contains(&i)));
-    match (ctx.impact, mapped) {
+    match (ctx.impact, mapped_severity(plan, ctx.impact)) {
         (Some(impact), Some(s)) => {
-            let due = ctx
-                .started_at
-                .checked_add(SignedDuration::from_mins(i64::from(s.response_minutes)))
-                .unwrap_or(ctx.started_at);
+            let due = response_due(ctx.started_at, s);
             let _ = writeln!(
                 out,
                 "**Open as: {}** (impact {impact}). Promised first response: {} min, due by **{}**.",
@@ -270,7 +293,9 @@ fn severity_lines(plan: &SupportPlan, ctx: &IncidentContext) -> String {
     out
 }
 
-fn contact_text(c: &Contact, warnings: &[(String, String)]) -> String {
+/// "Daniel Reyes (vendor account manager), +1206…, daniel@…", with the
+/// contact's freshness warning from `warnings` (contact id, text) if any.
+pub fn contact_text(c: &Contact, warnings: &[(String, String)]) -> String {
     let mut s = format!("{} ({})", c.name, c.role.label());
     if let Some(p) = &c.phone {
         let _ = write!(s, ", {p}");
@@ -364,10 +389,7 @@ pub fn plan_note_within(
         .enumerate()
         .map(|(i, s)| {
             let mut t = format!("{}. [from minute {}] **{}**", i + 1, s.after_minutes, s.title);
-            let named = s
-                .contact
-                .as_ref()
-                .and_then(|id| p.contacts.iter().find(|c| &c.id == id));
+            let named = step_contact(plan, s);
             if let Some(c) = named {
                 let _ = write!(t, " — {}", contact_text(c, &warnings));
             }
@@ -587,19 +609,14 @@ pub fn chat_message(ctx: &IncidentContext, incident_id: &str, outcome: &Outcome<
         let all: Vec<&MatchedWorkload<'_>> = outcome.workloads.iter().collect();
         description.push_str(&why_lines(&all));
         for plan in &outcome.plans {
-            let sev = ctx
-                .impact
-                .and_then(|i| plan.spec.severities.iter().find(|s| s.impacts.contains(&i)));
+            let sev = mapped_severity(plan, ctx.impact);
             let names: Vec<&str> = posted_for(outcome, plan)
                 .iter()
                 .map(|m| m.workload.name().as_str())
                 .collect();
             let _ = write!(description, "\n*{}* (for {})", plan_title(plan), names.join(", "));
             if let Some(s) = sev {
-                let due = ctx
-                    .started_at
-                    .checked_add(SignedDuration::from_mins(i64::from(s.response_minutes)))
-                    .unwrap_or(ctx.started_at);
+                let due = response_due(ctx.started_at, s);
                 let _ = write!(
                     description,
                     ": open as *{}*, first response due by {}",

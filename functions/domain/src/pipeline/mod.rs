@@ -6,6 +6,7 @@
 
 pub mod claims;
 pub mod decide;
+pub mod followup;
 pub mod generic;
 pub mod incident;
 mod run;

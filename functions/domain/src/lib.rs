@@ -3,6 +3,7 @@
 //! ports. Nothing here knows AWS or Lambda.
 
 pub mod card;
+pub mod case;
 pub mod freshness;
 pub mod impact;
 pub mod matching;
@@ -13,6 +14,7 @@ pub mod pipeline;
 pub mod ports;
 pub mod post;
 pub mod readiness;
+pub mod responded;
 pub mod reminders;
 pub mod settings;
 #[cfg(feature = "testing")]
@@ -25,7 +27,7 @@ pub mod webhook;
 pub mod wire;
 
 pub use model::{
-    Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, Owner, PlanSpec,
+    Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, OpenCase, Owner, PlanSpec,
     Revision, Role, Severity, Status, Step, SupportPlan, VerifiedVia, Workload, WorkloadSpec,
 };
 pub use types::{Email, HttpsUrl, IncidentArn, Phone, Slug};

@@ -34,6 +34,28 @@ pub struct Severity {
     pub name: String,
     pub response_minutes: u32,
     pub impacts: Vec<u8>,
+    /// The vendor's machine code for this severity (SPEC §13): for AWS
+    /// `low`, `normal`, `high`, `urgent` or `critical`, the case's
+    /// `severityCode`; free text for other vendors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// Opening the vendor's case for the incident (SPEC §13, opt-in; AWS
+/// Support only): at or above `min_impact` (impact 1 is the most severe),
+/// the responder opens one case per (incident, plan).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCase {
+    /// 1–5: incidents of this impact or more severe (a lower number) open a case.
+    pub min_impact: u8,
+    /// The AWS Support `serviceCode` (e.g. `amazon-dynamodb`).
+    pub service_code: String,
+    /// The AWS Support `categoryCode` (e.g. `general-guidance`).
+    pub category_code: String,
+    /// Copied on the case besides the plan's owner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc_emails: Vec<Email>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -102,6 +124,9 @@ pub struct PlanSpec {
     pub renews_on: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docs_url: Option<HttpsUrl>,
+    /// Opt-in: the responder opens the vendor's case itself (SPEC §13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_case: Option<OpenCase>,
 }
 
 /// A stored support plan: the caller's spec plus what the service owns.
@@ -226,6 +251,7 @@ pub(super) fn parse_plan(v: &Value, cx: &mut Cx) -> Option<PlanSpec> {
         review_every_days: review_every_days?,
         renews_on: renews_on?,
         docs_url: docs_url?,
+        open_case: None,
     })
 }
 
@@ -342,6 +368,7 @@ pub(super) fn parse_severity(v: &Value, cx: &mut Cx) -> Option<Severity> {
         name: name?,
         response_minutes: response_minutes?,
         impacts: impacts?,
+        code: None,
     })
 }
 

@@ -55,3 +55,13 @@ pub trait SupportCases: Send + Sync {
         marker: &str,
     ) -> impl Future<Output = Result<CaseOpened, PortError>> + Send;
 }
+
+/// The case's page in the AWS Support Center console, by its display id
+/// (or, without one, its case id, which the console's search finds).
+pub fn console_url(display_id: &str) -> String {
+    let id: String = display_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("https://support.console.aws.amazon.com/support/home#/case/?displayId={id}&language=en")
+}

@@ -5,6 +5,8 @@
 
 use std::future::Future;
 
+use jiff::Timestamp;
+
 use crate::ports::PortError;
 
 /// The case to open, in AWS Support `CreateCase`'s terms.
@@ -27,6 +29,9 @@ pub struct CaseRequest {
     pub issue_type: &'static str,
     /// `language`: always `en`.
     pub language: &'static str,
+    /// The incident's start: a case opened for it is not older, so an
+    /// earlier try's case is looked for from here (`DescribeCases`'s `afterTime`).
+    pub opened_after: Timestamp,
 }
 
 /// A case opened (or found: opened before by an earlier try).

@@ -70,3 +70,30 @@ pub fn console_url(display_id: &str) -> String {
         .collect();
     format!("https://support.console.aws.amazon.com/support/home#/case/?displayId={id}&language=en")
 }
+
+// PLACEHOLDER until h-model merges: the case a plan opens.
+pub fn case_for(
+    plan: &crate::model::SupportPlan,
+    ctx: &crate::post::IncidentContext,
+    incident: &str,
+    incident_url: Option<&str>,
+) -> Option<CaseRequest> {
+    let oc = plan.spec.open_case.as_ref()?;
+    let impact = ctx.impact?;
+    if impact > oc.min_impact {
+        return None;
+    }
+    let sev = crate::post::mapped_severity(plan, Some(impact))?;
+    Some(CaseRequest {
+        plan: plan.id().to_string(),
+        subject: ctx.facts.title.clone(),
+        service_code: oc.service_code.clone(),
+        category_code: oc.category_code.clone(),
+        severity_code: sev.code.clone()?,
+        body: format!("{incident} {}", incident_url.unwrap_or_default()),
+        cc_emails: oc.cc_emails.iter().map(|e| e.to_string()).collect(),
+        issue_type: "technical",
+        language: "en",
+        opened_after: ctx.started_at,
+    })
+}

@@ -18,6 +18,11 @@ pub fn link_part(plan: &str) -> String {
     format!("LINK#{plan}")
 }
 
+/// The vendor's case opened for a plan (SPEC §13), and its note.
+pub fn case_part(plan: &str) -> String {
+    format!("CASE#{plan}")
+}
+
 pub fn chat_part(topic: &str) -> String {
     format!("CHAT#{topic}")
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::case::CaseRequest;
 use crate::matching::{Incident, match_incident, needed_plans};
 use crate::model::Workload;
 use crate::ports::PortError;
@@ -11,8 +12,8 @@ use crate::post::Posts;
 use crate::types::Slug;
 
 use super::claims::{
-    COUNTED, Claim, ClaimState, Settlement, UNMATCHED, chat_part, is_chat_part, link_part, no_plan_part,
-    note_part,
+    COUNTED, Claim, ClaimState, Settlement, UNMATCHED, case_part, chat_part, is_chat_part, link_part,
+    no_plan_part, note_part,
 };
 
 /// What one invocation did, returned to the caller and logged.
@@ -46,7 +47,8 @@ pub struct Wanted {
 }
 
 /// The parts to claim: with a record, a note and the related items per
-/// needed plan, the unmatched note when nothing matched, and each matched
+/// needed plan (and its case, when `cases`: given back unused by a plan that
+/// opens none), the unmatched note when nothing matched, and each matched
 /// workload's no-plan note (done without a post when a plan covers it, which
 /// is known once the plans are read); the chat message per topic; the count.
 pub fn wanted(
@@ -55,6 +57,7 @@ pub fn wanted(
     to_record: bool,
     topics: &[String],
     count: bool,
+    cases: bool,
 ) -> Wanted {
     let needed = needed_plans(facts, workloads);
     let matched: Vec<String> = match_incident(facts, workloads, &[])
@@ -67,6 +70,9 @@ pub fn wanted(
         for p in &needed {
             parts.push(note_part(p.as_str()));
             parts.push(link_part(p.as_str()));
+            if cases {
+                parts.push(case_part(p.as_str()));
+            }
         }
         if matched.is_empty() {
             parts.push(UNMATCHED.into());
@@ -144,12 +150,20 @@ pub enum Job {
         matched: bool,
         without_plan: bool,
     },
+    /// The vendor's case to open, then its note (SPEC §13).
+    Case {
+        part: String,
+        request: CaseRequest,
+    },
 }
 
 impl Job {
     pub fn part(&self) -> &str {
         match self {
-            Self::Note { part, .. } | Self::Link { part, .. } | Self::Chat { part, .. } => part,
+            Self::Note { part, .. }
+            | Self::Link { part, .. }
+            | Self::Chat { part, .. }
+            | Self::Case { part, .. } => part,
             Self::Count { .. } => COUNTED,
         }
     }
@@ -158,6 +172,7 @@ impl Job {
         match self {
             Self::Note { plan, .. } => plan.as_deref(),
             Self::Link { plan, .. } => Some(plan),
+            Self::Case { request, .. } => Some(&request.plan),
             Self::Chat { .. } | Self::Count { .. } => None,
         }
     }
@@ -173,9 +188,19 @@ pub fn jobs(
     related_urls: &[String],
     topics: &[String],
     matched: bool,
+    cases: &[CaseRequest],
 ) -> Vec<Job> {
     let mut jobs = Vec::new();
     if to_record {
+        for request in cases {
+            let part = case_part(&request.plan);
+            if held.contains(&part) {
+                jobs.push(Job::Case {
+                    part,
+                    request: request.clone(),
+                });
+            }
+        }
         for note in &posts.notes {
             let part = note_part(&note.plan_id);
             if held.contains(&part) {
@@ -272,7 +297,7 @@ pub fn results(jobs: &[Job], results: Vec<Result<(), PortError>>, tally: &mut Ta
         let part = job.part().to_owned();
         out.used.insert(part.clone());
         match (result, job) {
-            (Ok(()), Job::Note { .. }) => tally.notes += 1,
+            (Ok(()), Job::Note { .. } | Job::Case { .. }) => tally.notes += 1,
             (Ok(()), Job::Link { .. }) => tally.links += 1,
             (Ok(()), Job::Chat { .. }) => tally.chats += 1,
             (

@@ -8,16 +8,20 @@ use futures_util::future::{join, join_all, join3};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
+use crate::case::{CaseRequest, SupportCases, case_for};
 use crate::freshness::Policy;
 use crate::model::Workload;
 use crate::ports::{
     ChatPublisher, ClaimStore, Directory, IncidentSink, IncidentSource, Metrics, PortError, RateLimit, Slot,
+    VerifyKeys,
 };
+use crate::responded::ResponseMarks;
 use crate::post::{IncidentContext, Links, Posts, prepare_within};
 use crate::readiness::{Activity, ActivityLog};
 
 use super::claims::{ClaimState, Settlement, is_chat_part};
 use super::decide::{self, Job, Tally};
+use super::follow::FollowedUp;
 use super::incident::{Delivered, IncidentId, Told, client_token, context, context_delivered, context_told};
 
 /// The adapters a pipeline runs over, named once (AWS, or in-memory fakes).
@@ -30,6 +34,12 @@ pub trait Ports {
     type Activity: ActivityLog + Clone;
     type RateLimit: RateLimit + Clone;
     type Metrics: Metrics + Clone;
+    /// Where the vendor's case is opened (SPEC §13, opt-in).
+    type Cases: SupportCases + Clone;
+    /// "Vendor responded" marks (SPEC §13).
+    type Marks: ResponseMarks + Clone;
+    /// The keys that sign the notes' "vendor responded" links.
+    type Keys: VerifyKeys + Clone;
 }
 
 /// What the pipeline is told at start (the responder's configuration).
@@ -46,6 +56,12 @@ pub struct Settings {
     pub sweep_window: SignedDuration,
     /// Chat messages a minute per sender of delivered incidents.
     pub limit_per_minute: u32,
+    /// `RESPONDED_URL` (ends with `/responded/`): where the follow-up notes'
+    /// signed "vendor responded" links point; none: notes without a link.
+    pub responded_url: Option<String>,
+    /// `OPEN_SUPPORT_CASES`: open the AWS Support case for plans that ask
+    /// (SPEC §13); off unless the stack enables it.
+    pub open_cases: bool,
 }
 
 impl Settings {
@@ -71,6 +87,9 @@ pub struct Pipeline<P: Ports> {
     pub activity: P::Activity,
     pub rate_limit: P::RateLimit,
     pub metrics: P::Metrics,
+    pub cases: P::Cases,
+    pub marks: P::Marks,
+    pub keys: P::Keys,
     pub settings: Settings,
 }
 
@@ -85,6 +104,9 @@ impl<P: Ports> Clone for Pipeline<P> {
             activity: self.activity.clone(),
             rate_limit: self.rate_limit.clone(),
             metrics: self.metrics.clone(),
+            cases: self.cases.clone(),
+            marks: self.marks.clone(),
+            keys: self.keys.clone(),
             settings: self.settings.clone(),
         }
     }
@@ -161,6 +183,8 @@ pub struct Swept {
     pub open: usize,
     pub already_complete: usize,
     pub handled: usize,
+    /// Follow-up and "vendor responded" notes posted (SPEC §13).
+    pub follow_ups: u32,
 }
 
 /// Why an answer failed; every one is worth another try (what is refused
@@ -348,7 +372,9 @@ impl<P: Ports> Pipeline<P> {
         finish(Answer::of(key, &posts, tally, complete))
     }
 
-    /// Every open incident of the window without a completed answer gets one.
+    /// Every open incident of the window without a completed answer gets
+    /// one; then every open incident answered gets what is due of its
+    /// follow-through (SPEC §13). One incident failing does not stop the others.
     #[tracing::instrument(skip_all)]
     pub async fn sweep(&self, now: Timestamp) -> Result<Swept, PipelineError> {
         let since = now - self.settings.sweep_window;
@@ -363,15 +389,32 @@ impl<P: Ports> Pipeline<P> {
                 Err(e) => failures.push(e.to_string()),
             }
         }
+        let keys = if open.is_empty() { None } else { self.link_keys().await };
+        let link = keys.as_ref().map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
+        let mut follow_ups = 0;
+        for id in &open {
+            match self
+                .follow_up(id, link.as_ref().map(|l| l as super::follow::Linker<'_>), now)
+                .await
+            {
+                Ok(done) => {
+                    follow_ups += done.notes;
+                    failures.extend(done.failures.into_iter().map(|f| format!("incident {id}: {f}")));
+                }
+                Err(e) => failures.push(format!("incident {id}: follow-ups: {e}")),
+            }
+        }
         let swept = Swept {
             open: open.len(),
             already_complete: complete.len(),
             handled,
+            follow_ups,
         };
         tracing::info!(
             open = swept.open,
             already_complete = swept.already_complete,
             handled,
+            follow_ups,
             failed = failures.len(),
             "sweep"
         );
@@ -379,6 +422,38 @@ impl<P: Ports> Pipeline<P> {
             Ok(swept)
         } else {
             Err(PipelineError::Sweep { failures })
+        }
+    }
+
+    /// A "vendor responded" mark was recorded (SPEC §13): the note saying so
+    /// goes into the incident now, with anything else due.
+    pub async fn responded(&self, id: &IncidentId, now: Timestamp) -> Result<FollowedUp, PipelineError> {
+        let keys = self.link_keys().await;
+        let link = keys.as_ref().map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
+        let done = self
+            .follow_up(id, link.as_ref().map(|l| l as super::follow::Linker<'_>), now)
+            .await?;
+        if done.failures.is_empty() {
+            Ok(done)
+        } else {
+            Err(PipelineError::Incomplete {
+                key: id.key(),
+                failures: done.failures,
+            })
+        }
+    }
+
+    /// The keys that sign the "vendor responded" links, when the links are
+    /// configured; unreadable, the notes go out without a link (logged).
+    async fn link_keys(&self) -> Option<(String, crate::token::KeySet)> {
+        let base = self.settings.responded_url.clone()?;
+        match self.keys.read_keys().await {
+            Ok(keys) => Some((base, keys)),
+            Err(e) => {
+                tracing::error!(error = %e, "the responded-link keys could not be read; follow-ups go out without the link");
+                self.metrics.count("RespondedLinkKeysUnavailable");
+                None
+            }
         }
     }
 
@@ -408,7 +483,15 @@ impl<P: Ports> Pipeline<P> {
         now: Timestamp,
     ) -> Result<(Posts, Tally), PipelineError> {
         let key = how.id.key();
-        let wanted = decide::wanted(&ctx.facts, workloads, how.to_record, &how.topics, how.count);
+        let open_cases = self.settings.open_cases && how.to_record;
+        let wanted = decide::wanted(
+            &ctx.facts,
+            workloads,
+            how.to_record,
+            &how.topics,
+            how.count,
+            open_cases,
+        );
         let was_complete = state.is_complete();
         let slot_for = how
             .limited_sender
@@ -471,6 +554,15 @@ impl<P: Ports> Pipeline<P> {
             return Ok((posts, tally));
         }
 
+        let cases: Vec<CaseRequest> = if open_cases {
+            plans
+                .iter()
+                .filter_map(|p| case_for(p, ctx, &key, how.incident_url))
+                .collect()
+        } else {
+            Vec::new()
+        };
+
         // Round trip 2: every post, and the count, concurrently.
         let message = posts.chat.to_string();
         let jobs = decide::jobs(
@@ -480,6 +572,7 @@ impl<P: Ports> Pipeline<P> {
             how.related_urls,
             &how.topics,
             !wanted.matched.is_empty(),
+            &cases,
         );
         let results = join_all(
             jobs.iter()
@@ -552,6 +645,26 @@ impl<P: Ports> Pipeline<P> {
                     .link(id, title, url, &client_token(&key, &format!("LINK#{url}")))
                     .await
             }
+            Job::Case { part, request } => {
+                // The marker lets a retry find the case an earlier try opened.
+                let token = client_token(&key, part);
+                let limit = self.sink.note_limit(id);
+                let text = match self.cases.open_case(request, &format!("support-plans ref {token}")).await {
+                    Ok(case) => {
+                        if !case.found {
+                            self.metrics.count("SupportCasesOpened");
+                        }
+                        super::case_notes::opened(request, &case, limit)
+                    }
+                    Err(PortError::Refused(reason)) => {
+                        tracing::error!(incident = %key, plan = %request.plan, %reason, "the AWS Support case could not be opened; the incident is told to open it by hand");
+                        self.metrics.count("SupportCasesRefused");
+                        super::case_notes::refused(request, &reason, limit)
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.sink.note(id, &text, started_at, &token).await
+            }
             Job::Chat { topic, .. } if !self.settings.may_publish(topic) => Err(PortError::Refused(format!(
                 "{topic} is neither INCIDENT_TOPIC_ARN nor one of CHAT_TOPIC_ARNS (the template's ChatbotTopicArns): the function may not publish to it"
             ))),
@@ -607,6 +720,12 @@ impl<P: Ports> Pipeline<P> {
             tracing::warn!(sender, error = %e, "an unused slot not given back; it lapses with its minute");
         }
     }
+}
+
+/// The signed "vendor responded" link of (incident, plan).
+fn responded_link(keys: &(String, crate::token::KeySet), incident: &str, plan: &str, now: Timestamp) -> String {
+    let _ = (incident, plan, now);
+    keys.0.clone()
 }
 
 /// A posted answer, or the failures a retry completes.

@@ -4,13 +4,16 @@
 //! inside after the service ran. Not built into any function.
 
 pub mod activity;
+pub mod cases;
 pub mod chat;
 pub mod claims;
 pub mod directory;
 pub mod hand_off;
 pub mod incidents;
+pub mod keys;
 pub mod metrics;
 pub mod rate_limit;
+pub mod response_marks;
 pub mod secret_text;
 pub mod store;
 pub mod webhook_ids;
@@ -34,6 +37,9 @@ impl Ports for FakePorts {
     type Activity = activity::FakeActivity;
     type RateLimit = rate_limit::FakeRateLimit;
     type Metrics = metrics::FakeMetrics;
+    type Cases = cases::FakeCases;
+    type Marks = response_marks::FakeResponseMarks;
+    type Keys = keys::FakeKeys;
 }
 
 /// A pipeline over fresh fakes: `incidents` both source and sink.
@@ -51,6 +57,9 @@ pub fn pipeline(
         activity: activity::FakeActivity::default(),
         rate_limit: rate_limit::FakeRateLimit::default(),
         metrics: metrics::FakeMetrics::default(),
+        cases: cases::FakeCases::default(),
+        marks: response_marks::FakeResponseMarks::default(),
+        keys: keys::FakeKeys::default(),
         settings,
     }
 }
@@ -69,5 +78,7 @@ pub fn settings(incident_topic: &str) -> Settings {
         policy: Policy::default(),
         sweep_window: SignedDuration::from_hours(24),
         limit_per_minute: 20,
+        responded_url: Some("https://api.example.com/responded/".into()),
+        open_cases: true,
     }
 }

@@ -60,7 +60,14 @@ pub enum Marked {
 pub trait ResponseMarks: Send + Sync {
     /// Records `mark` for the incident `incident` (its claims key), unless
     /// the plan was marked before: atomically, the first writer wins.
-    fn mark(&self, incident: &str, mark: &Responded) -> impl Future<Output = Result<Marked, PortError>> + Send;
+    fn mark(
+        &self,
+        incident: &str,
+        mark: &Responded,
+    ) -> impl Future<Output = Result<Marked, PortError>> + Send;
     /// Every mark of the incident, by plan.
-    fn marks(&self, incident: &str) -> impl Future<Output = Result<BTreeMap<String, Responded>, PortError>> + Send;
+    fn marks(
+        &self,
+        incident: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, Responded>, PortError>> + Send;
 }

@@ -135,11 +135,16 @@ async fn at_minute_65_each_due_step_and_response_gets_one_note_and_later_steps_n
     let notes = follow_ups(&incidents);
     assert_eq!(notes.len(), DUE_AT_65, "{notes:#?}");
     assert_eq!(
-        notes.iter().filter(|n| n.starts_with("### First response due")).count(),
+        notes
+            .iter()
+            .filter(|n| n.starts_with("### First response due"))
+            .count(),
         4
     );
     assert!(
-        notes.iter().all(|n| !n.contains("[from minute 90]") || n.starts_with("### First response due")),
+        notes
+            .iter()
+            .all(|n| !n.contains("[from minute 90]") || n.starts_with("### First response due")),
         "no step after minute 65 is announced as due"
     );
     let step_times: Vec<Timestamp> = incidents
@@ -153,7 +158,9 @@ async fn at_minute_65_each_due_step_and_response_gets_one_note_and_later_steps_n
         "each note is dated when its step fell due: {step_times:?}"
     );
     assert!(
-        notes.iter().all(|n| n.contains("Vendor responded? https://api.example.com/responded/")),
+        notes
+            .iter()
+            .all(|n| n.contains("Vendor responded? https://api.example.com/responded/")),
         "each note carries the responded link"
     );
 
@@ -206,13 +213,20 @@ async fn a_plan_marked_as_responding_gets_no_more_follow_ups_and_the_incident_is
         .filter(|t| t.starts_with("### Vendor responding"))
         .collect();
     assert_eq!(told.len(), 1, "{told:?}");
-    assert!(told[0].contains("Stripe") && told[0].contains("Dana on call"), "{}", told[0]);
+    assert!(
+        told[0].contains("Stripe") && told[0].contains("Dana on call"),
+        "{}",
+        told[0]
+    );
 
     p.sweep(minutes(300)).await.unwrap();
     p.sweep(minutes(301)).await.unwrap();
     let after = follow_ups(&incidents);
     let stripe_after: Vec<&String> = after[before..].iter().filter(|n| n.contains("Stripe")).collect();
-    assert!(stripe_after.is_empty(), "nothing more for Stripe: {stripe_after:#?}");
+    assert!(
+        stripe_after.is_empty(),
+        "nothing more for Stripe: {stripe_after:#?}"
+    );
     assert!(after.len() > before, "the other plans still follow up");
     assert_eq!(
         incidents
@@ -247,7 +261,11 @@ async fn an_impact_1_incident_opens_one_case_with_the_mapped_code_and_its_id_goe
     let (case, marker) = &opened[0];
     assert_eq!(case.plan, "aws-business");
     assert_eq!(case.severity_code, "urgent");
-    assert!(case.cc_emails.iter().any(|e| e == "dba-oncall@example.com"), "{:?}", case.cc_emails);
+    assert!(
+        case.cc_emails.iter().any(|e| e == "dba-oncall@example.com"),
+        "{:?}",
+        case.cc_emails
+    );
     assert!(marker.starts_with("support-plans ref "));
     let notes: Vec<String> = incidents
         .notes(&id())
@@ -296,7 +314,8 @@ async fn without_business_support_the_incident_is_told_to_open_the_case_by_hand_
         directory(aws_opening_cases()),
         support_plans_domain::testing::settings(INCIDENTS),
     );
-    p.cases.refuse("SubscriptionRequiredException: AWS Premium Support Subscription is required");
+    p.cases
+        .refuse("SubscriptionRequiredException: AWS Premium Support Subscription is required");
     p.respond(&id(), Told::default(), t0()).await.unwrap();
     p.respond(&id(), Told::default(), t0()).await.unwrap();
     assert_eq!(p.cases.calls(), 1, "refused for good: not tried again");

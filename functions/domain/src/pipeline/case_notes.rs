@@ -27,7 +27,11 @@ pub fn opened(request: &CaseRequest, case: &CaseOpened, limit: usize) -> String 
 /// The case could not be opened, for good: it must be opened by hand.
 pub fn refused(request: &CaseRequest, reason: &str, limit: usize) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "### AWS Support case NOT opened for `{}`: open it by hand", request.plan);
+    let _ = writeln!(
+        s,
+        "### AWS Support case NOT opened for `{}`: open it by hand",
+        request.plan
+    );
     let _ = writeln!(s, "{reason}");
     let _ = write!(
         s,

@@ -92,7 +92,12 @@ impl<P: Ports> Pipeline<P> {
     ) -> Result<FollowedUp, PipelineError> {
         let key = id.key();
         // Round trip 0: the incident ‖ its claims ‖ its marks.
-        let (read, state, marks) = join3(self.source.read(id), self.claims.read(&key), self.marks.marks(&key)).await;
+        let (read, state, marks) = join3(
+            self.source.read(id),
+            self.claims.read(&key),
+            self.marks.marks(&key),
+        )
+        .await;
         let incident = match read {
             Ok(Some(incident)) if !incident.resolved => incident,
             Ok(_) => return Ok(FollowedUp::default()),
@@ -103,7 +108,8 @@ impl<P: Ports> Pipeline<P> {
             Err(e) => return Err(PipelineError::Unavailable(e.to_string())),
         };
         let state = state.map_err(|e| PipelineError::Unavailable(e.to_string()))?;
-        let marks: BTreeMap<String, Responded> = marks.map_err(|e| PipelineError::Unavailable(e.to_string()))?;
+        let marks: BTreeMap<String, Responded> =
+            marks.map_err(|e| PipelineError::Unavailable(e.to_string()))?;
         let answered = answered_plans(&state);
         if answered.is_empty() && marks.is_empty() {
             return Ok(FollowedUp::default());

@@ -15,6 +15,6 @@ mod run;
 
 pub use claims::{Claim, ClaimState, Settlement};
 pub use decide::Tally;
-pub use incident::{Delivered, IncidentId, ReportedIncident, Told, client_token};
 pub use follow::{FollowedUp, Linker};
+pub use incident::{Delivered, IncidentId, ReportedIncident, Told, client_token};
 pub use run::{Answer, Outcome, Pipeline, PipelineError, Ports, Settings, Swept};

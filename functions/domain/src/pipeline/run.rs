@@ -15,9 +15,9 @@ use crate::ports::{
     ChatPublisher, ClaimStore, Directory, IncidentSink, IncidentSource, Metrics, PortError, RateLimit, Slot,
     VerifyKeys,
 };
-use crate::responded::ResponseMarks;
 use crate::post::{IncidentContext, Links, Posts, prepare_within};
 use crate::readiness::{Activity, ActivityLog};
+use crate::responded::ResponseMarks;
 
 use super::claims::{ClaimState, Settlement, is_chat_part};
 use super::decide::{self, Job, Tally};
@@ -389,8 +389,14 @@ impl<P: Ports> Pipeline<P> {
                 Err(e) => failures.push(e.to_string()),
             }
         }
-        let keys = if open.is_empty() { None } else { self.link_keys().await };
-        let link = keys.as_ref().map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
+        let keys = if open.is_empty() {
+            None
+        } else {
+            self.link_keys().await
+        };
+        let link = keys
+            .as_ref()
+            .map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
         let mut follow_ups = 0;
         for id in &open {
             match self
@@ -429,7 +435,9 @@ impl<P: Ports> Pipeline<P> {
     /// goes into the incident now, with anything else due.
     pub async fn responded(&self, id: &IncidentId, now: Timestamp) -> Result<FollowedUp, PipelineError> {
         let keys = self.link_keys().await;
-        let link = keys.as_ref().map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
+        let link = keys
+            .as_ref()
+            .map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
         let done = self
             .follow_up(id, link.as_ref().map(|l| l as super::follow::Linker<'_>), now)
             .await?;
@@ -649,7 +657,11 @@ impl<P: Ports> Pipeline<P> {
                 // The marker lets a retry find the case an earlier try opened.
                 let token = client_token(&key, part);
                 let limit = self.sink.note_limit(id);
-                let text = match self.cases.open_case(request, &format!("support-plans ref {token}")).await {
+                let text = match self
+                    .cases
+                    .open_case(request, &format!("support-plans ref {token}"))
+                    .await
+                {
                     Ok(case) => {
                         if !case.found {
                             self.metrics.count("SupportCasesOpened");
@@ -723,7 +735,12 @@ impl<P: Ports> Pipeline<P> {
 }
 
 /// The signed "vendor responded" link of (incident, plan).
-fn responded_link(keys: &(String, crate::token::KeySet), incident: &str, plan: &str, now: Timestamp) -> String {
+fn responded_link(
+    keys: &(String, crate::token::KeySet),
+    incident: &str,
+    plan: &str,
+    now: Timestamp,
+) -> String {
     let _ = (incident, plan, now);
     keys.0.clone()
 }

@@ -26,6 +26,12 @@ impl ResponseMarks for FakeResponseMarks {
     }
 
     async fn marks(&self, incident: &str) -> Result<BTreeMap<String, Responded>, PortError> {
-        Ok(self.marks.lock().unwrap().get(incident).cloned().unwrap_or_default())
+        Ok(self
+            .marks
+            .lock()
+            .unwrap()
+            .get(incident)
+            .cloned()
+            .unwrap_or_default())
     }
 }

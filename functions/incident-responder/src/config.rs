@@ -20,6 +20,9 @@ pub struct Config {
     pub generic: GenericSources,
     /// `PAGERDUTY_*`: PagerDuty's source and sink (SPEC §11), or why not.
     pub pagerduty: PagerDuty,
+    /// `RESPONDED_KEY_SECRET_ARN`: the keys that sign the follow-ups'
+    /// "vendor responded" links (SPEC §13), with `settings.responded_url`.
+    pub responded_keys: Option<String>,
 }
 
 /// Whether PagerDuty incidents are answered.
@@ -144,7 +147,10 @@ impl Config {
     /// `CHAT_TOPIC_ARNS` (comma-separated; set but empty: none but
     /// `INCIDENT_TOPIC_ARN`), `PLAN_URL`, `DIRECTORY_URL`,
     /// `REMIND_BEFORE_DAYS` (14), `SWEEP_WINDOW_HOURS` (24),
-    /// `GENERIC_LIMIT_PER_MINUTE` (20); the `PAGERDUTY_*` of [`PagerDuty`].
+    /// `GENERIC_LIMIT_PER_MINUTE` (20); the `PAGERDUTY_*` of [`PagerDuty`];
+    /// `RESPONDED_URL` (the follow-ups' "vendor responded" links, with
+    /// `RESPONDED_KEY_SECRET_ARN`: both or neither) and
+    /// `OPEN_SUPPORT_CASES` (`true` or `false`, default `false`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table = get("TABLE_NAME")
             .filter(|t| !t.trim().is_empty())
@@ -164,6 +170,32 @@ impl Config {
         )
         .map_err(|e| ConfigError(e.to_string()))?;
         let pagerduty = PagerDuty::from_lookup(&get)?;
+        let responded_url = get("RESPONDED_URL").filter(|v| !v.trim().is_empty());
+        let responded_keys = get("RESPONDED_KEY_SECRET_ARN").filter(|v| !v.trim().is_empty());
+        match (&responded_url, &responded_keys) {
+            (Some(url), Some(_)) if !url.starts_with("https://") && !url.starts_with("http://127.0.0.1") && !url.starts_with("http://localhost") => {
+                return Err(ConfigError(format!("RESPONDED_URL must be an https URL, not {url:?}")));
+            }
+            (Some(url), Some(_)) if !url.ends_with("/responded/") => {
+                return Err(ConfigError(format!("RESPONDED_URL must end with /responded/, not {url:?}")));
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ConfigError(
+                    "RESPONDED_URL and RESPONDED_KEY_SECRET_ARN are set together or not at all".into(),
+                ));
+            }
+            _ => {}
+        }
+        let open_cases = match get("OPEN_SUPPORT_CASES").as_deref().map(str::trim) {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "OPEN_SUPPORT_CASES must be true or false, not {:?}",
+                    support_plans_domain::validate::printable(other, 20)
+                )));
+            }
+        };
         Ok(Self {
             pagerduty,
             table,
@@ -174,7 +206,10 @@ impl Config {
                 policy,
                 sweep_window: SignedDuration::from_hours(i64::from(hours)),
                 limit_per_minute: generic.limit_per_minute(),
+                responded_url,
+                open_cases,
             },
+            responded_keys,
             generic,
         })
     }
@@ -186,6 +221,41 @@ mod tests {
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn the_responded_links_and_case_opening_are_checked() {
+        let base = [("TABLE_NAME", "t"), ("GENERIC_SOURCES", "")];
+        let c = |extra: &[(&'static str, &'static str)]| {
+            let vars: Vec<(&str, &str)> = base.iter().chain(extra).copied().collect();
+            Config::from_lookup(env(&vars))
+        };
+        let off = c(&[]).unwrap();
+        assert!(off.settings.responded_url.is_none() && off.responded_keys.is_none() && !off.settings.open_cases);
+        let on = c(&[
+            ("RESPONDED_URL", "https://api.example.com/responded/"),
+            ("RESPONDED_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:k"),
+            ("OPEN_SUPPORT_CASES", "true"),
+        ])
+        .unwrap();
+        assert_eq!(on.settings.responded_url.as_deref(), Some("https://api.example.com/responded/"));
+        assert!(on.settings.open_cases);
+        for bad in [
+            vec![("RESPONDED_URL", "https://api.example.com/responded/")],
+            vec![("RESPONDED_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:k")],
+            vec![
+                ("RESPONDED_URL", "http://api.example.com/responded/"),
+                ("RESPONDED_KEY_SECRET_ARN", "k"),
+            ],
+            vec![
+                ("RESPONDED_URL", "https://api.example.com/"),
+                ("RESPONDED_KEY_SECRET_ARN", "k"),
+            ],
+            vec![("OPEN_SUPPORT_CASES", "yes")],
+        ] {
+            let err = c(&bad).unwrap_err().to_string();
+            assert!(err.contains("RESPONDED") || err.contains("OPEN_SUPPORT_CASES"), "{err}");
+        }
     }
 
     #[test]

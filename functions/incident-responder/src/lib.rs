@@ -119,8 +119,13 @@ impl Responder {
                 let swept = Box::pin(self.pipeline.sweep(now)).await?;
                 Ok(
                     json!({"status": "swept", "open": swept.open, "already_complete": swept.already_complete,
-                          "handled": swept.handled, "failed": 0}),
+                          "handled": swept.handled, "follow_ups": swept.follow_ups, "failed": 0}),
                 )
+            }
+            Trigger::Responded { incident, plan } => {
+                tracing::info!(incident = %incident, plan, "vendor marked as responding");
+                let done = Box::pin(self.pipeline.responded(&incident, now)).await?;
+                Ok(json!({"status": "responded", "incident": incident.key(), "plan": plan, "notes": done.notes}))
             }
             Trigger::Generic(g) if !self.generic.admits(&g.source) => {
                 let source = printable(&g.source, 64);

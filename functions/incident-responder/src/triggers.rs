@@ -3,7 +3,8 @@
 //! else is `Ignored` with a reason: logged and counted, never retried.
 
 use serde_json::Value;
-use support_plans_domain::IncidentArn;
+use support_plans_domain::pipeline::IncidentId;
+use support_plans_domain::{IncidentArn, Slug};
 pub use support_plans_domain::pipeline::generic::Generic;
 use support_plans_domain::pipeline::generic::{generic, is_arn, resources, workload};
 
@@ -28,6 +29,9 @@ pub enum Trigger {
         /// The webhook event's id, for the log.
         event_id: Option<String>,
     },
+    /// A "vendor responded" mark recorded by `incident-hooks` (SPEC §13):
+    /// `{"responded": {"incident": "<ARN or pagerduty:<id>>", "plan": "<plan>"}}`.
+    Responded { incident: IncidentId, plan: String },
     Ignored(String),
 }
 
@@ -59,6 +63,10 @@ fn classify(event: &Value) -> Result<Trigger, String> {
     // 5. The PagerDuty hand-off of the incident-hooks function.
     if let Some(handoff) = obj.get("pagerduty") {
         return pagerduty(handoff);
+    }
+    // 6. A "vendor responded" mark, handed off by the incident-hooks function.
+    if let Some(mark) = obj.get("responded") {
+        return responded(mark);
     }
     if obj.get("sweep").and_then(Value::as_bool) == Some(true) {
         return Ok(Trigger::Sweep);
@@ -125,10 +133,58 @@ fn pagerduty(handoff: &Value) -> Result<Trigger, String> {
     })
 }
 
+fn responded(mark: &Value) -> Result<Trigger, String> {
+    let key = mark
+        .get("incident")
+        .and_then(Value::as_str)
+        .ok_or("responded.incident is required")?;
+    let incident = match key.strip_prefix("pagerduty:") {
+        Some(id) => support_plans_domain::pagerduty::incident_id(id)
+            .map(support_plans_domain::pagerduty::id)
+            .map_err(|e| format!("responded.incident: {e}"))?,
+        None => IncidentId::Record(
+            IncidentArn::parse(key)
+                .map_err(|_| "responded.incident is neither an incident ARN nor pagerduty:<id>")?,
+        ),
+    };
+    let plan = mark
+        .get("plan")
+        .and_then(Value::as_str)
+        .and_then(|p| Slug::parse(p).ok())
+        .ok_or("responded.plan is not a plan id")?;
+    Ok(Trigger::Responded {
+        incident,
+        plan: plan.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_responded_mark_names_its_incident_and_plan_and_a_bad_one_is_ignored() {
+        let im = parse(&json!({"responded": {"incident": ARN, "plan": "aws-business"}}));
+        assert!(
+            matches!(im, Trigger::Responded { incident: IncidentId::Record(ref a), ref plan } if a.as_str() == ARN && plan == "aws-business"),
+            "{im:?}"
+        );
+        let pd = parse(&json!({"responded": {"incident": "pagerduty:Q1ABCD2EFGH3IJ", "plan": "stripe-premium"}}));
+        assert!(
+            matches!(pd, Trigger::Responded { ref incident, .. } if incident.key() == "pagerduty:Q1ABCD2EFGH3IJ"),
+            "{pd:?}"
+        );
+        for bad in [
+            json!({"responded": {"incident": "arn:aws:s3:::b", "plan": "aws-business"}}),
+            json!({"responded": {"incident": "pagerduty:../x", "plan": "aws-business"}}),
+            json!({"responded": {"incident": ARN, "plan": "Not A Slug"}}),
+            json!({"responded": {"incident": ARN}}),
+            json!({"responded": "x"}),
+        ] {
+            assert!(matches!(parse(&bad), Trigger::Ignored(_)), "{bad}");
+        }
+    }
 
     const ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0";
 

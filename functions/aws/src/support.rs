@@ -70,7 +70,12 @@ impl SupportApi {
     /// The case whose communications carry `marker`, among the cases opened
     /// since `after` (resolved ones included), every page read.
     async fn find(&self, marker: &str, after: Timestamp) -> Result<Option<CaseDetails>, PortError> {
-        let after = after.checked_sub(LOOK_BEFORE).unwrap_or(after).to_string();
+        // RFC 3339 in whole seconds (UTC), as the API's own dates are written.
+        let after = after
+            .checked_sub(LOOK_BEFORE)
+            .unwrap_or(after)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
         let mut token: Option<String> = None;
         loop {
             let page = self

@@ -19,6 +19,32 @@ retries depend on them:
   it: `POST /_support_plans/lose-answers {"table": T, "count": n}` makes the
   next n TransactWriteItems on table T commit and then answer 500, as a write
   whose answer was lost on the way back; the SDK then retries it.
+
+AWS Support (SPEC §13, the responder's case opening), where moto fakes more
+than it serves; its backend's methods are replaced at import (`patch_support`):
+- moto advances every case's status and severity on each DescribeCases (a
+  fake progression for its own tests): here DescribeCases changes nothing, so
+  a case reads back as it was opened; ResolveCase resolves it.
+- moto gives every case the display id `foo_display_id`: here each case gets
+  its own 10-digit number, as the Support Center shows.
+- moto ignores DescribeCases' afterTime, beforeTime, displayId, maxResults and
+  nextToken (it echoes the token): here they filter and page (afterTime and
+  beforeTime on the case's creation time, RFC 3339; pages of maxResults,
+  10..100, default 100), and an unknown id in caseIdList answers
+  CaseIdNotFound (400) instead of moto's 500.
+- cases' timeCreated is UTC RFC 3339 (`2024-05-01T12:00:00.000Z`), not moto's
+  local time without a zone.
+- moto accepts any serviceCode, categoryCode and severityCode (the real API
+  refuses codes that DescribeServices and DescribeSeverityLevels do not list);
+  that is left as it is, so tests cannot check it here.
+- A fault for tests, scoped to one service code so that parallel tests do
+  not feel it: `POST /_support_plans/support-subscription {"service_code": S,
+  "required": true}` makes every CreateCase with serviceCode S answer HTTP 400
+  SubscriptionRequiredException, as the API answers an account without
+  Business, Enterprise On-Ramp or Enterprise Support (which the real API
+  answers to every call, DescribeCases included; DescribeCases names no
+  service code, so here only CreateCase is refused); `"required": false`
+  lifts it.
 """
 
 import argparse
@@ -37,6 +63,118 @@ from werkzeug.serving import make_server
 
 
 IDEMPOTENCY_WINDOW_S = 600
+
+SUPPORT_TARGET = "AWSSupport_20130415."
+SUBSCRIPTION_REQUIRED = "AWS Premium Support Subscription is required to use this service."
+
+
+def patch_support():
+    """Makes moto's Support backend faithful where the responder relies on it (module doc)."""
+    import datetime as dt
+
+    from moto.core.exceptions import JsonRESTError
+    from moto.moto_api._internal import mock_random as random
+    from moto.support import models, responses
+
+    def rfc3339(t):
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+    def parse_time(text, name):
+        try:
+            t = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        except ValueError:
+            raise JsonRESTError("ValidationException", f"{name} {text!r} is not a date and time")
+        return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+    original_init = models.SupportCase.__init__
+    display_ids = set()
+
+    def case_init(self, **kwargs):
+        original_init(self, **kwargs)
+        self.display_id = None
+        while self.display_id is None or self.display_id in display_ids:
+            self.display_id = str(random.randint(1_000_000_000, 9_999_999_999))
+        display_ids.add(self.display_id)
+        self.created = dt.datetime.now(dt.timezone.utc)
+        self.time_created = rfc3339(self.created)
+        for communication in self.communications["recentCommunications"]["communications"]:
+            communication["timeCreated"] = self.time_created
+
+    def resolve_case(self, case_id):
+        if case_id not in self.cases:
+            raise JsonRESTError("CaseIdNotFound", f"no case {case_id}")
+        case = self.cases[case_id]
+        initial = case.status
+        case.status = "resolved"
+        return {"initialCaseStatus": initial, "finalCaseStatus": "resolved"}
+
+    def describe_cases(self, case_id_list=None, display_id=None, after_time=None, before_time=None,
+                       include_resolved_cases=False, next_token=None, max_results=None,
+                       include_communications=True):
+        for case_id in case_id_list or []:
+            if case_id not in self.cases:
+                raise JsonRESTError("CaseIdNotFound", f"no case {case_id}")
+        after = parse_time(after_time, "afterTime") if after_time else None
+        before = parse_time(before_time, "beforeTime") if before_time else None
+        size = int(max_results or 100)
+        if not 10 <= size <= 100:
+            raise JsonRESTError("ValidationException", f"maxResults {size} is not within 10..100")
+        try:
+            start = int(next_token or 0)
+        except ValueError:
+            raise JsonRESTError("ValidationException", f"nextToken {next_token!r} is not one this service gave")
+        chosen = []
+        for case_id in case_id_list or list(self.cases):
+            case = self.cases[case_id]
+            if display_id and case.display_id != display_id:
+                continue
+            if (after and case.created < after) or (before and case.created > before):
+                continue
+            if not include_resolved_cases and case.status == "resolved":
+                continue
+            chosen.append(case)
+        answer = []
+        for case in chosen[start:start + size]:
+            formatted = {
+                "caseId": case.case_id,
+                "displayId": case.display_id,
+                "subject": case.subject,
+                "status": case.status,
+                "serviceCode": case.service_code,
+                "categoryCode": case.category_code,
+                "severityCode": case.severity_code,
+                "submittedBy": case.submitted_by,
+                "timeCreated": case.time_created,
+                "ccEmailAddresses": case.cc_email_addresses,
+                "language": case.language,
+            }
+            if include_communications:
+                formatted.update(case.communications)
+            answer.append(formatted)
+        more = start + size < len(chosen)
+        return {"cases": answer, **({"nextToken": str(start + size)} if more else {})}
+
+    def describe_cases_response(self):
+        return json.dumps(
+            self.support_backend.describe_cases(
+                case_id_list=self._get_param("caseIdList"),
+                display_id=self._get_param("displayId"),
+                after_time=self._get_param("afterTime"),
+                before_time=self._get_param("beforeTime"),
+                include_resolved_cases=self._get_param("includeResolvedCases", False),
+                next_token=self._get_param("nextToken"),
+                max_results=self._get_param("maxResults"),
+                include_communications=self._get_param("includeCommunications", True),
+            )
+        )
+
+    models.SupportCase.__init__ = case_init
+    models.SupportBackend.resolve_case = resolve_case
+    models.SupportBackend.describe_cases = describe_cases
+    responses.SupportResponse.describe_cases = describe_cases_response
+
+
+patch_support()
 
 
 def call(app, environ):
@@ -64,6 +202,50 @@ def json_answer(status, payload):
 
 def dynamodb_error(status, kind, message):
     return json_answer(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": message})
+
+
+def support_error(status, kind, message):
+    body = json.dumps({"__type": kind, "message": message}).encode()
+    headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))]
+    return status, headers, body
+
+
+class SupportExtras:
+    """The subscription fault, per service code (see the module doc)."""
+
+    def __init__(self):
+        self.required = set()  # service codes whose CreateCase is refused
+
+    def fault(self, environ):
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            spec = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            code = str(spec["service_code"])
+            if not isinstance(spec.get("required", True), bool):
+                raise TypeError("required is not true or false")
+        except (ValueError, KeyError, TypeError) as e:
+            return json_answer("400 Bad Request", {"message": f"expected {{service_code, required}}: {e}"})
+        if spec.get("required", True):
+            self.required.add(code)
+        else:
+            self.required.discard(code)
+        return json_answer("200 OK", {"armed": spec})
+
+    def handle(self, environ):
+        """An answer instead of moto's, or None."""
+        if environ.get("PATH_INFO") == "/_support_plans/support-subscription" and environ.get("REQUEST_METHOD") == "POST":
+            return self.fault(environ)
+        if environ.get("HTTP_X_AMZ_TARGET") == SUPPORT_TARGET + "CreateCase" and self.required:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(size)
+            environ["wsgi.input"] = io.BytesIO(body)
+            try:
+                code = json.loads(body or b"{}").get("serviceCode")
+            except ValueError:
+                code = None
+            if code in self.required:
+                return support_error("400 Bad Request", "SubscriptionRequiredException", SUBSCRIPTION_REQUIRED)
+        return None
 
 
 class DynamoExtras:
@@ -126,10 +308,11 @@ class DynamoExtras:
 def serialized(app):
     lock = threading.Lock()
     extras = DynamoExtras()
+    support = SupportExtras()
 
     def wrapper(environ, start_response):
         with lock:
-            status, headers, body = extras.handle(app, environ)
+            status, headers, body = support.handle(environ) or extras.handle(app, environ)
         start_response(status, headers)
         return [body]
 

@@ -27,6 +27,8 @@ pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
+#[cfg(feature = "support")]
+pub mod support;
 pub mod webhook_ids;
 
 pub use store::DynamoStore;

@@ -82,7 +82,11 @@ async fn wait_for(
 ) -> Vec<String> {
     let started = Instant::now();
     loop {
-        let got: Vec<String> = notes(im, incident).await.into_iter().filter(|n| which(n)).collect();
+        let got: Vec<String> = notes(im, incident)
+            .await
+            .into_iter()
+            .filter(|n| which(n))
+            .collect();
         if got.len() >= want || started.elapsed() > Duration::from_secs(60) {
             return got;
         }
@@ -153,7 +157,11 @@ async fn answered_incident(im: &aws_sdk_ssmincidents::Client, name: &str, impact
         .incident_record_arn;
     let r = invoke(&json!({"incident_record_arn": incident, "involved_resources": [db]})).await;
     assert_eq!(r.status, 200, "responder: {}", r.body);
-    assert!(r.header("x-amz-function-error").is_none(), "responder failed: {}", r.body);
+    assert!(
+        r.header("x-amz-function-error").is_none(),
+        "responder failed: {}",
+        r.body
+    );
     incident
 }
 
@@ -229,8 +237,17 @@ async fn an_aged_incident_hears_each_step_once_until_its_vendor_responds_or_it_i
     // Acme: steps 15 and 60 and its first response (60 min); Beta: step 30
     // and its first response; no step of minute 120.
     let due = wait_for(&im, &incident, is_follow_up, 5).await;
-    assert_eq!(due.len(), 5, "one note per step whose time passed, once: {due:#?}");
-    assert_eq!(due.iter().filter(|n| n.contains("### First response due")).count(), 2);
+    assert_eq!(
+        due.len(),
+        5,
+        "one note per step whose time passed, once: {due:#?}"
+    );
+    assert_eq!(
+        due.iter()
+            .filter(|n| n.contains("### First response due"))
+            .count(),
+        2
+    );
     assert!(
         due.iter().all(|n| !n.contains("Step at minute 120")),
         "nothing for later steps: {due:#?}"
@@ -273,7 +290,11 @@ async fn an_aged_incident_hears_each_step_once_until_its_vendor_responds_or_it_i
     // The same form again changes nothing.
     let again = form_post(&link, "by=Someone+else").await;
     assert_eq!(again.status, 200, "{}", again.body);
-    assert!(again.body.contains("Dana on call"), "the first mark stands: {}", again.body);
+    assert!(
+        again.body.contains("Dana on call"),
+        "the first mark stands: {}",
+        again.body
+    );
 
     // Minute 185: Acme's step 120 comes; nothing more for Beta.
     age(&incident, 120).await;
@@ -287,10 +308,13 @@ async fn an_aged_incident_hears_each_step_once_until_its_vendor_responds_or_it_i
         "only Acme's step 120: {new:#?}"
     );
     assert_eq!(
-        notes(&im, &incident).await.iter().filter(|n| n.contains("### Vendor responding")).count(),
+        notes(&im, &incident)
+            .await
+            .iter()
+            .filter(|n| n.contains("### Vendor responding"))
+            .count(),
         1
     );
-
 
     // Another incident of the same workload, resolved: nothing more,
     // although its steps' times pass.
@@ -373,15 +397,25 @@ async fn an_impact_1_incident_opens_one_aws_case_and_an_impact_3_incident_none()
     let case = &cases[0];
     assert_eq!(case["severity"], "urgent", "the mapped severity's code: {case}");
     assert_eq!(case["service"], "amazon-relational-database-service");
-    let cc: Vec<&str> = case["cc"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let cc: Vec<&str> = case["cc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(
-        cc.contains(&format!("{team}@example.com").as_str()) && cc.contains(&format!("dba-{run}@example.com").as_str()),
+        cc.contains(&format!("{team}@example.com").as_str())
+            && cc.contains(&format!("dba-{run}@example.com").as_str()),
         "the owner and cc_emails: {cc:?}"
     );
     let case_id = case["case_id"].as_str().unwrap();
     let told = wait_for(&im, &incident, |n| n.contains("### AWS Support case"), 1).await;
     assert_eq!(told.len(), 1, "{told:#?}");
-    assert!(told[0].contains(case_id), "the case id in the incident: {}", told[0]);
+    assert!(
+        told[0].contains(case_id),
+        "the case id in the incident: {}",
+        told[0]
+    );
 
     // Impact 3: below min_impact, no case.
     let calm = format!("case-{run}-minor");

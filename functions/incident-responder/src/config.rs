@@ -173,11 +173,19 @@ impl Config {
         let responded_url = get("RESPONDED_URL").filter(|v| !v.trim().is_empty());
         let responded_keys = get("RESPONDED_KEY_SECRET_ARN").filter(|v| !v.trim().is_empty());
         match (&responded_url, &responded_keys) {
-            (Some(url), Some(_)) if !url.starts_with("https://") && !url.starts_with("http://127.0.0.1") && !url.starts_with("http://localhost") => {
-                return Err(ConfigError(format!("RESPONDED_URL must be an https URL, not {url:?}")));
+            (Some(url), Some(_))
+                if !url.starts_with("https://")
+                    && !url.starts_with("http://127.0.0.1")
+                    && !url.starts_with("http://localhost") =>
+            {
+                return Err(ConfigError(format!(
+                    "RESPONDED_URL must be an https URL, not {url:?}"
+                )));
             }
             (Some(url), Some(_)) if !url.ends_with("/responded/") => {
-                return Err(ConfigError(format!("RESPONDED_URL must end with /responded/, not {url:?}")));
+                return Err(ConfigError(format!(
+                    "RESPONDED_URL must end with /responded/, not {url:?}"
+                )));
             }
             (Some(_), None) | (None, Some(_)) => {
                 return Err(ConfigError(
@@ -231,18 +239,29 @@ mod tests {
             Config::from_lookup(env(&vars))
         };
         let off = c(&[]).unwrap();
-        assert!(off.settings.responded_url.is_none() && off.responded_keys.is_none() && !off.settings.open_cases);
+        assert!(
+            off.settings.responded_url.is_none() && off.responded_keys.is_none() && !off.settings.open_cases
+        );
         let on = c(&[
             ("RESPONDED_URL", "https://api.example.com/responded/"),
-            ("RESPONDED_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:k"),
+            (
+                "RESPONDED_KEY_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:k",
+            ),
             ("OPEN_SUPPORT_CASES", "true"),
         ])
         .unwrap();
-        assert_eq!(on.settings.responded_url.as_deref(), Some("https://api.example.com/responded/"));
+        assert_eq!(
+            on.settings.responded_url.as_deref(),
+            Some("https://api.example.com/responded/")
+        );
         assert!(on.settings.open_cases);
         for bad in [
             vec![("RESPONDED_URL", "https://api.example.com/responded/")],
-            vec![("RESPONDED_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:k")],
+            vec![(
+                "RESPONDED_KEY_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:k",
+            )],
             vec![
                 ("RESPONDED_URL", "http://api.example.com/responded/"),
                 ("RESPONDED_KEY_SECRET_ARN", "k"),
@@ -254,7 +273,10 @@ mod tests {
             vec![("OPEN_SUPPORT_CASES", "yes")],
         ] {
             let err = c(&bad).unwrap_err().to_string();
-            assert!(err.contains("RESPONDED") || err.contains("OPEN_SUPPORT_CASES"), "{err}");
+            assert!(
+                err.contains("RESPONDED") || err.contains("OPEN_SUPPORT_CASES"),
+                "{err}"
+            );
         }
     }
 

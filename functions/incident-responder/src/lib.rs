@@ -125,7 +125,9 @@ impl Responder {
             Trigger::Responded { incident, plan } => {
                 tracing::info!(incident = %incident, plan, "vendor marked as responding");
                 let done = Box::pin(self.pipeline.responded(&incident, now)).await?;
-                Ok(json!({"status": "responded", "incident": incident.key(), "plan": plan, "notes": done.notes}))
+                Ok(
+                    json!({"status": "responded", "incident": incident.key(), "plan": plan, "notes": done.notes}),
+                )
             }
             Trigger::Generic(g) if !self.generic.admits(&g.source) => {
                 let source = printable(&g.source, 64);

@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 use support_plans_domain::pipeline::IncidentId;
-use support_plans_domain::{IncidentArn, Slug};
 pub use support_plans_domain::pipeline::generic::Generic;
 use support_plans_domain::pipeline::generic::{generic, is_arn, resources, workload};
+use support_plans_domain::{IncidentArn, Slug};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
@@ -31,7 +31,10 @@ pub enum Trigger {
     },
     /// A "vendor responded" mark recorded by `incident-hooks` (SPEC §13):
     /// `{"responded": {"incident": "<ARN or pagerduty:<id>>", "plan": "<plan>"}}`.
-    Responded { incident: IncidentId, plan: String },
+    Responded {
+        incident: IncidentId,
+        plan: String,
+    },
     Ignored(String),
 }
 
@@ -170,7 +173,8 @@ mod tests {
             matches!(im, Trigger::Responded { incident: IncidentId::Record(ref a), ref plan } if a.as_str() == ARN && plan == "aws-business"),
             "{im:?}"
         );
-        let pd = parse(&json!({"responded": {"incident": "pagerduty:Q1ABCD2EFGH3IJ", "plan": "stripe-premium"}}));
+        let pd =
+            parse(&json!({"responded": {"incident": "pagerduty:Q1ABCD2EFGH3IJ", "plan": "stripe-premium"}}));
         assert!(
             matches!(pd, Trigger::Responded { ref incident, .. } if incident.key() == "pagerduty:Q1ABCD2EFGH3IJ"),
             "{pd:?}"

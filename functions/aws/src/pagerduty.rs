@@ -1,6 +1,7 @@
-//! PagerDuty as the responder's incident source and sink (SPEC §11), over
+//! PagerDuty as the responder's incident source and sink (SPEC §11, §13), over
 //! its REST API: `GET /incidents/{id}`, `GET` and `POST
-//! /incidents/{id}/notes`, with PagerDuty's headers (`Authorization: Token
+//! /incidents/{id}/notes`, and `GET /incidents` (the follow-up sweep's open
+//! incidents, [`PagerDuty::open_incidents`]), with PagerDuty's headers (`Authorization: Token
 //! token=…`, `From`, `Accept: application/vnd.pagerduty+json;version=2`).
 //! The token is read from Secrets Manager once per process (again after
 //! PagerDuty answers 401, so a rotated token is taken up), and never logged.
@@ -49,6 +50,30 @@ const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// Another attempt is not started with less than this left of the call's budget.
 const MIN_ATTEMPT: Duration = Duration::from_secs(1);
+
+/// How the follow-up sweep lists PagerDuty's open incidents: `limit`
+/// incidents a page (PagerDuty's most: 100), at most `pages` pages a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub limit: u32,
+    pub pages: u32,
+}
+
+/// What [`IncidentSource::open_since`] reads: up to 1,000 open incidents a
+/// sweep, in ten calls at most.
+pub const PAGING: Paging = Paging {
+    limit: 100,
+    pages: 10,
+};
+
+/// The open incidents of a window, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIncidents {
+    /// Their PagerDuty ids, each once.
+    pub ids: Vec<String>,
+    /// The window holds more than [`Paging::pages`] pages: the newest were not read.
+    pub more: bool,
+}
 
 /// What the adapter is configured with (the responder's `PAGERDUTY_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,6 +329,71 @@ impl PagerDuty {
         }
     }
 
+    /// The `triggered` and `acknowledged` incidents created from `since` to
+    /// `until` (`GET /incidents`, PagerDuty's default order: oldest first),
+    /// page after page while PagerDuty says `more`, at most `paging.pages`
+    /// pages (then [`OpenIncidents::more`], and a warning). The whole listing is
+    /// one call of the adapter's budget ([`OPERATION_TIMEOUT`]); each page is
+    /// retried as every other call (429, 5xx), a refusal (401, 403, 400) fails it.
+    ///
+    /// Offset paging over a list that changes: an incident resolved while
+    /// the pages are read shifts the later ones by one, so one open incident
+    /// may be missed by this sweep; the next sweep lists it.
+    #[tracing::instrument(skip(self))]
+    pub async fn open_incidents(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        paging: Paging,
+    ) -> Result<OpenIncidents, PortError> {
+        let deadline = Instant::now() + OPERATION_TIMEOUT;
+        let what = "GET /incidents";
+        let limit = paging.limit.clamp(1, 100);
+        let window = format!(
+            "statuses%5B%5D=triggered&statuses%5B%5D=acknowledged&since={}&until={}&limit={limit}",
+            iso_seconds(since),
+            iso_seconds(until)
+        );
+        let mut open = OpenIncidents {
+            ids: Vec::new(),
+            more: false,
+        };
+        let mut seen = std::collections::HashSet::new();
+        let listed = async {
+            let token = &within(deadline, self.token()).await?;
+            for page in 0..paging.pages {
+                let path = format!("/incidents?{window}&offset={}", page * limit);
+                let answer = self
+                    .with_retries(what, deadline, || {
+                        self.attempt(Method::GET, &path, None, token, deadline)
+                    })
+                    .await?;
+                let (ids, more) = incident_ids(&answer)?;
+                for id in ids {
+                    if seen.insert(id.clone()) {
+                        open.ids.push(id);
+                    }
+                }
+                if !more {
+                    return Ok(());
+                }
+            }
+            open.more = true;
+            Ok::<_, Failure>(())
+        }
+        .await;
+        listed.map_err(|e| e.into_port(what))?;
+        if open.more {
+            tracing::warn!(
+                pages = paging.pages,
+                read = open.ids.len(),
+                %since,
+                "PagerDuty has more open incidents in the sweep's window than one sweep reads; the newest were not read"
+            );
+        }
+        Ok(open)
+    }
+
     /// Posts `text` with its marker unless a note of the incident carries
     /// that marker already; `true` when it posted.
     #[tracing::instrument(skip(self, text), fields(chars = text.chars().count()))]
@@ -487,6 +577,35 @@ fn incident(v: &Value) -> Result<PagerDutyIncident, Failure> {
     })
 }
 
+/// An instant as `since`/`until` take it: ISO 8601, UTC, whole seconds
+/// (PagerDuty's own `created_at` has no fraction; `until` rounded down
+/// still includes an incident created in its last second).
+fn iso_seconds(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The incident ids of one `GET /incidents` page, and its `more`. An id
+/// that is no PagerDuty id is left out (and logged), never posted to.
+fn incident_ids(v: &Value) -> Result<(Vec<String>, bool), Failure> {
+    let incidents = v["incidents"]
+        .as_array()
+        .ok_or_else(|| Failure::retry("the list of incidents is not a list"))?;
+    let ids = incidents
+        .iter()
+        .filter_map(|i| {
+            let id = i["id"].as_str().unwrap_or_default();
+            match pd::incident_id(id) {
+                Ok(id) => Some(id.to_owned()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "listed PagerDuty incident skipped");
+                    None
+                }
+            }
+        })
+        .collect();
+    Ok((ids, v["more"].as_bool().unwrap_or(false)))
+}
+
 /// The contents of `GET /incidents/{id}/notes`'s notes.
 fn notes_of(v: &Value) -> Result<Vec<&str>, Failure> {
     let notes = v["notes"]
@@ -509,10 +628,11 @@ impl IncidentSource for PagerDuty {
         Ok(incident.map(|i| i.reported(&self.inner.impacts)))
     }
 
-    /// None: the follow-up sweep of PagerDuty incidents is issue 17; today a
-    /// PagerDuty incident is answered through its webhook's hand-off only.
-    async fn open_since(&self, _since: Timestamp) -> Result<Vec<IncidentId>, PortError> {
-        Ok(Vec::new())
+    /// The open (`triggered`, `acknowledged`) incidents created since
+    /// `since`, up to now, as [`PAGING`] reads them.
+    async fn open_since(&self, since: Timestamp) -> Result<Vec<IncidentId>, PortError> {
+        let open = self.open_incidents(since, Timestamp::now(), PAGING).await?;
+        Ok(open.ids.iter().map(|id| pd::id(id)).collect())
     }
 }
 
@@ -596,6 +716,26 @@ mod tests {
             );
         }
         assert!(classify("/x", StatusCode::OK, &HeaderMap::new(), br#"{"notes": []}"#).is_ok());
+    }
+
+    #[test]
+    fn a_page_of_incidents_gives_its_ids_and_more() {
+        let page = json!({"incidents": [{"id": "PT4KHLK"}, {"id": "../x"}, {"id": "Q1ABC"}],
+            "limit": 100, "offset": 0, "more": true, "total": null});
+        let (ids, more) = incident_ids(&page).unwrap();
+        assert_eq!(
+            ids,
+            ["PT4KHLK", "Q1ABC"],
+            "an id that is no PagerDuty id is left out"
+        );
+        assert!(more);
+        assert!(!incident_ids(&json!({"incidents": []})).unwrap().1);
+        assert!(matches!(
+            incident_ids(&json!({"error": {}})),
+            Err(Failure::Retry { .. })
+        ));
+        let t: Timestamp = "2026-03-01T12:00:07.999Z".parse().unwrap();
+        assert_eq!(iso_seconds(t), "2026-03-01T12:00:07Z");
     }
 
     #[test]

@@ -72,14 +72,42 @@ impl IncidentSource for Incidents {
         }
     }
 
-    /// Incident Manager's open incidents (PagerDuty's sweep is issue 17:
-    /// its `open_since` lists none).
+    /// Incident Manager's open incidents and PagerDuty's (when configured;
+    /// not configured, none), both listed at once.
+    ///
+    /// One source failing does not hide the other's: what the other read is
+    /// returned and the failure logged (an error line naming the source), so
+    /// a PagerDuty outage or a refused token does not stop the follow-ups of
+    /// Incident Manager incidents, nor the other way round. The failed
+    /// source's incidents are listed again by the next sweep (the schedule,
+    /// every few minutes), so a failure delays their notes and loses none.
+    /// Only when every configured source failed is the sweep an error.
     async fn open_since(&self, since: Timestamp) -> Result<Vec<IncidentId>, PortError> {
-        let mut open = IncidentSource::open_since(&self.manager, since).await?;
-        if let Some(p) = &self.pagerduty {
-            open.extend(p.open_since(since).await?);
+        let manager = IncidentSource::open_since(&self.manager, since);
+        let pagerduty = async {
+            match &self.pagerduty {
+                Some(p) => p.open_since(since).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        match tokio::join!(manager, pagerduty) {
+            (Ok(mut open), Ok(more)) => {
+                open.extend(more);
+                Ok(open)
+            }
+            (Ok(open), Err(e)) => {
+                tracing::error!(source = "PagerDuty", error = %e, "open incidents not listed; this sweep follows up Incident Manager's only");
+                Ok(open)
+            }
+            (Err(e), Ok(open)) if self.pagerduty.is_some() => {
+                tracing::error!(source = "Incident Manager", error = %e, "open incidents not listed; this sweep follows up PagerDuty's only");
+                Ok(open)
+            }
+            (Err(e), Ok(_)) => Err(e),
+            (Err(m), Err(p)) => Err(PortError::Retry(format!(
+                "no open incidents listed: Incident Manager: {m}; PagerDuty: {p}"
+            ))),
         }
-        Ok(open)
     }
 }
 

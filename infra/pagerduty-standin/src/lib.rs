@@ -13,6 +13,7 @@
 
 mod admin;
 mod error;
+mod list;
 mod rest;
 mod store;
 mod util;

@@ -1,5 +1,5 @@
 //! The REST calls served, in PagerDuty's request and response shapes:
-//! `POST /services`, `GET /priorities`, `POST /incidents`,
+//! `POST /services`, `GET /priorities`, `GET`/`POST /incidents`,
 //! `GET`/`PUT /incidents/{id}`, `GET`/`POST /incidents/{id}/notes`.
 //! Every call passes the same gate first: counted, token checked (401),
 //! injected faults, then the `From` header where PagerDuty requires it.
@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::error::PdError;
+use crate::list::ListQuery;
 use crate::store::{Links, MAX_NOTES, NewIncident, Note, PRIORITIES};
 use crate::util::{now_seconds, pd_id};
 use crate::{App, admin, lock, webhook};
@@ -25,6 +26,7 @@ pub enum Op {
     CreateService,
     ListPriorities,
     CreateIncident,
+    ListIncidents,
     GetIncident,
     UpdateIncident,
     ListNotes,
@@ -32,10 +34,11 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 7] = [
+    pub const ALL: [Op; 8] = [
         Op::CreateService,
         Op::ListPriorities,
         Op::CreateIncident,
+        Op::ListIncidents,
         Op::GetIncident,
         Op::UpdateIncident,
         Op::ListNotes,
@@ -47,6 +50,7 @@ impl Op {
             Op::CreateService => "CreateService",
             Op::ListPriorities => "ListPriorities",
             Op::CreateIncident => "CreateIncident",
+            Op::ListIncidents => "ListIncidents",
             Op::GetIncident => "GetIncident",
             Op::UpdateIncident => "UpdateIncident",
             Op::ListNotes => "ListNotes",
@@ -64,7 +68,7 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/services", post(create_service))
         .route("/priorities", get(list_priorities))
-        .route("/incidents", post(create_incident))
+        .route("/incidents", get(list_incidents).post(create_incident))
         .route("/incidents/{id}", get(get_incident).put(update_incident))
         .route("/incidents/{id}/notes", get(list_notes).post(create_note))
 }
@@ -257,6 +261,34 @@ async fn create_incident(State(app): State<Arc<App>>, headers: HeaderMap, body: 
         Ok(json_response(
             StatusCode::CREATED,
             json!({ "incident": rendered }),
+        ))
+    })())
+}
+
+/// listIncidents: the incidents the query selects, oldest first, one page
+/// of them with classic pagination (`limit`, `offset`, `more`, `total`).
+async fn list_incidents(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond((|| {
+        gate(&app, Op::ListIncidents, &headers)?;
+        let q = ListQuery::parse(query.as_deref(), now_seconds())?;
+        let l = links(&headers);
+        let store = lock(&app.store);
+        let page = q.page(store.incidents.values());
+        let incidents: Vec<Value> = page
+            .incidents
+            .iter()
+            .map(|i| l.incident(i, &store.services))
+            .collect();
+        Ok(json_response(
+            StatusCode::OK,
+            json!({
+                "incidents": incidents, "limit": q.limit, "offset": q.offset, "more": page.more,
+                "total": q.total.then_some(page.total),
+            }),
         ))
     })())
 }

@@ -439,3 +439,207 @@ async fn reset_forgets_everything() {
     // The service name is free again.
     service(&s, "Checkout").await;
 }
+
+/// Ids of a `GET /incidents` answer, in its order.
+fn ids(a: &common::Answer) -> Vec<String> {
+    a.body["incidents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no incidents in {}", a.body))
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn set_status(s: &pagerduty_standin::Running, id: &str, status: &str) {
+    let a = pd(
+        s,
+        Method::PUT,
+        &format!("/incidents/{id}"),
+        Some(json!({"incident": {"type": "incident_reference", "status": status}})),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[tokio::test]
+async fn list_incidents_filters_by_status_and_creation_oldest_first_in_get_shapes() {
+    let s = start(Config::new(TOKEN)).await;
+    let svc = service(&s, "Checkout").await;
+    let mut made = Vec::new();
+    for title in ["old", "triggered", "acked", "resolved"] {
+        made.push(
+            incident(&s, &svc, title).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let other = service(&s, "Ledger").await;
+    made.push(
+        incident(&s, &other, "other service").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let [old, triggered, acked, resolved, ledger] = made.clone().try_into().unwrap();
+    // 40 days old: outside the default range (30 days) and the window below.
+    admin(
+        &s,
+        Method::POST,
+        &format!("incidents/{old}/age"),
+        Some(json!({"minutes": 40 * 24 * 60})),
+    )
+    .await;
+    set_status(&s, &acked, "acknowledged").await;
+    set_status(&s, &resolved, "resolved").await;
+    // `triggered` is the oldest of the window, by two minutes.
+    admin(
+        &s,
+        Method::POST,
+        &format!("incidents/{triggered}/age"),
+        Some(json!({"minutes": 2})),
+    )
+    .await;
+
+    let open = pd(
+        &s,
+        Method::GET,
+        "/incidents?statuses[]=triggered&statuses[]=acknowledged",
+        None,
+    )
+    .await;
+    assert_eq!(open.status, 200, "{}", open.body);
+    assert_eq!(
+        ids(&open),
+        [triggered.as_str(), acked.as_str(), ledger.as_str()],
+        "open, in the last 30 days, oldest first"
+    );
+    assert_eq!(
+        (open.body["limit"].clone(), open.body["offset"].clone()),
+        (json!(25), json!(0))
+    );
+    assert_eq!(open.body["more"], false);
+    assert_eq!(open.body["total"], json!(null), "total only when asked for");
+    // Each listed incident is the incident GET /incidents/{id} shows.
+    let one = pd(&s, Method::GET, &format!("/incidents/{acked}"), None).await;
+    assert_eq!(open.body["incidents"][1], one.body["incident"]);
+
+    let all = pd(&s, Method::GET, "/incidents?date_range=all&total=true", None).await;
+    assert_eq!(
+        ids(&all),
+        [
+            old.as_str(),
+            triggered.as_str(),
+            acked.as_str(),
+            resolved.as_str(),
+            ledger.as_str()
+        ]
+    );
+    assert_eq!(all.body["total"], 5);
+    let resolved_only = pd(&s, Method::GET, "/incidents?statuses%5B%5D=resolved", None).await;
+    assert_eq!(ids(&resolved_only), [resolved.as_str()]);
+    let by_service = pd(
+        &s,
+        Method::GET,
+        &format!("/incidents?service_ids[]={other}"),
+        None,
+    )
+    .await;
+    assert_eq!(ids(&by_service), [ledger.as_str()]);
+
+    // A window on created_at: since one minute ago leaves out the incident aged by two.
+    let since = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(1);
+    let until = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1);
+    let window = pd(
+        &s,
+        Method::GET,
+        &format!("/incidents?statuses[]=triggered&statuses[]=acknowledged&since={since}&until={until}"),
+        None,
+    )
+    .await;
+    assert_eq!(ids(&window), [acked.as_str(), ledger.as_str()], "{}", window.body);
+    let counts = admin(&s, Method::GET, "calls", None).await;
+    assert_eq!(counts["calls"]["ListIncidents"], 5, "every list call counted");
+}
+
+#[tokio::test]
+async fn list_incidents_pages_with_limit_offset_and_more() {
+    let s = start(Config::new(TOKEN)).await;
+    let svc = service(&s, "Checkout").await;
+    let mut made = Vec::new();
+    for n in 0..5 {
+        made.push(
+            incident(&s, &svc, &format!("#{n}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = pd(
+            &s,
+            Method::GET,
+            &format!("/incidents?limit=2&offset={offset}&total=true"),
+            None,
+        )
+        .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(
+            (page.body["limit"].as_u64(), page.body["offset"].as_u64()),
+            (Some(2), Some(offset))
+        );
+        assert_eq!(page.body["total"], 5);
+        seen.extend(ids(&page));
+        if page.body["more"] != true {
+            break;
+        }
+        offset += 2;
+    }
+    assert_eq!(offset, 4, "three pages");
+    assert_eq!(seen, made, "each once, in creation order");
+    let past_the_end = pd(&s, Method::GET, "/incidents?offset=10", None).await;
+    assert_eq!(
+        (ids(&past_the_end).len(), past_the_end.body["more"].clone()),
+        (0, json!(false))
+    );
+}
+
+#[tokio::test]
+async fn list_incidents_refuses_what_pagerduty_refuses() {
+    let s = start(Config::new(TOKEN)).await;
+    let svc = service(&s, "Checkout").await;
+    incident(&s, &svc, "Down").await;
+    let no_token = call(&s, Method::GET, "/incidents", None, None, None).await;
+    assert_eq!(no_token.status, 401);
+    assert_eq!(no_token.body["error"]["code"], 2006);
+    for (query, code) in [
+        ("statuses[]=open", 1003),
+        ("since=last-tuesday", 2004),
+        ("since=2026-02-01T00:00Z&until=2026-01-01T00:00Z", 2005),
+        ("since=2025-01-01&until=2026-01-01", 2005),
+        ("limit=101", 2001),
+        ("limit=0", 2001),
+        ("offset=9999&limit=2", 2001),
+        ("sort_by=created_at:desc", 2001),
+    ] {
+        let a = pd(&s, Method::GET, &format!("/incidents?{query}"), None).await;
+        assert_eq!(
+            (a.status, a.body["error"]["code"].as_u64()),
+            (400, Some(code)),
+            "{query}: {}",
+            a.body
+        );
+        assert!(a.body["error"]["message"].is_string(), "{query}: {}", a.body);
+    }
+    admin(
+        &s,
+        Method::POST,
+        "faults",
+        Some(json!({"operation": "ListIncidents", "status": 429, "count": 1})),
+    )
+    .await;
+    assert_eq!(pd(&s, Method::GET, "/incidents", None).await.status, 429);
+    assert_eq!(pd(&s, Method::GET, "/incidents", None).await.status, 200);
+}

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -225,8 +226,132 @@ def incident(im, plan_arn, chat_queue, sqs):
     return arn
 
 
+def invoke(function, event):
+    """The function invoked as Lambda would (the Invoke API of cargo lambda watch)."""
+    status, _, text = http("POST", f"{os.environ['LAMBDA_ENDPOINT']}/2015-03-31/functions/{function}/invocations", event)
+    if status != 200:
+        fail(f"{function}: {status} {text}")
+    return json.loads(text)
+
+
+def notes_of(im, arn):
+    out = []
+    for summary in im.list_timeline_events(incidentRecordArn=arn, sortBy="EVENT_TIME",
+                                           sortOrder="ASCENDING", maxResults=100)["eventSummaries"]:
+        if summary["eventType"] == "Note":
+            out.append(im.get_timeline_event(incidentRecordArn=arn, eventId=summary["eventId"])["event"])
+    return out
+
+
+def show(event, lines=3):
+    text = event["eventData"].splitlines()
+    print(f"\n  {BOLD}[{event['eventTime'].strftime('%H:%M')}] Note{END}")
+    print(indent("\n".join(text[:lines])))
+    if len(text) > lines:
+        print(f"    {DIM}... ({len(text) - lines} more lines){END}")
+
+
+def follow_through(im, arn):
+    step(8, "An hour later: the follow-up sweep (FollowUpSchedule, every 5 minutes)",
+         "The plans' steps have times and each vendor promised a first response. The emulator moves the "
+         "incident's start 65 minutes into the past instead of waiting an hour; the sweep runs as its "
+         "schedule would, twice at once and once more as a retry. Each step whose time has come and each "
+         "first response now due gets one short note, exactly once; later steps get nothing yet. Each note "
+         "is dated when its step fell due.")
+    status, _, text = http("POST", f"{EMULATOR}/_emulator/incidents/age", {"incidentRecordArn": arn, "minutes": 65})
+    if status != 200:
+        fail(f"aging the incident: {status} {text}")
+    answers = []
+    sweeps = [threading.Thread(target=lambda: answers.append(invoke("incident-responder", {"sweep": True})))
+              for _ in range(2)]
+    for t in sweeps:
+        t.start()
+    for t in sweeps:
+        t.join()
+    answers.append(invoke("incident-responder", {"sweep": True}))
+    print("  three sweeps answered: " + "; ".join(
+        f"{a.get('follow_ups', a.get('errorMessage', a))} follow-up notes" for a in answers))
+    follow = [e for e in notes_of(im, arn)
+              if e["eventData"].startswith(("### Follow-up", "### First response due"))]
+    if not follow:
+        fail("no follow-up note after 65 minutes")
+    texts = [e["eventData"] for e in follow]
+    if len(set(texts)) != len(texts):
+        fail("a follow-up note was posted twice")
+    for e in follow:
+        show(e, lines=3)
+    print(f"\n  {len(follow)} follow-up notes, each once, although three sweeps ran")
+    return follow
+
+
+def aws_case(im, arn):
+    step(9, "The AWS Support case, opened by the responder (the AWS Support API, served by moto)",
+         "aws-business says open_case at impact 2 or worse, and its severities carry AWS's codes. The "
+         "impact-1 incident opened one case with the mapped severity, the incident's title and a body "
+         "naming the incident, its start, impact and involved resources, the owner and cc_emails in CC; "
+         "the case id and its console link went into the incident. Five deliveries would still open one.")
+    support = boto3.client("support", region_name="us-east-1")
+    cases = [c for c in support.describe_cases(includeResolvedCases=True, includeCommunications=True)["cases"]
+             if "Card payments failing" in c.get("subject", "")]
+    if len(cases) != 1:
+        fail(f"expected one AWS Support case for the incident, found {len(cases)}")
+    c = cases[0]
+    print(f"  case {c['displayId']} ({c['caseId']}): severity {c['severityCode']}, service {c['serviceCode']}, "
+          f"category {c['categoryCode']}")
+    print(f"  subject: {c['subject']}")
+    print(f"  cc: {', '.join(c.get('ccEmailAddresses', []))}")
+    body = c["recentCommunications"]["communications"][0]["body"]
+    print(indent("\n".join(body.splitlines()[:6])))
+    told = [e for e in notes_of(im, arn) if e["eventData"].startswith("### AWS Support case")]
+    if len(told) != 1 or c["caseId"] not in told[0]["eventData"]:
+        fail("the case id is not in the incident")
+    show(told[0], lines=4)
+
+
+def responded(im, arn, follow):
+    step(10, "A vendor answers: Stripe is marked as responding from the note's link",
+         "Each follow-up note ends with a signed link (GET /responded/{token}). Opening it shows a "
+         "confirmation page and changes nothing; submitting it records who and when, in the table and "
+         "in the incident, and that plan's follow-ups stop. Portals can do the same with "
+         "POST /incidents/{incident}/plans/{plan}/responded.")
+    stripe = next((e["eventData"] for e in follow if "Stripe" in e["eventData"]), None)
+    if stripe is None:
+        fail("no Stripe follow-up to answer")
+    link = re.search(r"Vendor responded\? (\S+)", stripe).group(1)
+    print(f"  the link: {link[:90]}...")
+    status, _, page = http("GET", link)
+    title = re.search(r"<h1>(.*?)</h1>", page, re.S)
+    print(f"  GET  -> {status}: {title.group(1).strip() if title else page[:80]}")
+    status, _, page = http("POST", link, None, {"content-type": "application/x-www-form-urlencoded"})
+    print(f"  POST without a name -> {status}")
+    req = urllib.request.Request(link, data=b"by=Dana+%28payments+on-call%29", method="POST",
+                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        page = r.read().decode()
+        title = re.search(r"<h1>(.*?)</h1>", page, re.S)
+        print(f"  POST by=Dana (payments on-call) -> {r.status}: {title.group(1).strip() if title else ''}")
+    deadline = time.monotonic() + 60
+    told = []
+    while time.monotonic() < deadline and not told:
+        told = [e for e in notes_of(im, arn) if e["eventData"].startswith("### Vendor responding")]
+        time.sleep(0.3)
+    if len(told) != 1:
+        fail("the incident was not told that Stripe responded")
+    show(told[0], lines=2)
+    before = {e["eventData"] for e in notes_of(im, arn)}
+    http("POST", f"{EMULATOR}/_emulator/incidents/age", {"incidentRecordArn": arn, "minutes": 60})
+    invoke("incident-responder", {"sweep": True})
+    new = [e for e in notes_of(im, arn) if e["eventData"] not in before]
+    print(f"\n  an hour later again (minute 125), the sweep posts {len(new)} more notes, "
+          f"{sum('Stripe' in e['eventData'] for e in new)} of them for Stripe:")
+    for e in new:
+        print(f"    {e['eventData'].splitlines()[0]}")
+    if any("Stripe" in e["eventData"] for e in new):
+        fail("Stripe was marked as responding, yet followed up")
+
+
 def pagerduty(sqs):
-    step(8, "The same incident kept in PagerDuty (the local PagerDuty stand-in, its REST API)",
+    step(11, "The same incident kept in PagerDuty (the local PagerDuty stand-in, its REST API)",
          "Most teams run incidents in PagerDuty. The checkout-web workload names its PagerDuty "
          "service in match.pagerduty_services; PagerDuty's webhook subscription sends the signed "
          "V3 incident.triggered to POST /hooks/pagerduty, which verifies it, answers 202 and hands "
@@ -281,7 +406,7 @@ def pagerduty(sqs):
     print(f"  {len(notes)} notes posted {elapsed:.1f} s after POST /incidents; the webhook was answered "
           + ", ".join(str(d.get("status")) for d in deliveries))
 
-    step(9, "The PagerDuty incident's notes, as responders see them in PagerDuty",
+    step(12, "The PagerDuty incident's notes, as responders see them in PagerDuty",
          "The same steps as in Incident Manager, in the incident's Notes: severity, due time, "
          "steps and contacts. The last line is the marker that keeps a retried post from posting twice.")
     for i, note in enumerate(notes):
@@ -298,7 +423,7 @@ def pagerduty(sqs):
 
 
 def freshness(sqs):
-    step(10, "The freshness check runs (as its daily schedule would: the Lambda Invoke API)",
+    step(13, "The freshness check runs (as its daily schedule would: the Lambda Invoke API)",
          "It reads every active plan once, works out which contacts, reviews and contracts are due, "
          "and sends each owner team one reminder; items overdue by more than 30 days also go to the "
          "owner's escalation address.")
@@ -313,7 +438,7 @@ def freshness(sqs):
     if not reminders:
         fail("the freshness check sent no reminder although the samples hold overdue contacts")
 
-    step(11, "The reminder e-mails, as an owner reads them (SNS topic -> the team's e-mail subscription)",
+    step(14, "The reminder e-mails, as an owner reads them (SNS topic -> the team's e-mail subscription)",
          "Owners subscribe to the topic with a filter policy on owner_team, so each team gets its own.")
     first_link = None
     for m in reminders + escalations:
@@ -335,7 +460,7 @@ def freshness(sqs):
 
 
 def readiness():
-    step(12, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
+    step(15, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
     status, _, text = http("GET", f"{API}/readiness", headers=caller("platform"))
     if status != 200:
         fail(f"GET /readiness: {status} {text}")
@@ -359,7 +484,10 @@ def main():
     sqs = boto3.client("sqs")
     load_samples()
     plan_arn, chat_queue = response_plan(im, sns, sqs)
-    incident(im, plan_arn, chat_queue, sqs)
+    arn = incident(im, plan_arn, chat_queue, sqs)
+    follow = follow_through(im, arn)
+    aws_case(im, arn)
+    responded(im, arn, follow)
     pagerduty(sqs)
     freshness(sqs)
     readiness()

@@ -374,3 +374,58 @@ fn a_broken_folder_is_reported_and_nothing_is_read() {
     assert!(stdout(&out).contains("plans/x.yaml: vendor:"), "{}", stdout(&out));
     assert!(stderr(&out).contains("nothing was read"), "{}", stderr(&out));
 }
+
+/// SPEC §13's plan fields survive export and apply: `code` written after a
+/// severity's `impacts`, `open_case` after `docs_url`, and the file applies
+/// back unchanged.
+#[tokio::test]
+async fn export_writes_the_case_fields_in_the_spec_order_and_applies_unchanged() {
+    let client = admin().await;
+    let id = unique("ex-case");
+    let mut plan = sample_plan(&id);
+    plan["docs_url"] = json!("https://wiki.example.com/vendors/aws");
+    plan["severities"] = json!([
+        {"name": "Production system down", "response_minutes": 60, "impacts": [1], "code": "urgent"},
+        {"name": "Production system impaired", "response_minutes": 240, "impacts": [2], "code": "high"},
+        {"name": "System impaired", "response_minutes": 720, "impacts": [3, 4]}
+    ]);
+    plan["open_case"] = json!({
+        "min_impact": 2,
+        "service_code": "amazon-dynamodb",
+        "category_code": "general-guidance",
+        "cc_emails": ["sre@example.com"]
+    });
+    client.create(Kind::Plan, &plan).await.expect("created");
+
+    let all = scratch("export-case");
+    assert_eq!(code(&cli(&["export", "-o", all.to_str().expect("UTF-8")])), 0);
+    let text = std::fs::read_to_string(all.join("plans").join(format!("{id}.yaml"))).expect("exported");
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing from:\n{text}"))
+    };
+    assert!(at("impacts:") < at("code: urgent"), "{text}");
+    assert!(at("docs_url:") < at("open_case:"), "{text}");
+    assert!(
+        at("open_case:") < at("min_impact: 2") && at("min_impact: 2") < at("service_code: amazon-dynamodb"),
+        "{text}"
+    );
+    assert!(text.contains("- sre@example.com"), "{text}");
+    // Nothing after open_case at the top level: it is the last field.
+    let after: Vec<&str> = text[at("open_case:")..]
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
+        .collect();
+    assert!(after.is_empty(), "{after:?} after open_case in:\n{text}");
+
+    let mine = scratch("mine-case");
+    pick(&all, &mine, &[(Kind::Plan, &id)]);
+    let diff = cli(&["diff", "-f", mine.to_str().expect("UTF-8")]);
+    assert_eq!(code(&diff), 0);
+    assert!(
+        stderr(&diff).contains("0 to create, 0 to update, 1 unchanged"),
+        "{}",
+        stderr(&diff)
+    );
+}

@@ -3,11 +3,30 @@
 //! `CreateCase` takes the request as built here; the adapter adds nothing
 //! but the marker that lets a retry find the case it opened.
 
+use std::fmt::Write as _;
 use std::future::Future;
 
 use jiff::Timestamp;
 
+use crate::model::SupportPlan;
 use crate::ports::PortError;
+use crate::post::{IncidentContext, mapped_severity, truncate_chars, when};
+use crate::validate::printable;
+
+/// AWS Support's severity codes (`CreateCase`'s `severityCode`), least
+/// severe first: what a severity's `code` must be when the plan opens cases
+/// at its impacts.
+pub const AWS_SEVERITY_CODES: &[&str] = &["low", "normal", "high", "urgent", "critical"];
+
+/// The longest case subject, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// The longest case body built here, in characters: AWS takes 8,000; the
+/// rest is room for the marker the adapter adds.
+pub const MAX_BODY_CHARS: usize = 7_900;
+
+/// The most addresses copied on a case (AWS Support's limit).
+pub const MAX_CC_EMAILS: usize = 10;
 
 /// The case to open, in AWS Support `CreateCase`'s terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,29 +90,137 @@ pub fn console_url(display_id: &str) -> String {
     format!("https://support.console.aws.amazon.com/support/home#/case/?displayId={id}&language=en")
 }
 
-// PLACEHOLDER until h-model merges: the case a plan opens.
+/// The case `plan` opens for an incident (`incident`: its claims key, an
+/// Incident Manager ARN or `pagerduty:<id>`; `incident_url`: its page, when
+/// known), or `None`: the plan has no `open_case`, the impact is unknown or
+/// less severe than `min_impact` (a higher number), or the severity mapped to
+/// it carries no AWS Support severity `code`.
 pub fn case_for(
-    plan: &crate::model::SupportPlan,
-    ctx: &crate::post::IncidentContext,
+    plan: &SupportPlan,
+    ctx: &IncidentContext,
     incident: &str,
     incident_url: Option<&str>,
 ) -> Option<CaseRequest> {
-    let oc = plan.spec.open_case.as_ref()?;
+    let open = plan.spec.open_case.as_ref()?;
     let impact = ctx.impact?;
-    if impact > oc.min_impact {
+    if impact > open.min_impact {
         return None;
     }
-    let sev = crate::post::mapped_severity(plan, Some(impact))?;
+    let code = mapped_severity(plan, Some(impact))?.code.as_deref()?;
+    if !AWS_SEVERITY_CODES.contains(&code) {
+        return None;
+    }
+    let mut cc_emails: Vec<String> = Vec::new();
+    for e in std::iter::once(&plan.spec.owner.email).chain(&open.cc_emails) {
+        let e = e.as_str();
+        if cc_emails.len() < MAX_CC_EMAILS && !cc_emails.iter().any(|c| c.eq_ignore_ascii_case(e)) {
+            cc_emails.push(e.to_owned());
+        }
+    }
     Some(CaseRequest {
         plan: plan.id().to_string(),
-        subject: ctx.facts.title.clone(),
-        service_code: oc.service_code.clone(),
-        category_code: oc.category_code.clone(),
-        severity_code: sev.code.clone()?,
-        body: format!("{incident} {}", incident_url.unwrap_or_default()),
-        cc_emails: oc.cc_emails.iter().map(|e| e.to_string()).collect(),
+        subject: subject(&ctx.facts.title, impact, incident),
+        service_code: open.service_code.clone(),
+        category_code: open.category_code.clone(),
+        severity_code: code.to_owned(),
+        body: body(plan, ctx, impact, incident, incident_url),
+        cc_emails,
         issue_type: "technical",
         language: "en",
         opened_after: ctx.started_at,
     })
+}
+
+/// `s` on one line: control characters (line breaks) become spaces.
+fn one_line(s: &str) -> String {
+    let spaced: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `[impact 1] <title>`: a vendor sees at once that it is an incident, and how bad.
+fn subject(title: &str, impact: u8, incident: &str) -> String {
+    let title = one_line(title);
+    let title = if title.is_empty() {
+        format!("Incident {}", one_line(incident))
+    } else {
+        title
+    };
+    truncate_chars(&format!("[impact {impact}] {title}"), MAX_SUBJECT_CHARS)
+}
+
+/// Incident Manager's name for an impact.
+fn impact_name(impact: u8) -> &'static str {
+    match impact {
+        1 => "Critical",
+        2 => "High",
+        3 => "Medium",
+        4 => "Low",
+        _ => "No impact",
+    }
+}
+
+/// The incident and the plan, then as many involved resources as fit.
+fn body(
+    plan: &SupportPlan,
+    ctx: &IncidentContext,
+    impact: u8,
+    incident: &str,
+    incident_url: Option<&str>,
+) -> String {
+    let spec = &plan.spec;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Production incident, case opened by support-plans for the team that owns this support plan."
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Incident: {}", printable(incident, 1000));
+    let title = one_line(&ctx.facts.title);
+    if !title.is_empty() {
+        let _ = writeln!(out, "Title: {}", truncate_chars(&title, 1000));
+    }
+    let _ = writeln!(out, "Started: {} ({})", when(ctx.started_at), ctx.started_at);
+    let _ = writeln!(out, "Impact: {impact} ({})", impact_name(impact));
+    if let Some(url) = incident_url {
+        let _ = writeln!(out, "Incident page: {}", printable(url, 2000));
+    }
+    let _ = writeln!(
+        out,
+        "Support plan: {} ({}, {})",
+        spec.id,
+        printable(&spec.vendor, 200),
+        printable(&spec.tier, 100)
+    );
+    let _ = writeln!(out, "Owner team: {} ({})", spec.owner.team, spec.owner.email);
+    let resources = &ctx.facts.resources;
+    if resources.is_empty() {
+        let _ = writeln!(out, "Involved resources: none named by the incident");
+        return out;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Involved resources ({}):", resources.len());
+    // Room kept for the line that counts the resources left out.
+    let more_room = 100;
+    let mut used = out.chars().count();
+    for (i, r) in resources.iter().enumerate() {
+        let line = format!("- {}\n", printable(r, 2048));
+        let n = line.chars().count();
+        let last = i + 1 == resources.len();
+        let limit = if last {
+            MAX_BODY_CHARS
+        } else {
+            MAX_BODY_CHARS - more_room
+        };
+        if used + n > limit {
+            let _ = writeln!(
+                out,
+                "... and {} more (not listed: the case body is limited to 8,000 characters)",
+                resources.len() - i
+            );
+            break;
+        }
+        out.push_str(&line);
+        used += n;
+    }
+    out
 }

@@ -2538,3 +2538,366 @@ fn https_urls_refuse_impossible_ports() {
         ),
     ]);
 }
+
+// ---------------------------------------------------------------- plan: opening the AWS case (SPEC §13)
+
+/// The valid plan with `open_case` at impact 2 and AWS codes where it needs them.
+fn case_plan() -> Value {
+    let mut b = plan();
+    set(&mut b, "/severities/0/code", json!("urgent"));
+    set(&mut b, "/severities/1/code", json!("normal"));
+    // A severity no case is opened at may carry any vendor's code.
+    set(&mut b, "/severities/2/code", json!("Sev-3 question"));
+    set(
+        &mut b,
+        "/open_case",
+        json!({
+            "min_impact": 2,
+            "service_code": "amazon-dynamodb",
+            "category_code": "general-guidance",
+            "cc_emails": ["sre@example.com", "payments-oncall@example.com"]
+        }),
+    );
+    b
+}
+
+fn check_case_plan(cases: &[Case]) {
+    check(case_plan, PlanSpec::parse, cases);
+}
+
+#[test]
+fn a_plan_that_opens_aws_cases_parses_its_codes_and_open_case() {
+    let spec = parse_plan_ok(&case_plan());
+    let codes: Vec<Option<&str>> = spec.severities.iter().map(|s| s.code.as_deref()).collect();
+    assert_eq!(codes, [Some("urgent"), Some("normal"), Some("Sev-3 question")]);
+    let open = spec.open_case.expect("open_case parsed");
+    assert_eq!(open.min_impact, 2);
+    assert_eq!(open.service_code, "amazon-dynamodb");
+    assert_eq!(open.category_code, "general-guidance");
+    let cc: Vec<&str> = open.cc_emails.iter().map(|e| e.as_str()).collect();
+    assert_eq!(cc, ["sre@example.com", "payments-oncall@example.com"]);
+
+    // Without them, a plan reads as before.
+    let spec = parse_plan_ok(&plan());
+    assert_eq!(spec.open_case, None);
+    assert!(spec.severities.iter().all(|s| s.code.is_none()));
+}
+
+#[test]
+fn a_parsed_plan_writes_code_after_impacts_and_open_case_after_docs_url() {
+    // `export` writes the spec's own field order.
+    let text = serde_json::to_string(&parse_plan_ok(&case_plan())).unwrap();
+    let at = |k: &str| {
+        text.find(&format!("\"{k}\""))
+            .unwrap_or_else(|| panic!("{k} missing: {text}"))
+    };
+    assert!(at("impacts") < at("code"), "{text}");
+    assert!(at("docs_url") < at("open_case"), "{text}");
+    assert!(text.ends_with("}}"), "open_case is the last field: {text}");
+    // Round trip: what is written parses to the same plan.
+    let again: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parse_plan_ok(&again), parse_plan_ok(&case_plan()));
+}
+
+#[test]
+fn severity_code_is_optional_single_line_text_of_1_to_50_chars() {
+    check_plan(&[
+        (
+            "any vendor's code",
+            |b| set(b, "/severities/0/code", json!("Sev 1 / P1")),
+            None,
+        ),
+        (
+            "50 chars",
+            |b| set(b, "/severities/0/code", json!("c".repeat(50))),
+            None,
+        ),
+        ("null", |b| set(b, "/severities/0/code", Value::Null), None),
+        (
+            "51 chars",
+            |b| set(b, "/severities/1/code", json!("c".repeat(51))),
+            Some("severities[1].code"),
+        ),
+        (
+            "empty",
+            |b| set(b, "/severities/0/code", json!("")),
+            Some("severities[0].code"),
+        ),
+        (
+            "blank",
+            |b| set(b, "/severities/0/code", json!("   ")),
+            Some("severities[0].code"),
+        ),
+        (
+            "line break",
+            |b| set(b, "/severities/2/code", json!("sev\n3")),
+            Some("severities[2].code"),
+        ),
+        (
+            "a number",
+            |b| set(b, "/severities/0/code", json!(1)),
+            Some("severities[0].code"),
+        ),
+    ]);
+}
+
+#[test]
+fn open_case_min_impact_is_1_to_5_and_required() {
+    check_case_plan(&[
+        ("1", |b| set(b, "/open_case/min_impact", json!(1)), None),
+        (
+            "3: severities[1] has an AWS code",
+            |b| set(b, "/open_case/min_impact", json!(3)),
+            None,
+        ),
+        (
+            "0",
+            |b| set(b, "/open_case/min_impact", json!(0)),
+            Some("open_case.min_impact"),
+        ),
+        (
+            "6",
+            |b| set(b, "/open_case/min_impact", json!(6)),
+            Some("open_case.min_impact"),
+        ),
+        (
+            "a string",
+            |b| set(b, "/open_case/min_impact", json!("2")),
+            Some("open_case.min_impact"),
+        ),
+        (
+            "missing",
+            |b| remove(b, "/open_case/min_impact"),
+            Some("open_case.min_impact"),
+        ),
+        ("open_case null", |b| set(b, "/open_case", Value::Null), None),
+        (
+            "open_case a list",
+            |b| set(b, "/open_case", json!([])),
+            Some("open_case"),
+        ),
+        (
+            "unknown key",
+            |b| set(b, "/open_case/severity", json!("high")),
+            Some("open_case.severity"),
+        ),
+    ]);
+}
+
+#[test]
+fn open_case_service_and_category_codes_are_aws_support_codes() {
+    check_case_plan(&[
+        (
+            "one char",
+            |b| set(b, "/open_case/service_code", json!("x")),
+            None,
+        ),
+        (
+            "digits",
+            |b| set(b, "/open_case/category_code", json!("ec2-2")),
+            None,
+        ),
+        (
+            "100 chars",
+            |b| set(b, "/open_case/service_code", json!("s".repeat(100))),
+            None,
+        ),
+        (
+            "101 chars",
+            |b| set(b, "/open_case/service_code", json!("s".repeat(101))),
+            Some("open_case.service_code"),
+        ),
+        (
+            "empty",
+            |b| set(b, "/open_case/service_code", json!("")),
+            Some("open_case.service_code"),
+        ),
+        (
+            "upper case",
+            |b| set(b, "/open_case/service_code", json!("Amazon-DynamoDB")),
+            Some("open_case.service_code"),
+        ),
+        (
+            "a space",
+            |b| set(b, "/open_case/category_code", json!("general guidance")),
+            Some("open_case.category_code"),
+        ),
+        (
+            "an underscore",
+            |b| set(b, "/open_case/category_code", json!("general_guidance")),
+            Some("open_case.category_code"),
+        ),
+        (
+            "service missing",
+            |b| remove(b, "/open_case/service_code"),
+            Some("open_case.service_code"),
+        ),
+        (
+            "category missing",
+            |b| remove(b, "/open_case/category_code"),
+            Some("open_case.category_code"),
+        ),
+        (
+            "a number",
+            |b| set(b, "/open_case/category_code", json!(7)),
+            Some("open_case.category_code"),
+        ),
+    ]);
+    let mut body = case_plan();
+    set(&mut body, "/open_case/service_code", json!("Amazon_EC2"));
+    let err = PlanSpec::parse(&body).unwrap_err();
+    let message = err.message_for("open_case.service_code").unwrap();
+    assert!(
+        message.contains("AWS Support code") && message.contains("a-z, 0-9"),
+        "{message}"
+    );
+}
+
+#[test]
+fn open_case_cc_emails_are_at_most_9_addresses_without_duplicates() {
+    check_case_plan(&[
+        ("missing", |b| remove(b, "/open_case/cc_emails"), None),
+        ("empty", |b| set(b, "/open_case/cc_emails", json!([])), None),
+        (
+            "nine",
+            |b| {
+                set(
+                    b,
+                    "/open_case/cc_emails",
+                    list_of(9, |i| json!(format!("cc{i}@example.com"))),
+                )
+            },
+            None,
+        ),
+        (
+            "ten",
+            |b| {
+                set(
+                    b,
+                    "/open_case/cc_emails",
+                    list_of(10, |i| json!(format!("cc{i}@example.com"))),
+                )
+            },
+            Some("open_case.cc_emails"),
+        ),
+        (
+            "not an address",
+            |b| set(b, "/open_case/cc_emails/1", json!("payments-oncall")),
+            Some("open_case.cc_emails[1]"),
+        ),
+        (
+            "twice, in another case",
+            |b| set(b, "/open_case/cc_emails/2", json!("SRE@Example.com")),
+            Some("open_case.cc_emails[2]"),
+        ),
+        (
+            "not a list",
+            |b| set(b, "/open_case/cc_emails", json!("sre@example.com")),
+            Some("open_case.cc_emails"),
+        ),
+    ]);
+    let mut body = case_plan();
+    set(&mut body, "/open_case/cc_emails/2", json!("SRE@Example.com"));
+    let err = PlanSpec::parse(&body).unwrap_err();
+    let message = err.message_for("open_case.cc_emails[2]").unwrap();
+    assert!(message.contains("cc_emails[0]"), "{message}");
+}
+
+#[test]
+fn with_open_case_the_severities_it_opens_at_carry_an_aws_code() {
+    check_case_plan(&[
+        // Only the severities at impacts 1..=min_impact need an AWS code.
+        (
+            "no code below min_impact",
+            |b| remove(b, "/severities/1/code"),
+            None,
+        ),
+        (
+            "free text at min_impact 4",
+            |b| set(b, "/open_case/min_impact", json!(4)),
+            Some("severities[2].code"),
+        ),
+        (
+            "missing",
+            |b| remove(b, "/severities/0/code"),
+            Some("severities[0].code"),
+        ),
+        (
+            "not AWS's wording",
+            |b| set(b, "/severities/0/code", json!("Sev 1")),
+            Some("severities[0].code"),
+        ),
+        (
+            "AWS's code in capitals",
+            |b| set(b, "/severities/0/code", json!("Urgent")),
+            Some("severities[0].code"),
+        ),
+        (
+            "each AWS code",
+            |b| {
+                set(b, "/severities/0/code", json!("critical"));
+                set(b, "/severities/1/code", json!("high"));
+                set(b, "/severities/2/code", json!("low"));
+                set(b, "/open_case/min_impact", json!(5));
+            },
+            None,
+        ),
+        // Without open_case, a code is the vendor's free text.
+        (
+            "free text, no open_case",
+            |b| {
+                remove(b, "/open_case");
+                set(b, "/severities/0/code", json!("Sev 1"));
+            },
+            None,
+        ),
+    ]);
+    let mut body = case_plan();
+    remove(&mut body, "/severities/0/code");
+    let err = PlanSpec::parse(&body).unwrap_err();
+    let message = err.message_for("severities[0].code").unwrap();
+    assert!(
+        message.contains("open_case") && message.contains("low, normal, high, urgent, critical"),
+        "{message}"
+    );
+    set(&mut body, "/severities/0/code", json!("P1"));
+    let err = PlanSpec::parse(&body).unwrap_err();
+    let message = err.message_for("severities[0].code").unwrap();
+    assert!(
+        message.contains("'P1'") && message.contains("urgent"),
+        "{message}"
+    );
+}
+
+#[test]
+fn with_open_case_every_impact_up_to_min_impact_is_mapped() {
+    check_case_plan(&[
+        (
+            "impact 2 mapped nowhere",
+            |b| set(b, "/severities/0/impacts", json!([1])),
+            Some("open_case.min_impact"),
+        ),
+        (
+            "no severities",
+            |b| set(b, "/severities", json!([])),
+            Some("open_case.min_impact"),
+        ),
+        (
+            "min_impact 1 needs only impact 1",
+            |b| {
+                set(b, "/severities/0/impacts", json!([1]));
+                set(b, "/open_case/min_impact", json!(1));
+            },
+            None,
+        ),
+    ]);
+    let mut body = case_plan();
+    set(&mut body, "/severities/0/impacts", json!([2]));
+    let err = PlanSpec::parse(&body).unwrap_err();
+    assert_eq!(err.fields(), ["open_case.min_impact"]);
+    let message = err.message_for("open_case.min_impact").unwrap();
+    assert!(
+        message.contains("impact 1 ") && message.contains("severities"),
+        "{message}"
+    );
+}

@@ -1,14 +1,17 @@
 //! `POST /match`: the incident responder's dry run. The same matching and the
-//! same renderer as the responder (`support_plans_domain::post::prepare`).
+//! same renderer as the responder (`support_plans_domain::post::prepare`),
+//! and the AWS case it would open for a plan (`case::case_for`, SPEC §13).
 
 use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
+use serde::Serialize;
 use serde_json::Value;
+use support_plans_domain::case::{CaseRequest, case_for};
 use support_plans_domain::matching::{Incident, MAX_RESOURCE_LEN, PagerDutyService, needed_plans};
 use support_plans_domain::model::{MAX_PAGERDUTY_SERVICE_CHARS, Status};
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
-use support_plans_domain::post::{IncidentContext, Posts, prepare};
+use support_plans_domain::post::{IncidentContext, PlanNote, Posts, prepare};
 use support_plans_domain::types::Slug;
 use support_plans_domain::validate::{Cx, Lines, int, list, parsed, text};
 use utoipa::ToSchema;
@@ -46,6 +49,57 @@ pub struct MatchRequest {
     /// a name whatever its case). Here one string stands for both.
     pagerduty_service: Option<String>,
 }
+
+/// The AWS Support case the responder would open for a plan (SPEC §13): the
+/// plan has `open_case` and the incident is at or above its `min_impact`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePreview {
+    /// AWS Support `serviceCode`.
+    service_code: String,
+    /// AWS Support `categoryCode`.
+    category_code: String,
+    /// The mapped severity's `code` (`low` · `normal` · `high` · `urgent` · `critical`).
+    severity_code: String,
+    /// The case's subject: `[impact N]` and the incident's title.
+    subject: String,
+    /// Copied on the case: the plan's owner, then `open_case.cc_emails`.
+    cc_emails: Vec<String>,
+}
+
+impl From<CaseRequest> for CasePreview {
+    fn from(c: CaseRequest) -> Self {
+        Self {
+            service_code: c.service_code,
+            category_code: c.category_code,
+            severity_code: c.severity_code,
+            subject: c.subject,
+            cc_emails: c.cc_emails,
+        }
+    }
+}
+
+/// One plan's note, with the case the responder would open for it, if any.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // the schema of the answer, which is written from `Posts` and the cases
+pub struct MatchNote {
+    #[serde(flatten)]
+    note: PlanNote,
+    /// Present when the responder would open an AWS Support case for this plan.
+    case: Option<CasePreview>,
+}
+
+/// `POST /match`'s answer: what the responder would post, each plan's note
+/// with the case it would open.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // as MatchNote
+pub struct MatchAnswer {
+    #[serde(flatten)]
+    posts: Posts,
+    notes: Vec<MatchNote>,
+}
+
+/// The incident's key in a dry run (no incident exists).
+const DRY_RUN: &str = "dry-run";
 
 fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
     let parsed_ctx = Cx::run(|cx| {
@@ -118,7 +172,7 @@ fn parse(body: &Value) -> Result<IncidentContext, ApiError> {
 
 #[utoipa::path(post, path = "/match", tag = "incidents", request_body = MatchRequest,
     responses(
-        (status = 200, body = Posts, description = "the matched workloads, plans and the exact text the responder would post"),
+        (status = 200, body = MatchAnswer, description = "the matched workloads, plans and the exact text the responder would post, and each AWS case it would open"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -128,14 +182,25 @@ pub async fn match_incident(
     State(st): State<AppState>,
     _caller: Caller,
     JsonBody(body): JsonBody,
-) -> Result<Json<Posts>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let mut ctx = parse(&body)?;
     if body.get("started_at").is_none_or(serde_json::Value::is_null) {
         ctx.started_at = st.now();
     }
     let (workloads, _) = st.store.all_workloads(Status::Active).await?;
     let plans = st.store.get_plans(&needed_plans(&ctx.facts, &workloads)).await?;
-    Ok(Json(prepare(
-        &ctx, "dry-run", &workloads, &plans, &st.links, &st.policy,
-    )))
+    let posts = prepare(&ctx, DRY_RUN, &workloads, &plans, &st.links, &st.policy);
+    let mut answer = serde_json::to_value(&posts).expect("posts serialize");
+    let notes = answer.get_mut("notes").and_then(Value::as_array_mut);
+    for (note, posted) in notes.into_iter().flatten().zip(&posts.notes) {
+        let case = plans
+            .iter()
+            .find(|p| p.id().as_str() == posted.plan_id)
+            .and_then(|p| case_for(p, &ctx, DRY_RUN, None));
+        if let (Some(case), Some(note)) = (case, note.as_object_mut()) {
+            let preview = serde_json::to_value(CasePreview::from(case)).expect("a case serializes");
+            note.insert("case".into(), preview);
+        }
+    }
+    Ok(Json(answer))
 }

@@ -315,3 +315,86 @@ async fn bad_pagerduty_services_are_refused_by_field() {
         assert_ne!(message, "unknown field", "{why}: a known field, checked");
     }
 }
+
+// ---------------------------------------------------------------- the AWS case (SPEC §13)
+
+/// SPEC §13: `POST /match` shows, in a plan's entry, the AWS case the
+/// responder would open for it: at or above `min_impact`, not below, and
+/// never for a plan without `open_case`.
+#[tokio::test]
+async fn match_shows_the_aws_case_a_plan_would_open_at_or_above_its_min_impact() {
+    let api = Api::new().await;
+    let mut aws = support_plans_tests::plan_body("aws-business", "platform");
+    aws["vendor"] = json!("AWS");
+    aws["severities"] = json!([
+        {"name": "Production system down", "response_minutes": 60, "impacts": [1], "code": "urgent"},
+        {"name": "Production system impaired", "response_minutes": 240, "impacts": [2], "code": "high"},
+        {"name": "System impaired", "response_minutes": 720, "impacts": [3]}
+    ]);
+    aws["open_case"] = json!({
+        "min_impact": 2,
+        "service_code": "amazon-dynamodb",
+        "category_code": "general-guidance",
+        "cc_emails": ["sre@example.com", "Platform@Example.com"]
+    });
+    let r = api.post("/plans", &ADMIN, &aws).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["open_case"]["min_impact"], 2, "{}", r.text);
+    assert_eq!(r.json()["severities"][0]["code"], "urgent", "{}", r.text);
+    api.seed_plan("datadog", "platform").await;
+    let w = api
+        .post(
+            "/workloads",
+            &PAYMENTS,
+            &workload_body("payments", "payments", &["aws-business", "datadog"]),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.text);
+
+    let at =
+        |impact: u8| json!({"title": "Payments API returns 500s", "impact": impact, "workload": "payments"});
+    let posts = api.post("/match", &READER, &at(2)).await.json();
+    let note = |posts: &Value, plan: &str| -> Value {
+        posts["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["plan_id"] == plan)
+            .unwrap_or_else(|| panic!("no note for {plan}: {posts}"))
+            .clone()
+    };
+    assert_eq!(
+        note(&posts, "aws-business")["case"],
+        json!({
+            "service_code": "amazon-dynamodb",
+            "category_code": "general-guidance",
+            "severity_code": "high",
+            "subject": "[impact 2] Payments API returns 500s",
+            "cc_emails": ["platform@example.com", "sre@example.com"]
+        }),
+        "{posts}"
+    );
+    assert!(note(&posts, "aws-business")["text"].is_string(), "{posts}");
+    assert!(
+        note(&posts, "datadog").get("case").is_none(),
+        "no open_case: {posts}"
+    );
+
+    let posts = api.post("/match", &READER, &at(1)).await.json();
+    assert_eq!(
+        note(&posts, "aws-business")["case"]["severity_code"],
+        "urgent",
+        "{posts}"
+    );
+
+    let posts = api.post("/match", &READER, &at(3)).await.json();
+    assert!(
+        note(&posts, "aws-business").get("case").is_none(),
+        "impact 3 < min_impact 2: {posts}"
+    );
+
+    // Unknown impact: no case either.
+    let unknown = json!({"title": "Payments API returns 500s", "workload": "payments"});
+    let posts = api.post("/match", &READER, &unknown).await.json();
+    assert!(note(&posts, "aws-business").get("case").is_none(), "{posts}");
+}

@@ -127,3 +127,44 @@ async fn the_document_shows_the_pagerduty_fields() {
     let reasons = serde_json::to_string(&schemas["Reason"]).unwrap();
     assert!(reasons.contains("pagerduty-service"), "{reasons}");
 }
+
+#[tokio::test]
+async fn the_document_shows_the_case_fields() {
+    let api = Api::new().await;
+    let doc = document(&api).await;
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["Severity"]["properties"]["code"].is_object(),
+        "{}",
+        schemas["Severity"]
+    );
+    let spec = serde_json::to_string(&schemas["PlanSpec"]).unwrap();
+    assert!(spec.contains("OpenCase"), "{spec}");
+    for field in ["min_impact", "service_code", "category_code", "cc_emails"] {
+        assert!(
+            schemas["OpenCase"]["properties"][field].is_object(),
+            "{field}: {}",
+            schemas["OpenCase"]
+        );
+    }
+    let answer = serde_json::to_string(&doc["paths"]["/match"]["post"]["responses"]["200"]).unwrap();
+    assert!(answer.contains("MatchAnswer"), "{answer}");
+    for field in [
+        "service_code",
+        "category_code",
+        "severity_code",
+        "subject",
+        "cc_emails",
+    ] {
+        assert!(
+            schemas["CasePreview"]["properties"][field].is_object(),
+            "{field}: {}",
+            schemas["CasePreview"]
+        );
+    }
+    let note = serde_json::to_string(&schemas["MatchNote"]).unwrap();
+    assert!(
+        note.contains("PlanNote") && note.contains("CasePreview"),
+        "{note}"
+    );
+}

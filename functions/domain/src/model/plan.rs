@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use super::values::{date, days, email, https_url, slug};
 use super::{Actor, ChannelKind, Meta, Owner, Role, Status, VerifiedVia};
+use crate::case::AWS_SEVERITY_CODES;
 use crate::types::{Email, HttpsUrl, Phone, Slug, check_account_ref};
-use crate::validate::{Cx, Lines, ValidationErrors, int, list, one_of, parsed, text};
+use crate::validate::{Cx, Lines, ValidationErrors, int, list, one_of, parsed, printable, text};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +164,7 @@ pub(super) const PLAN_FIELDS: &[&str] = &[
     "review_every_days",
     "renews_on",
     "docs_url",
+    "open_case",
 ];
 /// Server-owned fields a caller may send back (from a GET) and that are ignored.
 pub(super) const PLAN_SERVER_FIELDS: &[&str] = &[
@@ -223,10 +225,14 @@ pub(super) fn parse_plan(v: &Value, cx: &mut Cx) -> Option<PlanSpec> {
     });
     let renews_on = cx.opt(o, "renews_on", date);
     let docs_url = cx.opt(o, "docs_url", https_url);
+    let open_case = cx.opt(o, "open_case", parse_open_case);
 
     // Rules across fields, checked once the parts parsed.
     if let Some(severities) = &severities {
         check_impacts_unique(severities, cx);
+        if let Some(Some(open_case)) = &open_case {
+            check_case_severities(open_case, severities, cx);
+        }
     }
     if let Some(contacts) = &contacts {
         check_contact_ids_unique(contacts, cx);
@@ -251,7 +257,7 @@ pub(super) fn parse_plan(v: &Value, cx: &mut Cx) -> Option<PlanSpec> {
         review_every_days: review_every_days?,
         renews_on: renews_on?,
         docs_url: docs_url?,
-        open_case: None,
+        open_case: open_case?,
     })
 }
 
@@ -276,6 +282,45 @@ pub(super) fn check_impacts_unique(severities: &[Severity], cx: &mut Cx) {
                 None => *slot = Some(i),
             }
         }
+    }
+}
+
+/// With `open_case`, a case can be opened at every impact from 1 to
+/// `min_impact`: each is mapped by a severity, and each such severity carries
+/// one of AWS Support's severity codes (the case's `severityCode`).
+pub(super) fn check_case_severities(open_case: &OpenCase, severities: &[Severity], cx: &mut Cx) {
+    let min = open_case.min_impact;
+    let opening = |s: &Severity| s.impacts.iter().any(|&i| (1..=min).contains(&i));
+    for (i, s) in severities.iter().enumerate().filter(|(_, s)| opening(s)) {
+        let message = match &s.code {
+            Some(code) if AWS_SEVERITY_CODES.contains(&code.as_str()) => continue,
+            Some(code) => format!(
+                "'{}' is not an AWS Support severity code: open_case opens cases at this severity (impacts 1 to {min}), so it must be one of {}",
+                printable(code, 50),
+                AWS_SEVERITY_CODES.join(", ")
+            ),
+            None => format!(
+                "is required: open_case opens cases at this severity (impacts 1 to {min}), so it needs an AWS Support severity code: one of {}",
+                AWS_SEVERITY_CODES.join(", ")
+            ),
+        };
+        cx.at("severities", |cx| {
+            cx.at_index(i, |cx| cx.at("code", |cx| cx.error(message)))
+        });
+    }
+    let unmapped: Vec<String> = (1..=min)
+        .filter(|i| !severities.iter().any(|s| s.impacts.contains(i)))
+        .map(|i| i.to_string())
+        .collect();
+    if !unmapped.is_empty() {
+        cx.at("open_case", |cx| {
+            cx.at("min_impact", |cx| {
+                cx.error(format!(
+                    "a case would be opened at impact {} but no severity maps it: map it in severities, or lower min_impact",
+                    unmapped.join(", ")
+                ))
+            })
+        });
     }
 }
 
@@ -348,7 +393,7 @@ pub(super) fn channel_value(v: &Value, cx: &mut Cx, kind: Option<ChannelKind>) -
 }
 
 pub(super) fn parse_severity(v: &Value, cx: &mut Cx) -> Option<Severity> {
-    let o = cx.object(v, &["name", "response_minutes", "impacts"], &[])?;
+    let o = cx.object(v, &["name", "response_minutes", "impacts", "code"], &[])?;
     let name = cx.req(o, "name", |v, cx| text(v, cx, 1..=100, Lines::Single));
     let response_minutes = cx.req(o, "response_minutes", |v, cx| int(v, cx, 1..=10080));
     let impacts = cx.req(o, "impacts", |v, cx| {
@@ -364,11 +409,66 @@ pub(super) fn parse_severity(v: &Value, cx: &mut Cx) -> Option<Severity> {
         }
         Some(impacts)
     });
+    let code = cx.opt(o, "code", |v, cx| text(v, cx, 1..=50, Lines::Single));
     Some(Severity {
         name: name?,
         response_minutes: response_minutes?,
         impacts: impacts?,
-        code: None,
+        code: code?,
+    })
+}
+
+/// The most addresses `open_case.cc_emails` may list: with the plan's owner,
+/// AWS Support's limit of 10 CC addresses.
+pub const MAX_CASE_CC_EMAILS: usize = 9;
+
+pub(super) fn parse_open_case(v: &Value, cx: &mut Cx) -> Option<OpenCase> {
+    let o = cx.object(
+        v,
+        &["min_impact", "service_code", "category_code", "cc_emails"],
+        &[],
+    )?;
+    let min_impact = cx.req(o, "min_impact", |v, cx| {
+        int(v, cx, 1..=5).and_then(|n| u8::try_from(n).ok())
+    });
+    let service_code = cx.req(o, "service_code", support_code);
+    let category_code = cx.req(o, "category_code", support_code);
+    let cc_emails = cx.or(o, "cc_emails", Vec::new(), |v, cx| {
+        let emails = list(v, cx, 0..=MAX_CASE_CC_EMAILS, email)?;
+        let mut ok = true;
+        for (i, e) in emails.iter().enumerate() {
+            if let Some(first) = emails[..i]
+                .iter()
+                .position(|f| f.as_str().eq_ignore_ascii_case(e.as_str()))
+            {
+                ok = false;
+                cx.at_index(i, |cx| {
+                    cx.error(format!("'{e}' is already listed as cc_emails[{first}]"))
+                });
+            }
+        }
+        ok.then_some(emails)
+    });
+    Some(OpenCase {
+        min_impact: min_impact?,
+        service_code: service_code?,
+        category_code: category_code?,
+        cc_emails: cc_emails?,
+    })
+}
+
+/// An AWS Support service or category code, as `DescribeServices` lists them
+/// (`amazon-dynamodb`, `general-guidance`).
+fn support_code(v: &Value, cx: &mut Cx) -> Option<String> {
+    parsed(v, cx, |s| {
+        let ok = (1..=100).contains(&s.len())
+            && s.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if ok {
+            Ok(s.to_owned())
+        } else {
+            Err("must be an AWS Support code (as DescribeServices lists them, like amazon-dynamodb): 1–100 characters of a-z, 0-9 and '-'".into())
+        }
     })
 }
 

@@ -174,12 +174,12 @@ def incident(im, plan_arn, chat_queue, sqs):
         notes = [e for e in im.list_timeline_events(incidentRecordArn=arn)["eventSummaries"] if e["eventType"] == "Note"]
         with urllib.request.urlopen(f"{EMULATOR}/_emulator/deliveries", timeout=10) as r:
             deliveries = [d for d in json.load(r)["deliveries"] if d.get("incident_record_arn") == arn]
-        if len(notes) >= 4 and len(deliveries) >= 2:
+        if len(notes) >= 5 and len(deliveries) >= 2:
             break
         time.sleep(0.2)
     elapsed = time.monotonic() - started
-    if len(notes) < 4:
-        fail(f"expected one note per vendor plan of the payments workload (4), got {len(notes)} in 120 s")
+    if len(notes) < 5:
+        fail(f"expected one note per vendor plan of the payments workload (4) and the AWS case's, got {len(notes)} in 120 s")
     print(f"  {len(notes)} notes posted {elapsed:.1f} s after StartIncident; the emulator delivered "
           + ", ".join(f"the {d['kind']} ({'ok' if d.get('delivered') else 'FAILED'})" for d in deliveries))
 
@@ -389,7 +389,8 @@ def pagerduty(sqs):
         fail(f"POST {PAGERDUTY}/incidents: {status} {text}")
     incident = json.loads(text)["incident"]
     print(f"  POST /incidents -> 201, incident {incident['id']} (priority P2, so impact 2)")
-    expected = len(next(w for w in samples("workloads") if w["name"] == "checkout-web")["dependencies"])
+    # One note per plan, and the AWS Support case aws-business opens at impact 2.
+    expected = len(next(w for w in samples("workloads") if w["name"] == "checkout-web")["dependencies"]) + 1
     notes = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -402,7 +403,7 @@ def pagerduty(sqs):
     with urllib.request.urlopen(f"{PAGERDUTY}/_standin/deliveries", timeout=10) as r:
         deliveries = [d for d in json.load(r)["deliveries"] if d.get("incident_id") == incident["id"]]
     if len(notes) != expected:
-        fail(f"expected one note per plan of checkout-web ({expected}), got {len(notes)} in 120 s")
+        fail(f"expected one note per plan of checkout-web and the AWS case ({expected}), got {len(notes)} in 120 s")
     print(f"  {len(notes)} notes posted {elapsed:.1f} s after POST /incidents; the webhook was answered "
           + ", ".join(str(d.get("status")) for d in deliveries))
 

@@ -208,6 +208,12 @@ async fn the_story_through_the_binaries_that_deploy() {
             .unwrap();
         notes.push(event.event_data);
     }
+    // aws-business opens its AWS Support case at impact 2 or worse (SPEC §13):
+    // one more note, with the case id, once.
+    let (cases, notes): (Vec<String>, Vec<String>) = notes
+        .into_iter()
+        .partition(|n| n.contains("### AWS Support case"));
+    assert_eq!(cases.len(), 1, "the AWS case's note, once: {cases:#?}");
     assert_eq!(
         notes.len(),
         4,

@@ -100,15 +100,18 @@ fn incident(impact: u8, resolved: bool) -> ReportedIncident {
     }
 }
 
+/// The test settings with case opening on.
+fn settings() -> support_plans_domain::pipeline::Settings {
+    let mut s = support_plans_domain::testing::settings(INCIDENTS);
+    s.open_cases = true;
+    s
+}
+
 /// The payments incident at `impact`, answered at minute 0.
 async fn answered(impact: u8) -> (Pipeline<FakePorts>, FakeIncidents) {
     let incidents = FakeIncidents::default();
     incidents.open(incident(impact, false));
-    let p = pipeline(
-        incidents.clone(),
-        directory(aws_opening_cases()),
-        support_plans_domain::testing::settings(INCIDENTS),
-    );
+    let p = pipeline(incidents.clone(), directory(aws_opening_cases()), settings());
     p.respond(&id(), Told::default(), t0()).await.unwrap();
     (p, incidents)
 }
@@ -293,11 +296,7 @@ async fn an_impact_3_incident_opens_no_case() {
 async fn a_case_opened_whose_answer_was_lost_is_found_by_the_retry_not_opened_twice() {
     let incidents = FakeIncidents::default();
     incidents.open(incident(1, false));
-    let p = pipeline(
-        incidents.clone(),
-        directory(aws_opening_cases()),
-        support_plans_domain::testing::settings(INCIDENTS),
-    );
+    let p = pipeline(incidents.clone(), directory(aws_opening_cases()), settings());
     p.cases.fail_next(1);
     assert!(p.respond(&id(), Told::default(), t0()).await.is_err(), "retried");
     p.respond(&id(), Told::default(), t0()).await.unwrap();
@@ -309,11 +308,7 @@ async fn a_case_opened_whose_answer_was_lost_is_found_by_the_retry_not_opened_tw
 async fn without_business_support_the_incident_is_told_to_open_the_case_by_hand_once() {
     let incidents = FakeIncidents::default();
     incidents.open(incident(1, false));
-    let p = pipeline(
-        incidents.clone(),
-        directory(aws_opening_cases()),
-        support_plans_domain::testing::settings(INCIDENTS),
-    );
+    let p = pipeline(incidents.clone(), directory(aws_opening_cases()), settings());
     p.cases
         .refuse("SubscriptionRequiredException: AWS Premium Support Subscription is required");
     p.respond(&id(), Told::default(), t0()).await.unwrap();
@@ -333,7 +328,7 @@ async fn without_business_support_the_incident_is_told_to_open_the_case_by_hand_
 async fn with_case_opening_off_no_case_is_opened() {
     let incidents = FakeIncidents::default();
     incidents.open(incident(1, false));
-    let mut settings = support_plans_domain::testing::settings(INCIDENTS);
+    let mut settings = settings();
     settings.open_cases = false;
     let p = pipeline(incidents.clone(), directory(aws_opening_cases()), settings);
     p.respond(&id(), Told::default(), t0()).await.unwrap();

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use futures_util::StreamExt as _;
 use futures_util::future::{join, join_all, join3};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -23,6 +24,9 @@ use super::claims::{ClaimState, Settlement, is_chat_part};
 use super::decide::{self, Job, Tally};
 use super::follow::FollowedUp;
 use super::incident::{Delivered, IncidentId, Told, client_token, context, context_delivered, context_told};
+
+/// How many open incidents the sweep follows up at once.
+const FOLLOW_UPS_AT_ONCE: usize = 4;
 
 /// The adapters a pipeline runs over, named once (AWS, or in-memory fakes).
 pub trait Ports {
@@ -397,17 +401,22 @@ impl<P: Ports> Pipeline<P> {
         let link = keys
             .as_ref()
             .map(|k| move |incident: &str, plan: &str| responded_link(k, incident, plan, now));
+        // A few incidents at a time: each follows up with a few calls one
+        // after the other, and the sweep should end well within a minute.
+        let link = link.as_ref().map(|l| l as super::follow::Linker<'_>);
+        let results: Vec<(String, Result<FollowedUp, PipelineError>)> = futures_util::stream::iter(&open)
+            .map(|id| async move { (id.key(), self.follow_up(id, link, now).await) })
+            .buffer_unordered(FOLLOW_UPS_AT_ONCE)
+            .collect()
+            .await;
         let mut follow_ups = 0;
-        for id in &open {
-            match self
-                .follow_up(id, link.as_ref().map(|l| l as super::follow::Linker<'_>), now)
-                .await
-            {
+        for (key, result) in results {
+            match result {
                 Ok(done) => {
                     follow_ups += done.notes;
-                    failures.extend(done.failures.into_iter().map(|f| format!("incident {id}: {f}")));
+                    failures.extend(done.failures.into_iter().map(|f| format!("incident {key}: {f}")));
                 }
-                Err(e) => failures.push(format!("incident {id}: follow-ups: {e}")),
+                Err(e) => failures.push(format!("incident {key}: follow-ups: {e}")),
             }
         }
         let swept = Swept {

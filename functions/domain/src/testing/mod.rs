@@ -79,6 +79,6 @@ pub fn settings(incident_topic: &str) -> Settings {
         sweep_window: SignedDuration::from_hours(24),
         limit_per_minute: 20,
         responded_url: Some("https://api.example.com/responded/".into()),
-        open_cases: true,
+        open_cases: false,
     }
 }

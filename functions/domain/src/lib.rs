@@ -14,8 +14,8 @@ pub mod pipeline;
 pub mod ports;
 pub mod post;
 pub mod readiness;
-pub mod responded;
 pub mod reminders;
+pub mod responded;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -27,8 +27,8 @@ pub mod webhook;
 pub mod wire;
 
 pub use model::{
-    Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, OpenCase, Owner, PlanSpec,
-    Revision, Role, Severity, Status, Step, SupportPlan, VerifiedVia, Workload, WorkloadSpec,
+    Actor, Change, ChangeError, Channel, ChannelKind, Contact, Criticality, Match, Meta, OpenCase, Owner,
+    PlanSpec, Revision, Role, Severity, Status, Step, SupportPlan, VerifiedVia, Workload, WorkloadSpec,
 };
 pub use types::{Email, HttpsUrl, IncidentArn, Phone, Slug};
 pub use validate::{FieldError, ValidationErrors};

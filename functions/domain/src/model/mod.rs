@@ -10,8 +10,8 @@ mod workload;
 pub use enums::{ChannelKind, Criticality, Role, Status, VerifiedVia};
 pub use lifecycle::ChangeError;
 pub use plan::{
-    Channel, Contact, OpenCase, DEFAULT_REVIEW_EVERY_DAYS, DEFAULT_VERIFY_EVERY_DAYS, PlanSpec, Severity, Step,
-    SupportPlan,
+    Channel, Contact, DEFAULT_REVIEW_EVERY_DAYS, DEFAULT_VERIFY_EVERY_DAYS, OpenCase, PlanSpec, Severity,
+    Step, SupportPlan,
 };
 pub use record::{Actor, Change, Meta, Owner, Revision};
 pub use workload::{

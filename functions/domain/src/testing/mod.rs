@@ -11,6 +11,7 @@ pub mod hand_off;
 pub mod incidents;
 pub mod metrics;
 pub mod rate_limit;
+pub mod responded;
 pub mod secret_text;
 pub mod store;
 pub mod webhook_ids;

@@ -107,8 +107,10 @@ async fn the_secrets_are_read_from_secrets_manager_and_verify_deliveries() {
     let handed = FakeHandOff::default();
     let app = app(Hooks::new(
         store.clone(),
+        store.clone(),
         handed.clone(),
         pd_secret,
+        SecretsManagerText::new(client.clone(), &std_name),
         SecretsManagerText::new(client.clone(), &std_name),
     ));
     let body = serde_json::to_vec(
@@ -164,11 +166,14 @@ async fn a_secret_without_a_value_makes_its_route_503() {
             .await
             .is_err()
     );
+    let store = support_plans_tests::fresh_store().await;
     let app = app(Hooks::new(
-        support_plans_tests::fresh_store().await,
+        store.clone(),
+        store,
         FakeHandOff::default(),
         SecretsManagerText::new(client.clone(), &empty),
         SecretsManagerText::new(client.clone(), &blank),
+        SecretsManagerText::new(client.clone(), &empty),
     ));
     for route in ["/hooks/pagerduty", "/hooks/incident"] {
         let response = app

@@ -4,21 +4,27 @@ with FUNCTION_LOG=trace, so every function logged at TRACE throughout.
 
 It sends the API requests that carry credentials (a one-click link's token,
 a bearer token, webhook signatures to the plans API and to the two webhook
-routes of the incident-hooks function), each a fresh marker, and then
+routes of the incident-hooks function, a "vendor responded" link's token and
+the name typed on its form, and a well-signed responded link, so its key is
+read), each a fresh marker, and then
 searches the functions' log (LOCAL_DIR/functions.log, everything cargo lambda
 watch and the functions printed) for: each marker, the link-signing key as
 Secrets Manager holds it (the freshness check and the API read it during the
-stories), the PagerDuty token and the two webhook secrets (the responder and
-the hooks read them during the stories), and any verification token in a
-/verify/ path. It also checks that
+stories), the responded links' key, the PagerDuty token and the two webhook
+secrets (the responder and the hooks read them during the stories), and any
+verification or responded token in a /verify/ or /responded/ path. It also checks that
 the log really is at TRACE, so that a clean result means something.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -58,8 +64,22 @@ def strings(value):
     return []
 
 
+def responded_link(key, incident, plan, expires):
+    """A "vendor responded" token as the responder signs one (functions/domain/src/responded.rs)."""
+    payload = f"r1|0|{plan}|{expires}|{incident}".encode()
+    tag = hmac.new(key.encode(), payload, hashlib.sha256).digest()
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+    return f"{b64(payload)}.{b64(tag)}"
+
+
 def main():
-    marker = {name: f"{name}-{secrets.token_hex(12)}" for name in ("link", "bearer", "webhook", "pagerduty")}
+    marker = {
+        name: f"{name}-{secrets.token_hex(12)}"
+        for name in ("link", "bearer", "webhook", "pagerduty", "responded", "responder-name")
+    }
     who = {"x-local-principal": "dana@example.com", "x-local-groups": "platform"}
     for method in ("GET", "POST"):
         http(method, f"{API}/verify/{marker['link']}", {})
@@ -92,15 +112,29 @@ def main():
         },
         b'{"id": "log-check"}',
     )
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for method in ("GET", "POST"):
+        http(method, f"{HOOKS}/responded/{marker['responded']}", form, f"by={marker['responder-name']}".encode())
+    # A well-signed link (the key is read and used), for a plan whose note is
+    # in no incident: nothing is recorded (404).
+    sm = boto3.client("secretsmanager")
+    responded_key = sm.get_secret_value(SecretId=os.environ["RESPONDED_KEY_SECRET_ARN"])["SecretString"]
+    signed = responded_link(responded_key, "pagerduty:LOGCHECK", "log-check", int(time.time()) + 3600)
+    for method in ("GET", "POST"):
+        http(method, f"{HOOKS}/responded/{signed}", form, f"by={marker['responder-name']}".encode())
 
     with open(LOG, encoding="utf-8", errors="replace") as f:
         log = f.read()
     if not re.search(r"\bTRACE\b", log):
         fail(f"{LOG} has no TRACE line: the functions did not log at TRACE, so this check proves nothing")
     found = [name for name, value in marker.items() if value in log]
-    key = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["VERIFY_KEY_SECRET_ARN"])
+    key = sm.get_secret_value(SecretId=os.environ["VERIFY_KEY_SECRET_ARN"])
     if any(s in log for s in strings(key["SecretString"]) if len(s) >= 16):
         found.append("the link-signing key")
+    if any(s in log for s in strings(responded_key) if len(s) >= 16):
+        found.append("the responded links' key")
+    if signed in log or signed.split(".")[1] in log:
+        found.append("the signed responded link")
     for name in ("PAGERDUTY_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "INCIDENT_WEBHOOK_SECRET"):
         value = os.environ[name]
         # whsec_ is a public prefix; the rest is the secret.
@@ -109,10 +143,13 @@ def main():
     links = re.findall(r"/verify/[A-Za-z0-9_.-]{40,}", log)
     if links:
         found.append(f"{len(links)} verification link(s), e.g. {links[0][:24]}…")
+    responded = re.findall(r"/responded/[A-Za-z0-9_.-]{40,}", log)
+    if responded:
+        found.append(f"{len(responded)} responded link(s), e.g. {responded[0][:24]}…")
     if found:
         fail(f"secrets in the functions' TRACE log ({LOG}): " + ", ".join(found))
     print(
-        f"secrets in logs: none of {len(marker)} credentials, the link key, the PagerDuty token,"
+        f"secrets in logs: none of {len(marker)} credentials, the two link keys, the PagerDuty token,"
         f" the two webhook secrets or a link in {len(log.splitlines())} lines at TRACE"
     )
 

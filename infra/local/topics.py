@@ -2,7 +2,8 @@
 
 Creates what template.yaml creates for it in AWS: the reminder and escalation
 SNS topics and the one-click verification key in Secrets Manager (64 letters
-and digits, as GenerateSecretString makes it). Then subscribes one SQS queue to
+and digits, as GenerateSecretString makes it). Likewise the "vendor responded"
+links' key (SPEC §13), which incident-hooks verifies and the responder signs with. Then subscribes one SQS queue to
 each topic, raw message delivery off, so that each queued message is the SNS
 envelope with its Subject and MessageAttributes: what a person or a test reads.
 
@@ -16,7 +17,7 @@ verifies deliveries with. Locally each is a fresh random value, also printed
 stand-in and any local client can sign and authenticate as the real ones would.
 
 Prints KEY=VALUE lines: REMINDER_TOPIC_ARN, ESCALATION_TOPIC_ARN,
-REMINDER_QUEUE_URL, ESCALATION_QUEUE_URL, VERIFY_KEY_SECRET_ARN,
+REMINDER_QUEUE_URL, ESCALATION_QUEUE_URL, VERIFY_KEY_SECRET_ARN, RESPONDED_KEY_SECRET_ARN,
 INCIDENT_TOPIC_ARN, INCIDENT_QUEUE_URL, and for each of the three secrets its
 value and its ARN (PAGERDUTY_TOKEN_SECRET_ARN, PAGERDUTY_WEBHOOK_SECRET_ARN,
 INCIDENT_WEBHOOK_SECRET_ARN).
@@ -63,6 +64,13 @@ def main():
         Description="HMAC-SHA256 key of the one-click verification links (local stack)",
         SecretString=key,
     )["ARN"]
+    # A key of its own, never the verification key: either may be rotated alone.
+    responded_key = "".join(secrets.choice(alphabet) for _ in range(64))
+    responded_arn = sm.create_secret(
+        Name=f"{PREFIX}/responded-link-key",
+        Description='HMAC-SHA256 key of the follow-up notes\' "vendor responded" links (local stack)',
+        SecretString=responded_key,
+    )["ARN"]
     # PagerDuty shows a webhook subscription's secret as 64 letters and digits;
     # its REST API keys are 20 characters. A Standard Webhooks secret is
     # whsec_ and the base64 of at least 24 random bytes (32 here).
@@ -96,6 +104,7 @@ def main():
         ("REMINDER_QUEUE_URL", reminder_queue),
         ("ESCALATION_QUEUE_URL", escalation_queue),
         ("VERIFY_KEY_SECRET_ARN", secret_arn),
+        ("RESPONDED_KEY_SECRET_ARN", responded_arn),
         ("INCIDENT_TOPIC_ARN", incident_topic),
         ("INCIDENT_QUEUE_URL", incident_queue),
         *sources.items(),

@@ -80,12 +80,13 @@ GENERIC_SOURCES=support-plans.incidents,support-plans.webhook
 GENERIC_LIMIT_PER_MINUTE=20
 ENV
 # The freshness check's topics (each with a subscribed SQS queue to read what
-# was sent) and the verification key; the functions get them at start.
-echo "==> creating the reminder and escalation topics, their queues and the verification key" >&2
+# was sent), the verification key and the "vendor responded" links' key; the
+# functions get them at start.
+echo "==> creating the reminder and escalation topics, their queues and the link keys" >&2
 "$ROOT/.venv/bin/python" "$ROOT/infra/local/topics.py" >"$LOCAL_DIR/topics.env"
 sed 's/^/export /' "$LOCAL_DIR/topics.env" >>"$LOCAL_DIR/env.tmp"
 # The functions get the secrets' ARNs, never their values.
-grep -E '^(REMINDER_TOPIC_ARN|ESCALATION_TOPIC_ARN|VERIFY_KEY_SECRET_ARN|INCIDENT_TOPIC_ARN|PAGERDUTY_TOKEN_SECRET_ARN|PAGERDUTY_WEBHOOK_SECRET_ARN|INCIDENT_WEBHOOK_SECRET_ARN)=' \
+grep -E '^(REMINDER_TOPIC_ARN|ESCALATION_TOPIC_ARN|VERIFY_KEY_SECRET_ARN|RESPONDED_KEY_SECRET_ARN|INCIDENT_TOPIC_ARN|PAGERDUTY_TOKEN_SECRET_ARN|PAGERDUTY_WEBHOOK_SECRET_ARN|INCIDENT_WEBHOOK_SECRET_ARN)=' \
     "$LOCAL_DIR/topics.env" >>"$LOCAL_DIR/functions.env"
 echo "VERIFY_BASE_URL=http://127.0.0.1:$LAMBDA_PORT/lambda-url/plans-api" >>"$LOCAL_DIR/functions.env"
 # Incident Manager: the project's emulator. It delivers the CloudTrail-shaped
@@ -146,10 +147,12 @@ PAGERDUTY_URL=$PAGERDUTY_URL
 PAGERDUTY_FROM=support-plans@example.com
 RESPONDER_FUNCTION=incident-responder
 AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$(cat "$LOCAL_DIR/lambda-async.port")
+RESPONDED_URL=$HOOKS_URL/responded/
 ENV
 cat >>"$LOCAL_DIR/env.tmp" <<ENV
 export PAGERDUTY_URL=$PAGERDUTY_URL
 export HOOKS_URL=$HOOKS_URL
+export RESPONDED_URL=$HOOKS_URL/responded/
 ENV
 
 cat >>"$LOCAL_DIR/functions.env" <<ENV

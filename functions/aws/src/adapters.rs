@@ -47,8 +47,9 @@ impl FreshnessAdapters {
     }
 }
 
-/// The webhook edge's adapters (SPEC §11): the table (webhook ids only),
-/// the two webhook secrets and the responder's asynchronous invocation, on
+/// The webhook edge's adapters (SPEC §11, §13): the table (webhook ids,
+/// response marks, the claims' `done`), the two webhook secrets, the
+/// responded links' keys and the responder's asynchronous invocation, on
 /// clients with the edge's short deadlines ([`crate::deadlines::hooks_timeouts`]).
 #[cfg(feature = "hooks")]
 #[derive(Debug, Clone)]
@@ -56,6 +57,7 @@ pub struct HooksAdapters {
     pub ids: DynamoStore,
     pub pagerduty_secret: crate::secrets::SecretsManagerText,
     pub incident_secret: crate::secrets::SecretsManagerText,
+    pub responded_key: crate::secrets::SecretsManagerText,
     pub hand_off: crate::hand_off::LambdaHandOff,
 }
 
@@ -67,6 +69,7 @@ impl HooksAdapters {
         table: &str,
         pagerduty_secret: &str,
         incident_secret: &str,
+        responded_key: &str,
         responder: &str,
     ) -> Self {
         let sdk = sdk
@@ -77,7 +80,8 @@ impl HooksAdapters {
         Self {
             ids: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
             pagerduty_secret: crate::secrets::SecretsManagerText::new(secrets.clone(), pagerduty_secret),
-            incident_secret: crate::secrets::SecretsManagerText::new(secrets, incident_secret),
+            incident_secret: crate::secrets::SecretsManagerText::new(secrets.clone(), incident_secret),
+            responded_key: crate::secrets::SecretsManagerText::new(secrets, responded_key),
             hand_off: crate::hand_off::LambdaHandOff::new(aws_sdk_lambda::Client::new(&sdk), responder),
         }
     }

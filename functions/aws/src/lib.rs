@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod pagerduty;
 pub mod rate_limit;
 pub mod reminder_state;
+pub mod responded;
 #[cfg(all(feature = "incidents", feature = "sns", feature = "pagerduty"))]
 pub mod responder;
 pub mod sdk;

@@ -57,7 +57,7 @@ impl VerifyKey {
         Ok(Self(bytes))
     }
 
-    fn mac(&self) -> HmacSha256 {
+    pub(crate) fn mac(&self) -> HmacSha256 {
         HmacSha256::new_from_slice(&self.0).expect("HMAC takes a key of any length")
     }
 
@@ -82,19 +82,19 @@ impl fmt::Debug for VerifyKey {
 
 /// One key of the set: its id, and until when it still verifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
-    kid: String,
-    key: VerifyKey,
+pub(crate) struct Entry {
+    pub(crate) kid: String,
+    pub(crate) key: VerifyKey,
     /// Set on a key being retired: it verifies until then and never signs.
-    not_after: Option<Timestamp>,
+    pub(crate) not_after: Option<Timestamp>,
 }
 
 /// The keys of the secret: one signs (the one without `not_after`), every
 /// one verifies the tokens that name it until its `not_after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySet {
-    keys: Vec<Entry>,
-    signing: usize,
+    pub(crate) keys: Vec<Entry>,
+    pub(crate) signing: usize,
 }
 
 #[derive(Deserialize)]
@@ -196,7 +196,7 @@ impl KeySet {
         self.keys.iter().any(|e| e.kid == kid)
     }
 
-    fn get(&self, kid: &str) -> Option<&Entry> {
+    pub(crate) fn get(&self, kid: &str) -> Option<&Entry> {
         self.keys.iter().find(|e| e.kid == kid)
     }
 }
@@ -327,7 +327,7 @@ pub enum TokenError {
     ContactChanged,
 }
 
-fn ttl() -> SignedDuration {
+pub(crate) fn ttl() -> SignedDuration {
     SignedDuration::from_hours(24 * TOKEN_TTL_DAYS)
 }
 

@@ -1,4 +1,4 @@
-//! The webhook edge's configuration (SPEC §11), read from its environment
+//! The webhook edge's configuration (SPEC §11, §13), read from its environment
 //! and checked once at start: a missing or bad value stops the function
 //! with a message naming the variable, before it serves anything.
 
@@ -6,6 +6,8 @@ pub const TABLE_NAME: &str = "TABLE_NAME";
 pub const PAGERDUTY_WEBHOOK_SECRET_ARN: &str = "PAGERDUTY_WEBHOOK_SECRET_ARN";
 pub const INCIDENT_WEBHOOK_SECRET_ARN: &str = "INCIDENT_WEBHOOK_SECRET_ARN";
 pub const RESPONDER_FUNCTION: &str = "RESPONDER_FUNCTION";
+pub const RESPONDED_KEY_SECRET_ARN: &str = "RESPONDED_KEY_SECRET_ARN";
+pub const LOCAL_AUTH: &str = "LOCAL_AUTH";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -17,6 +19,11 @@ pub struct Config {
     pub incident_secret: String,
     /// `RESPONDER_FUNCTION`: the incident responder's name or ARN.
     pub responder: String,
+    /// `RESPONDED_KEY_SECRET_ARN`: the keys of the "vendor responded" links.
+    pub responded_key: String,
+    /// `LOCAL_AUTH=1` (the local stack only; refused in AWS): the portals'
+    /// route takes its caller from the `x-local-principal` header.
+    pub local_auth: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +43,23 @@ fn identifier(get: &impl Fn(&str) -> Option<String>, name: &str, what: &str) -> 
         )));
     }
     Ok(value)
+}
+
+/// Which variable says the process runs in AWS Lambda, if one does (as the
+/// plans API reads it): Lambda sets `LAMBDA_TASK_ROOT` and
+/// `AWS_LAMBDA_INITIALIZATION_TYPE` for every runtime; `cargo lambda watch`
+/// sets neither.
+fn aws_signal(get: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    let set = |k: &str| get(k).is_some_and(|v| !v.is_empty());
+    if set("LAMBDA_TASK_ROOT") {
+        Some("LAMBDA_TASK_ROOT")
+    } else if set("AWS_LAMBDA_INITIALIZATION_TYPE") {
+        Some("AWS_LAMBDA_INITIALIZATION_TYPE")
+    } else if get("AWS_EXECUTION_ENV").is_some_and(|v| v.starts_with("AWS_Lambda_")) {
+        Some("AWS_EXECUTION_ENV")
+    } else {
+        None
+    }
 }
 
 impl Config {
@@ -69,15 +93,34 @@ impl Config {
                 "the secret holding the whsec_ secret of /hooks/incident",
             )?,
             responder,
+            responded_key: identifier(
+                &get,
+                RESPONDED_KEY_SECRET_ARN,
+                "the secret holding the keys of the vendor-responded links",
+            )?,
+            local_auth: local_auth(&get)?,
         })
     }
+}
+
+/// `LOCAL_AUTH`: set by the local stack only; refused where Lambda runs it.
+pub fn local_auth(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    let local = get(LOCAL_AUTH).filter(|v| !v.is_empty());
+    if let (Some(_), Some(signal)) = (&local, aws_signal(get)) {
+        return Err(ConfigError(format!(
+            "{LOCAL_AUTH} is set, but this function runs in AWS Lambda ({signal} is set): \
+             {LOCAL_AUTH} takes the caller from request headers and is for the local stack \
+             only (SPEC §3); remove {LOCAL_AUTH} from the function's environment"
+        )));
+    }
+    Ok(local.is_some_and(|v| v == "1"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 4] = [
+    const ALL: [(&str, &str); 5] = [
         (TABLE_NAME, "support-plans"),
         (
             PAGERDUTY_WEBHOOK_SECRET_ARN,
@@ -85,6 +128,10 @@ mod tests {
         ),
         (INCIDENT_WEBHOOK_SECRET_ARN, "incident-webhook"),
         (RESPONDER_FUNCTION, "support-plans-IncidentResponderFunction-1A2B"),
+        (
+            RESPONDED_KEY_SECRET_ARN,
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:responded-AbCdEf",
+        ),
     ];
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -102,6 +149,18 @@ mod tests {
         assert!(c.pagerduty_secret.ends_with(":secret:pd-AbCdEf"));
         assert_eq!(c.incident_secret, "incident-webhook");
         assert_eq!(c.responder, "support-plans-IncidentResponderFunction-1A2B");
+        assert!(c.responded_key.ends_with(":secret:responded-AbCdEf"));
+        assert!(!c.local_auth);
+    }
+
+    #[test]
+    fn local_auth_is_taken_locally_and_refused_in_aws() {
+        let mut local = ALL.to_vec();
+        local.push((LOCAL_AUTH, "1"));
+        assert!(config(&local).unwrap().local_auth);
+        local.push(("LAMBDA_TASK_ROOT", "/var/task"));
+        let e = config(&local).unwrap_err().to_string();
+        assert!(e.contains(LOCAL_AUTH) && e.contains("LAMBDA_TASK_ROOT"), "{e}");
     }
 
     #[test]

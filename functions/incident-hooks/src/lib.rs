@@ -10,9 +10,14 @@
 //! `webhook-id` (the [`WebhookIds`] port), and forgets the id again when the
 //! hand-off failed. No header value, body or secret is logged; each
 //! delivery's outcome is (route, status, event type, incident id).
+//!
+//! It also serves "vendor responded" (SPEC §13, [`responded`]): the signed
+//! link of the follow-up notes (`GET`/`POST /responded/{token}`) and the
+//! portals' `POST /incidents/{incident}/plans/{plan}/responded`.
 
 pub mod config;
 pub mod error;
+pub mod responded;
 pub mod secrets;
 
 use std::sync::Arc;
@@ -22,42 +27,59 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use support_plans_domain::pagerduty_webhook::{self, PagerDutyEvent};
 use support_plans_domain::pipeline::generic::{WEBHOOK_SOURCE, generic};
 use support_plans_domain::ports::{HandOff, SecretText, WebhookIds};
+use support_plans_domain::responded::{PostedNotes, ResponseMarks};
+use support_plans_domain::token::KeySet;
 use support_plans_domain::webhook::{
     self, MAX_BODY_BYTES, PAGERDUTY_SIGNATURE, StandardHeaders, WEBHOOK_ID, WEBHOOK_SIGNATURE,
     WEBHOOK_TIMESTAMP, WebhookError,
 };
 
-use crate::config::{INCIDENT_WEBHOOK_SECRET_ARN, PAGERDUTY_WEBHOOK_SECRET_ARN};
+use crate::config::{INCIDENT_WEBHOOK_SECRET_ARN, PAGERDUTY_WEBHOOK_SECRET_ARN, RESPONDED_KEY_SECRET_ARN};
 use crate::error::Refusal;
 use crate::secrets::{CachedSecret, Scheme};
 
 pub const PAGERDUTY_ROUTE: &str = "/hooks/pagerduty";
 pub const INCIDENT_ROUTE: &str = "/hooks/incident";
 
-/// What every delivery needs, built once per process: the replay store, the
-/// hand-off, the two routes' secrets, and the clock.
+/// What every request needs, built once per process: the replay store, the
+/// response marks, the hand-off, the routes' secrets, and the clock.
 #[derive(Debug)]
-pub struct Hooks<I, H, S> {
+pub struct Hooks<I, H, S, M> {
     pub ids: I,
+    /// The "vendor responded" marks, and where the plans' notes were posted.
+    pub marks: M,
     pub hand_off: H,
     pub pagerduty_secret: CachedSecret<S>,
     pub incident_secret: CachedSecret<S>,
+    /// The keys of the `/responded/{token}` links.
+    pub responded_key: CachedSecret<S, KeySet>,
+    /// `LOCAL_AUTH` (the local stack only): the portals' route takes its
+    /// caller from `x-local-principal`.
+    pub local_auth: bool,
     /// The clock; tests fix it.
     pub clock: fn() -> Timestamp,
 }
 
-impl<I, H, S: SecretText> Hooks<I, H, S> {
+impl<I, H, S: SecretText, M> Hooks<I, H, S, M> {
     /// Over the given ports, the secrets read on first use and kept five
-    /// minutes, the system clock.
-    pub fn new(ids: I, hand_off: H, pagerduty_secret: S, incident_secret: S) -> Self {
+    /// minutes, the system clock, callers from API Gateway only.
+    pub fn new(
+        ids: I,
+        marks: M,
+        hand_off: H,
+        pagerduty_secret: S,
+        incident_secret: S,
+        responded_key: S,
+    ) -> Self {
         Self {
             ids,
+            marks,
             hand_off,
             pagerduty_secret: CachedSecret::new(
                 pagerduty_secret,
@@ -69,26 +91,39 @@ impl<I, H, S: SecretText> Hooks<I, H, S> {
                 Scheme::Standard,
                 INCIDENT_WEBHOOK_SECRET_ARN,
             ),
+            responded_key: CachedSecret::keys(responded_key, RESPONDED_KEY_SECRET_ARN),
+            local_auth: false,
             clock: Timestamp::now,
         }
     }
 }
 
-/// The handler: the two routes, a problem answer for any other path (404)
-/// or method (405). Over any ports: the function's adapters, or in-memory
-/// fakes for the tests and the bench.
-pub fn app<I, H, S>(hooks: Hooks<I, H, S>) -> Router
+/// The handler: the webhook routes and the responded routes, a problem
+/// answer for any other path (404) or method (405). Over any ports: the
+/// function's adapters, or in-memory fakes for the tests and the bench.
+pub fn app<I, H, S, M>(hooks: Hooks<I, H, S, M>) -> Router
 where
     I: WebhookIds + 'static,
     H: HandOff + 'static,
     S: SecretText + 'static,
+    M: ResponseMarks + PostedNotes + 'static,
 {
     Router::new()
-        .route(PAGERDUTY_ROUTE, post(pagerduty::<I, H, S>))
-        .route(INCIDENT_ROUTE, post(incident::<I, H, S>))
+        .route(PAGERDUTY_ROUTE, post(pagerduty::<I, H, S, M>))
+        .route(INCIDENT_ROUTE, post(incident::<I, H, S, M>))
+        .route(
+            responded::LINK_ROUTE,
+            get(responded::confirm_page::<I, H, S, M>).post(responded::record_link::<I, H, S, M>),
+        )
+        .route(responded::PORTAL_ROUTE, post(responded::record_api::<I, H, S, M>))
         .fallback(|| async { Refusal::new(404, "no-route", "no such route") })
         .method_not_allowed_fallback(|| async {
-            Refusal::new(405, "method-not-allowed", "this route takes POST only").into_response()
+            Refusal::new(
+                405,
+                "method-not-allowed",
+                "this route takes POST only (GET and POST for /responded/{token})",
+            )
+            .into_response()
         })
         // The size is checked by the routes, with a problem answer; Lambda
         // has the body in memory already.
@@ -108,7 +143,7 @@ fn too_large() -> Refusal {
     )
 }
 
-fn no_secret(variable: &str) -> Refusal {
+pub(crate) fn no_secret(variable: &str) -> Refusal {
     Refusal::new(
         503,
         "not-configured",
@@ -149,8 +184,8 @@ fn outcome(route: &str, status: StatusCode, event_type: Option<&str>, incident: 
     }
 }
 
-async fn pagerduty<I, H, S>(
-    State(hooks): State<Arc<Hooks<I, H, S>>>,
+async fn pagerduty<I, H, S, M>(
+    State(hooks): State<Arc<Hooks<I, H, S, M>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response
@@ -206,8 +241,8 @@ where
     }
 }
 
-async fn incident<I, H, S>(
-    State(hooks): State<Arc<Hooks<I, H, S>>>,
+async fn incident<I, H, S, M>(
+    State(hooks): State<Arc<Hooks<I, H, S, M>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response

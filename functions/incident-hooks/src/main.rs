@@ -1,4 +1,4 @@
-//! `incident-hooks` (SPEC §11): reads the configuration, builds the adapters, serves Lambda events.
+//! `incident-hooks` (SPEC §11, §13): reads the configuration, builds the adapters, serves Lambda events.
 
 use incident_hooks::config::Config;
 use incident_hooks::{Hooks, app};
@@ -15,14 +15,18 @@ async fn main() -> Result<(), lambda_http::Error> {
         &config.table,
         &config.pagerduty_secret,
         &config.incident_secret,
+        &config.responded_key,
         &config.responder,
     );
-    // The secrets are read on the first delivery of each route, not here.
-    lambda_http::run(app(Hooks::new(
+    // The secrets are read on the first request of each route, not here.
+    let mut hooks = Hooks::new(
+        a.ids.clone(),
         a.ids,
         a.hand_off,
         a.pagerduty_secret,
         a.incident_secret,
-    )))
-    .await
+        a.responded_key,
+    );
+    hooks.local_auth = config.local_auth;
+    lambda_http::run(app(hooks)).await
 }

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support_plans_domain::testing::hand_off::FakeHandOff;
+use support_plans_domain::testing::responded::FakeResponseMarks;
 use support_plans_domain::testing::secret_text::FakeSecret;
 use support_plans_domain::testing::webhook_ids::FakeWebhookIds;
 use tower::ServiceExt as _;
@@ -86,9 +87,11 @@ fn edge_with(pd_value: &str, std_value: &str) -> Edge {
     let ids = FakeWebhookIds::default();
     let mut hooks = Hooks::new(
         ids.clone(),
+        FakeResponseMarks::default(),
         handed.clone(),
         FakeSecret::new(pd_value),
         FakeSecret::new(std_value),
+        FakeSecret::new(""),
     );
     hooks.clock = now;
     Edge {
@@ -440,8 +443,10 @@ async fn a_secret_is_read_once_and_again_after_its_time_so_a_rotation_needs_no_d
     let handed = FakeHandOff::default();
     let mut hooks = Hooks::new(
         FakeWebhookIds::default(),
+        FakeResponseMarks::default(),
         handed.clone(),
         pd.clone(),
+        FakeSecret::new(""),
         FakeSecret::new(""),
     );
     hooks.pagerduty_secret = hooks.pagerduty_secret.keeping_for(Duration::from_millis(50));

@@ -1,5 +1,5 @@
-//! The webhook edge's adapters against the local stack (SPEC §11): the
-//! webhook ids in the table (moto DynamoDB), the secrets (moto Secrets
+//! The webhook edge's adapters against the local stack (SPEC §11, §13): the
+//! webhook ids and the response marks in the table (moto DynamoDB), the secrets (moto Secrets
 //! Manager), and the hand-off's Lambda `Invoke` against a listener in the
 //! test playing the Lambda API. Run inside the stack:
 //! `infra/local/with-stack.sh cargo nextest run -p incident-hooks --test local_stack`.
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use support_plans_aws::hand_off::LambdaHandOff;
 use support_plans_aws::secrets::SecretsManagerText;
 use support_plans_domain::ports::{HandOff, PortError, SecretText, WebhookIds};
+use support_plans_domain::responded::{Marked, PostedNotes, Responded, ResponseMarks, Via};
 use support_plans_domain::testing::hand_off::FakeHandOff;
 use tower::ServiceExt as _;
 
@@ -66,6 +67,160 @@ async fn a_webhook_id_is_first_seen_once_until_it_expires_or_is_forgotten() {
     store.forget("msg_never").await.unwrap();
 }
 
+// ---- ResponseMarks and PostedNotes on the table (SPEC §13) -------------------
+
+const ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0";
+
+fn mark(plan: &str, by: &str, at: Timestamp, via: Via) -> Responded {
+    Responded {
+        plan: plan.into(),
+        by: by.into(),
+        at,
+        via,
+    }
+}
+
+fn second(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap()
+}
+
+#[tokio::test]
+async fn the_first_mark_stands_and_a_second_gets_it_back() {
+    let store = support_plans_tests::fresh_store().await;
+    let at = second(Timestamp::now());
+    let first = mark("aws-business", "Dana Reyes", at, Via::Link);
+    assert_eq!(store.mark(ARN, &first).await.unwrap(), Marked::First);
+    let later = mark(
+        "aws-business",
+        "arn:aws:sts::1:assumed-role/p/s",
+        at + SignedDuration::from_mins(3),
+        Via::Api,
+    );
+    assert_eq!(
+        store.mark(ARN, &later).await.unwrap(),
+        Marked::Already(first.clone())
+    );
+    // The item as the table holds it: beside the claim item, with the TTL.
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CLAIM#{ARN}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("RESPONDED#aws-business".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the mark is stored");
+    assert_eq!(item["by"].as_s().unwrap(), "Dana Reyes");
+    assert_eq!(item["via"].as_s().unwrap(), "link");
+    assert_eq!(item["at"].as_s().unwrap(), &at.to_string());
+    assert_eq!(
+        item["expires_at"].as_n().unwrap(),
+        &(at + SignedDuration::from_hours(24 * 14)).as_second().to_string()
+    );
+}
+
+#[tokio::test]
+async fn of_concurrent_marks_exactly_one_is_first_and_the_others_get_it() {
+    let store = support_plans_tests::fresh_store().await;
+    let at = second(Timestamp::now());
+    let tries: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .mark(ARN, &mark("aws-business", &format!("person {i}"), at, Via::Api))
+                    .await
+            })
+        })
+        .collect();
+    let mut firsts = 0;
+    let mut told = Vec::new();
+    for t in tries {
+        match t.await.unwrap().unwrap() {
+            Marked::First => firsts += 1,
+            Marked::Already(m) => told.push(m),
+        }
+    }
+    assert_eq!(firsts, 1);
+    let stored = store.marks(ARN).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(told.len(), 7);
+    assert!(told.iter().all(|m| *m == stored["aws-business"]), "{told:?}");
+}
+
+#[tokio::test]
+async fn marks_lists_every_plan_of_the_incident_only() {
+    let store = support_plans_tests::fresh_store().await;
+    let at = second(Timestamp::now());
+    for plan in ["aws-business", "stripe-premium", "datadog"] {
+        store.mark(ARN, &mark(plan, "Dana", at, Via::Link)).await.unwrap();
+    }
+    store
+        .mark("pagerduty:PGR0VU2", &mark("aws-business", "Sam", at, Via::Api))
+        .await
+        .unwrap();
+    // The incident's claim item, beside the marks, is not one.
+    put_claim(&store, ARN, &["NOTE#aws-business"]).await;
+    let marks = store.marks(ARN).await.unwrap();
+    assert_eq!(
+        marks.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["aws-business", "datadog", "stripe-premium"]
+    );
+    assert_eq!(marks["datadog"], mark("datadog", "Dana", at, Via::Link));
+    assert_eq!(store.marks("pagerduty:PGR0VU2").await.unwrap().len(), 1);
+    assert!(store.marks("pagerduty:NONE").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_note_counts_as_posted_only_when_the_claim_item_has_it_done() {
+    let store = support_plans_tests::fresh_store().await;
+    assert!(
+        !store.note_posted(ARN, "aws-business").await.unwrap(),
+        "no claim item"
+    );
+    put_claim(
+        &store,
+        ARN,
+        &["NOTE#aws-business", "LINK#aws-business", "COUNTED"],
+    )
+    .await;
+    assert!(store.note_posted(ARN, "aws-business").await.unwrap());
+    assert!(!store.note_posted(ARN, "stripe-premium").await.unwrap());
+    assert!(
+        !store
+            .note_posted("pagerduty:PGR0VU2", "aws-business")
+            .await
+            .unwrap()
+    );
+}
+
+/// A claim item as the responder leaves it after posting `done`.
+async fn put_claim(store: &support_plans_aws::DynamoStore, incident: &str, done: &[&str]) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S(format!("CLAIM#{incident}")))
+        .item("sk", AttributeValue::S("STATE".into()))
+        .item("version", AttributeValue::N("2".into()))
+        .item(
+            "done",
+            AttributeValue::Ss(done.iter().map(|d| (*d).to_owned()).collect()),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 // ---- The secrets ------------------------------------------------------------
 
 async fn secret(value: Option<&str>) -> (aws_sdk_secretsmanager::Client, String) {
@@ -107,8 +262,10 @@ async fn the_secrets_are_read_from_secrets_manager_and_verify_deliveries() {
     let handed = FakeHandOff::default();
     let app = app(Hooks::new(
         store.clone(),
+        store.clone(),
         handed.clone(),
         pd_secret,
+        SecretsManagerText::new(client.clone(), &std_name),
         SecretsManagerText::new(client.clone(), &std_name),
     ));
     let body = serde_json::to_vec(
@@ -164,11 +321,14 @@ async fn a_secret_without_a_value_makes_its_route_503() {
             .await
             .is_err()
     );
+    let store = support_plans_tests::fresh_store().await;
     let app = app(Hooks::new(
-        support_plans_tests::fresh_store().await,
+        store.clone(),
+        store,
         FakeHandOff::default(),
         SecretsManagerText::new(client.clone(), &empty),
         SecretsManagerText::new(client.clone(), &blank),
+        SecretsManagerText::new(client.clone(), &empty),
     ));
     for route in ["/hooks/pagerduty", "/hooks/incident"] {
         let response = app
@@ -326,4 +486,52 @@ async fn the_hand_off_reaches_the_responder_under_cargo_lambda_watch() {
         e.is_refused(),
         "a function that does not exist is not retried: {e}"
     );
+}
+
+/// The local stack's incident-hooks function, under `cargo lambda watch`,
+/// verifies "vendor responded" links with the stack's own key
+/// (`RESPONDED_KEY_SECRET_ARN`, as up.sh creates it), and records nothing
+/// for a plan whose note is in no incident.
+#[tokio::test]
+async fn the_stacks_hooks_function_verifies_responded_links_with_the_stacks_key() {
+    use support_plans_domain::responded::issue_link;
+    use support_plans_domain::token::KeySet;
+    use support_plans_tests::http::request_bytes;
+    let hooks = support_plans_tests::stack_env("HOOKS_URL");
+    assert_eq!(
+        support_plans_tests::stack_env("RESPONDED_URL"),
+        format!("{hooks}/responded/")
+    );
+    let config = support_plans_tests::local_config().await;
+    let key = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id(support_plans_tests::stack_env("RESPONDED_KEY_SECRET_ARN"))
+        .send()
+        .await
+        .unwrap()
+        .secret_string
+        .unwrap();
+    let keys = KeySet::parse(&key).unwrap();
+    let incident = format!("pagerduty:NOTE{}", std::process::id());
+    let token = issue_link(&keys, &incident, "aws-business", Timestamp::now());
+    let url = format!("{hooks}/responded/{token}");
+    let page = request_bytes("GET", &url, &[], b"").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("name=\"by\" required"), "{}", page.body);
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let post = request_bytes("POST", &url, &form, b"by=Dana").await;
+    assert_eq!(
+        post.status, 404,
+        "no note of the plan in that incident: {}",
+        post.body
+    );
+    // Signed with another key: refused.
+    let forged = issue_link(
+        &KeySet::parse(&"f".repeat(64)).unwrap(),
+        &incident,
+        "aws-business",
+        Timestamp::now(),
+    );
+    let refused = request_bytes("POST", &format!("{hooks}/responded/{forged}"), &form, b"by=Dana").await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
 }

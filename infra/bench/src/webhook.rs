@@ -73,9 +73,11 @@ impl WebhookFixture {
     pub fn new() -> Self {
         let hooks = Hooks::new(
             FakeWebhookIds::default(),
+            support_plans_domain::testing::responded::FakeResponseMarks::default(),
             FakeHandOff::default(),
             FakeSecret::new(PAGERDUTY_KEY),
             FakeSecret::new(format!("whsec_{}", STANDARD.encode(STANDARD_KEY))),
+            FakeSecret::new(""),
         );
         // A V3 delivery as PagerDuty sends it (the documented example's shape).
         let body = json!({"event": {

@@ -588,6 +588,8 @@ mod tests {
             "POST /verify/{token}",
             "POST /hooks/pagerduty",
             "POST /hooks/incident",
+            "GET /responded/{token}",
+            "POST /responded/{token}",
         ] {
             assert!(open.contains(&route.to_owned()), "{route} is not among {open:?}");
         }
@@ -617,23 +619,44 @@ mod tests {
     }
 
     /// The unauthenticated routes run with a role that reads the two webhook
-    /// secrets, writes the replay store and invokes the responder: nothing
-    /// more, on nothing else (no plan, no index, no other function).
+    /// secrets and the responded links' key, writes the replay store and the
+    /// "vendor responded" marks, reads the claim items and invokes the
+    /// responder: nothing more, on nothing else (no plan, no index, no other
+    /// function).
     #[test]
-    fn the_webhook_function_may_read_its_two_secrets_write_webhook_ids_and_invoke_the_responder_only() {
+    fn the_webhook_function_may_read_its_secrets_write_webhook_ids_and_marks_and_invoke_the_responder_only() {
         let t = template();
         assert_eq!(
             t.grants(HOOKS).unwrap(),
             pairs(&[
                 ("secretsmanager:GetSecretValue", "!Ref PagerDutyWebhookSecret"),
                 ("secretsmanager:GetSecretValue", "!Ref IncidentWebhookSecret"),
+                ("secretsmanager:GetSecretValue", "!Ref RespondedLinkKeySecret"),
                 ("dynamodb:PutItem", "!GetAtt PlansTable.Arn"),
                 ("dynamodb:DeleteItem", "!GetAtt PlansTable.Arn"),
+                ("dynamodb:GetItem", "!GetAtt PlansTable.Arn"),
                 ("lambda:InvokeFunction", "!GetAtt IncidentResponderFunction.Arn"),
             ])
         );
-        // ...and its writes only to WEBHOOK#<webhook-id> items.
-        assert_eq!(t.write_prefixes(HOOKS).unwrap(), ["WEBHOOK#*"]);
+        // ...its writes only to WEBHOOK#<webhook-id> and CLAIM#<incident> items...
+        assert_eq!(t.write_prefixes(HOOKS).unwrap(), ["WEBHOOK#*", "CLAIM#*"]);
+        // ...its deletes only to the replay store's, and its reads only of
+        // the claim items (the marks beside them): never a plan.
+        for st in t.statements(HOOKS).unwrap() {
+            let keys = st
+                .condition
+                .as_ref()
+                .and_then(|c| c.get("ForAllValues:StringLike"))
+                .and_then(|c| c.get("dynamodb:LeadingKeys"))
+                .map(render)
+                .unwrap_or_default();
+            if st.actions.iter().any(|a| a == "dynamodb:GetItem") {
+                assert_eq!(keys, "- CLAIM#*", "{:?}", st.actions);
+            }
+            if st.actions.iter().any(|a| a == "dynamodb:DeleteItem") {
+                assert_eq!(keys, "- WEBHOOK#*", "{:?}", st.actions);
+            }
+        }
     }
 
     /// Each secret is read by the function that needs it, and by no other.
@@ -644,6 +667,7 @@ mod tests {
             ("IncidentWebhookSecret", vec![HOOKS]),
             ("PagerDutyTokenSecret", vec!["IncidentResponderFunction"]),
             ("PagerDutyWebhookSecret", vec![HOOKS]),
+            ("RespondedLinkKeySecret", vec![HOOKS, "IncidentResponderFunction"]),
             (
                 "VerifyKeySecret",
                 vec!["FreshnessCheckFunction", "PlansApiFunction"],
@@ -685,9 +709,11 @@ mod tests {
         assert!(err.contains("not an inline Statement list"), "{err}");
     }
 
-    /// No authorizer on the webhook routes (the signature is the credential),
-    /// and they reach the webhook function only; nothing else is open, and
-    /// every other route reaches the plans API behind its authorizer.
+    /// No authorizer on the webhook routes (the signature is the credential)
+    /// nor on the responded link's (the token is), and they reach the
+    /// webhook function only; nothing else is open: the portals' responded
+    /// route has the API's authorizer, and every other route reaches the
+    /// plans API behind it.
     #[test]
     fn the_webhook_routes_are_open_and_reach_only_the_webhook_function() {
         let t = template();
@@ -696,9 +722,11 @@ mod tests {
         assert_eq!(
             open,
             [
+                "GET /responded/{token}",
                 "GET /verify/{token}",
                 "POST /hooks/incident",
                 "POST /hooks/pagerduty",
+                "POST /responded/{token}",
                 "POST /verify/{token}"
             ],
             "the routes without an authorizer"
@@ -710,16 +738,45 @@ mod tests {
             ("POST /verify/{token}", "PlansApiFunction"),
             ("POST /hooks/pagerduty", HOOKS),
             ("POST /hooks/incident", HOOKS),
+            ("GET /responded/{token}", HOOKS),
+            ("POST /responded/{token}", HOOKS),
+            ("POST /incidents/{incident}/plans/{plan}/responded", HOOKS),
         ]
         .into_iter()
         .map(|(k, f)| (k.to_owned(), f.to_owned()))
         .collect();
         assert_eq!(routes, expected);
-        // API Gateway may invoke the webhook function for those POSTs only.
-        let sources = t.api_invoke_sources(HOOKS);
-        assert_eq!(sources.len(), 1, "{sources:?}");
-        assert!(sources[0].ends_with("${HttpApi}/*/POST/hooks/*"), "{sources:?}");
-        for route in ["POST /hooks/pagerduty", "POST /hooks/incident"] {
+        // The portals' route has the API's authorizer, as $default has.
+        let portal = t
+            .resources_of_type("AWS::ApiGatewayV2::Route")
+            .find(|(_, r)| {
+                r.get("Properties")
+                    .and_then(|p| p.get("RouteKey"))
+                    .and_then(Value::as_str)
+                    == Some("POST /incidents/{incident}/plans/{plan}/responded")
+            })
+            .map(|(_, r)| &r["Properties"])
+            .expect("the portals' responded route");
+        assert_eq!(
+            render(&portal["AuthorizationType"]),
+            "!If - UseJwt - JWT - AWS_IAM"
+        );
+        // API Gateway may invoke the webhook function for those routes only.
+        let mut sources = t.api_invoke_sources(HOOKS);
+        sources.sort();
+        assert_eq!(sources.len(), 3, "{sources:?}");
+        assert!(sources[0].ends_with("${HttpApi}/*/*/responded/*"), "{sources:?}");
+        assert!(sources[1].ends_with("${HttpApi}/*/POST/hooks/*"), "{sources:?}");
+        assert!(
+            sources[2].ends_with("${HttpApi}/*/POST/incidents/*/plans/*/responded"),
+            "{sources:?}"
+        );
+        for route in [
+            "POST /hooks/pagerduty",
+            "POST /hooks/incident",
+            "GET /responded/{token}",
+            "POST /responded/{token}",
+        ] {
             let own = t.route_throttle(route).unwrap().expect("a throttle of its own");
             assert!(own.rate >= 1.0 && own.burst >= 1.0, "{route}: {own:?}");
         }
@@ -772,6 +829,12 @@ mod tests {
             env(HOOKS, "RESPONDER_FUNCTION"),
             "!GetAtt IncidentResponderFunction.Arn"
         );
+        assert_eq!(
+            env(HOOKS, "RESPONDED_KEY_SECRET_ARN"),
+            "!Ref RespondedLinkKeySecret"
+        );
+        // The links' key is the stack's own, generated like the verification key.
+        assert!(t.secret_value_given("RespondedLinkKeySecret").unwrap());
         assert!(!env(HOOKS, "RUST_LOG").is_empty());
         let responder = "IncidentResponderFunction";
         assert_eq!(
@@ -779,6 +842,15 @@ mod tests {
             "!Ref PagerDutyTokenSecret"
         );
         assert_eq!(env(responder, "PAGERDUTY_URL"), "!Ref PagerDutyApiUrl");
+        assert_eq!(
+            env(responder, "RESPONDED_KEY_SECRET_ARN"),
+            "!Ref RespondedLinkKeySecret"
+        );
+        assert!(
+            env(responder, "RESPONDED_URL").ends_with(".${AWS::URLSuffix}/responded/"),
+            "{}",
+            env(responder, "RESPONDED_URL")
+        );
         assert_eq!(env(responder, "PAGERDUTY_FROM"), "!Ref PagerDutyFromEmail");
         assert_eq!(
             env(responder, "PAGERDUTY_PRIORITY_IMPACTS"),

@@ -18,7 +18,7 @@ use crate::ports::{
 };
 use crate::post::{IncidentContext, Links, Posts, prepare_within};
 use crate::readiness::{Activity, ActivityLog};
-use crate::responded::ResponseMarks;
+use crate::responded::{RespondedLinks, ResponseMarks};
 
 use super::claims::{ClaimState, Settlement, is_chat_part};
 use super::decide::{self, Job, Tally};
@@ -462,10 +462,16 @@ impl<P: Ports> Pipeline<P> {
 
     /// The keys that sign the "vendor responded" links, when the links are
     /// configured; unreadable, the notes go out without a link (logged).
-    async fn link_keys(&self) -> Option<(String, crate::token::KeySet)> {
+    async fn link_keys(&self) -> Option<RespondedLinks> {
         let base = self.settings.responded_url.clone()?;
-        match self.keys.read_keys().await {
-            Ok(keys) => Some((base, keys)),
+        match self
+            .keys
+            .read_keys()
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|keys| RespondedLinks::new(&base, keys))
+        {
+            Ok(links) => Some(links),
             Err(e) => {
                 tracing::error!(error = %e, "the responded-link keys could not be read; follow-ups go out without the link");
                 self.metrics.count("RespondedLinkKeysUnavailable");
@@ -744,14 +750,8 @@ impl<P: Ports> Pipeline<P> {
 }
 
 /// The signed "vendor responded" link of (incident, plan).
-fn responded_link(
-    keys: &(String, crate::token::KeySet),
-    incident: &str,
-    plan: &str,
-    now: Timestamp,
-) -> String {
-    let _ = (incident, plan, now);
-    keys.0.clone()
+fn responded_link(links: &RespondedLinks, incident: &str, plan: &str, now: Timestamp) -> String {
+    links.url(incident, plan, now)
 }
 
 /// A posted answer, or the failures a retry completes.

@@ -13,7 +13,7 @@ pub mod incidents;
 pub mod keys;
 pub mod metrics;
 pub mod rate_limit;
-pub mod response_marks;
+pub mod responded;
 pub mod secret_text;
 pub mod store;
 pub mod webhook_ids;
@@ -38,7 +38,7 @@ impl Ports for FakePorts {
     type RateLimit = rate_limit::FakeRateLimit;
     type Metrics = metrics::FakeMetrics;
     type Cases = cases::FakeCases;
-    type Marks = response_marks::FakeResponseMarks;
+    type Marks = responded::FakeResponseMarks;
     type Keys = keys::FakeKeys;
 }
 
@@ -58,7 +58,7 @@ pub fn pipeline(
         rate_limit: rate_limit::FakeRateLimit::default(),
         metrics: metrics::FakeMetrics::default(),
         cases: cases::FakeCases::default(),
-        marks: response_marks::FakeResponseMarks::default(),
+        marks: responded::FakeResponseMarks::default(),
         keys: keys::FakeKeys::default(),
         settings,
     }

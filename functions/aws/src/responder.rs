@@ -14,6 +14,8 @@ use crate::claims::Claims;
 use crate::incidents::IncidentManager;
 use crate::metrics::EmfMetrics;
 use crate::pagerduty::{PagerDuty, PagerDutyConfig};
+use crate::secrets::SecretsManagerKeys;
+use crate::support::SupportApi;
 use crate::sns::SnsChat;
 
 /// The pipeline's ports on AWS.
@@ -29,6 +31,9 @@ impl Ports for AwsPorts {
     type Activity = DynamoStore;
     type RateLimit = DynamoStore;
     type Metrics = EmfMetrics;
+    type Cases = SupportApi;
+    type Marks = DynamoStore;
+    type Keys = SecretsManagerKeys;
 }
 
 /// Every incident source and sink, each incident sent to its own: Incident
@@ -175,7 +180,9 @@ pub fn pipeline(
     table: &str,
     settings: Settings,
     pagerduty: Option<PagerDutyConfig>,
+    responded_keys: Option<&str>,
 ) -> Pipeline<AwsPorts> {
+    let mut support = crate::support::config_builder(config);
     let mut dynamo = aws_sdk_dynamodb::config::Builder::from(config);
     let mut incidents = aws_sdk_ssmincidents::config::Builder::from(config);
     let mut sns = aws_sdk_sns::config::Builder::from(config);
@@ -191,10 +198,14 @@ pub fn pipeline(
         secrets.push_interceptor(aws_sdk_secretsmanager::config::SharedInterceptor::new(
             calls.interceptor(),
         ));
+        support.push_interceptor(aws_sdk_support::config::SharedInterceptor::new(calls.interceptor()));
     }
     let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
     let store = DynamoStore::new(dynamo.clone(), table);
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
+    // Without RESPONDED_KEY_SECRET_ARN the settings hold no RESPONDED_URL
+    // either, and the keys are never read.
+    let keys = SecretsManagerKeys::new(secrets.clone(), responded_keys.unwrap_or_default());
     let incidents = Incidents {
         manager: IncidentManager::new(aws_sdk_ssmincidents::Client::from_conf(incidents.build())),
         pagerduty: pagerduty.map(|c| PagerDuty::with_secrets(c, secrets)),
@@ -206,8 +217,11 @@ pub fn pipeline(
         chat: SnsChat::new(aws_sdk_sns::Client::from_conf(sns.build())),
         directory: store.clone(),
         activity: store.clone(),
-        rate_limit: store,
+        rate_limit: store.clone(),
         metrics: EmfMetrics,
+        cases: SupportApi::new(aws_sdk_support::Client::from_conf(support.build())),
+        marks: store,
+        keys,
         settings,
     }
 }

@@ -44,6 +44,11 @@ pub const CREATE_CASE_CONSOLE: &str = "https://support.console.aws.amazon.com/su
 /// their one endpoint), unless an endpoint URL is configured (the local
 /// stack: moto serves Support in us-east-1 only, the local stack's region).
 pub fn client(config: &aws_config::SdkConfig) -> Client {
+    Client::from_conf(config_builder(config).build())
+}
+
+/// [`client`]'s configuration, to add to (an interceptor) before building.
+pub fn config_builder(config: &aws_config::SdkConfig) -> aws_sdk_support::config::Builder {
     let mut builder = aws_sdk_support::config::Builder::from(config);
     let other_partition = config.region().is_some_and(|r| {
         ["cn-", "us-gov-", "us-iso"]
@@ -53,7 +58,7 @@ pub fn client(config: &aws_config::SdkConfig) -> Client {
     if config.endpoint_url().is_none() && !other_partition {
         builder = builder.region(aws_config::Region::from_static(SUPPORT_REGION));
     }
-    Client::from_conf(builder.build())
+    builder
 }
 
 /// The adapter: one client, built once per process.

@@ -82,6 +82,7 @@ impl Responder {
                 &config.table,
                 config.settings,
                 pagerduty,
+                config.responded_keys.as_deref(),
             ),
             generic: config.generic,
             pagerduty: config.pagerduty,

@@ -43,7 +43,7 @@ async fn second_copy(w: &World) -> Responder {
         pipeline: Pipeline {
             source: incidents.clone(),
             sink: incidents,
-            ..support_plans_aws::responder::pipeline(&config, None, &table, settings, None)
+            ..support_plans_aws::responder::pipeline(&config, None, &table, settings, None, None)
         },
         ..w.responder.clone()
     }

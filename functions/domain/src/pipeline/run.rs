@@ -404,8 +404,8 @@ impl<P: Ports> Pipeline<P> {
         // A few incidents at a time: each follows up with a few calls one
         // after the other, and the sweep should end well within a minute.
         let link = link.as_ref().map(|l| l as super::follow::Linker<'_>);
-        let results: Vec<(String, Result<FollowedUp, PipelineError>)> = futures_util::stream::iter(&open)
-            .map(|id| async move { (id.key(), self.follow_up(id, link, now).await) })
+        let results: Vec<(String, Result<FollowedUp, PipelineError>)> = futures_util::stream::iter(open.iter().cloned())
+            .map(|id: IncidentId| async move { (id.key(), self.follow_up(&id, link, now).await) })
             .buffer_unordered(FOLLOW_UPS_AT_ONCE)
             .collect()
             .await;

@@ -132,7 +132,12 @@ impl World {
         let calls = CallLog::default();
         let options = Config {
             table: store.table().to_owned(),
-            settings: support_plans_domain::testing::settings(&incident_topic),
+            settings: support_plans_domain::pipeline::Settings {
+                // No responded-link key in these tests' stack.
+                responded_url: None,
+                ..support_plans_domain::testing::settings(&incident_topic)
+            },
+            responded_keys: None,
             // tests/sources.rs relies on these: two sources, 20 a minute each.
             generic: GenericSources::new(["support-plans.incidents", "acme.pager"], 20).unwrap(),
             pagerduty: incident_responder::config::PagerDuty::NotConfigured("not in these tests".into()),

@@ -148,6 +148,7 @@ PAGERDUTY_FROM=support-plans@example.com
 RESPONDER_FUNCTION=incident-responder
 AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$(cat "$LOCAL_DIR/lambda-async.port")
 RESPONDED_URL=$HOOKS_URL/responded/
+OPEN_SUPPORT_CASES=true
 ENV
 cat >>"$LOCAL_DIR/env.tmp" <<ENV
 export PAGERDUTY_URL=$PAGERDUTY_URL

@@ -72,6 +72,40 @@ pub struct Statement {
     pub condition: Option<Value>,
 }
 
+/// A statement as it is, or both branches of a `!If [condition, then,
+/// else]` statement (`!Ref AWS::NoValue` is no statement): what a role may
+/// be granted under some parameter is held to the same checks.
+fn if_branches(st: &Value) -> Vec<&Value> {
+    match st {
+        Value::Tagged(t) if tag_is(&t.tag, "If") => t
+            .value
+            .as_sequence()
+            .map(|v| v.iter().skip(1).filter(|b| b.is_mapping()).collect())
+            .unwrap_or_default(),
+        other => vec![other],
+    }
+}
+
+/// The condition names under which function `id`'s `!If` statements grant
+/// each action: `(condition, action)`, sorted.
+pub fn conditional_actions(t: &Template, id: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for policy in t.properties(id)?.get("Policies").and_then(Value::as_sequence).into_iter().flatten() {
+        for st in policy.get("Statement").and_then(Value::as_sequence).into_iter().flatten() {
+            if let Value::Tagged(tagged) = st
+                && tag_is(&tagged.tag, "If")
+                && let Some([cond, then, ..]) = tagged.value.as_sequence().map(Vec::as_slice)
+            {
+                for a in strings(then.get("Action")) {
+                    out.push((cond.as_str().unwrap_or_default().to_owned(), a.to_owned()));
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 fn tag_is(tag: &serde_yaml::value::Tag, name: &str) -> bool {
     tag.to_string().trim_start_matches('!') == name
 }
@@ -208,7 +242,7 @@ impl Template {
                         render(policy)
                     )
                 })?;
-            for st in statements {
+            for st in statements.iter().flat_map(if_branches) {
                 let resource_values: Vec<Value> = match st.get("Resource") {
                     Some(Value::Sequence(r)) => r.clone(),
                     Some(r) => vec![r.clone()],
@@ -514,6 +548,43 @@ mod tests {
 
     fn template() -> Template {
         Template::read(&crate::template_path()).unwrap()
+    }
+
+    /// SPEC §13: the responder may open AWS Support cases only when the
+    /// stack's OpenSupportCases says so, and nothing else of the Support API.
+    #[test]
+    fn the_responder_may_open_and_read_support_cases_only_when_opted_in() {
+        let t = template();
+        let support: Vec<(String, String)> = t
+            .grants("IncidentResponderFunction")
+            .unwrap()
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("support:"))
+            .collect();
+        assert_eq!(
+            support,
+            [
+                ("support:CreateCase".to_owned(), "*".to_owned()),
+                ("support:DescribeCases".to_owned(), "*".to_owned())
+            ]
+        );
+        assert_eq!(
+            conditional_actions(&t, "IncidentResponderFunction").unwrap(),
+            [
+                ("OpensSupportCases".to_owned(), "support:CreateCase".to_owned()),
+                ("OpensSupportCases".to_owned(), "support:DescribeCases".to_owned())
+            ]
+        );
+        assert_eq!(
+            render(t.function_env("IncidentResponderFunction", "OPEN_SUPPORT_CASES").unwrap()),
+            "!Ref OpenSupportCases"
+        );
+        for f in ["PlansApiFunction", "FreshnessCheckFunction", "IncidentHooksFunction"] {
+            assert!(
+                t.grants(f).unwrap().iter().all(|(a, _)| !a.starts_with("support:")),
+                "{f} may not call the Support API"
+            );
+        }
     }
 
     #[test]

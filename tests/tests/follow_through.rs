@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use support_plans_domain::responded::issue_link;
 use support_plans_domain::token::KeySet;
 use support_plans_tests::http::{Reply, request, request_bytes};
+use support_plans_tests::incidents::involved_resource;
 use support_plans_tests::stack_env as env;
 use support_plans_tests::{api, local_config, plan_body};
 
@@ -130,8 +131,10 @@ async fn directory(run: &str, team: &str, plans: &[Value]) -> String {
     format!("arn:aws:rds:us-east-1:111122223333:db:{team}-main-{run}")
 }
 
-/// An incident of `impact` started in the emulator, and its first answer
-/// (the runbook's payload, as the response plan's action sends it).
+/// An incident of `impact` started in the emulator with `db` involved (the
+/// emulator hands its StartIncident to the responder, as EventBridge does),
+/// and the runbook's payload delivered too, as the response plan's action
+/// would: two deliveries, one answer.
 async fn answered_incident(im: &aws_sdk_ssmincidents::Client, name: &str, impact: i32, db: &str) -> String {
     let plan_arn = im
         .create_response_plan()
@@ -151,6 +154,7 @@ async fn answered_incident(im: &aws_sdk_ssmincidents::Client, name: &str, impact
         .start_incident()
         .response_plan_arn(&plan_arn)
         .impact(impact)
+        .related_items(involved_resource(db))
         .send()
         .await
         .expect("start the incident")
@@ -249,7 +253,7 @@ async fn an_aged_incident_hears_each_step_once_until_its_vendor_responds_or_it_i
         2
     );
     assert!(
-        due.iter().all(|n| !n.contains("Step at minute 120")),
+        due.iter().all(|n| !n.contains("Due at minute 120")),
         "nothing for later steps: {due:#?}"
     );
 
@@ -304,7 +308,7 @@ async fn an_aged_incident_hears_each_step_once_until_its_vendor_responds_or_it_i
     assert_eq!(later.len(), 6, "{later:#?}");
     let new: Vec<&String> = later.iter().filter(|n| !due.contains(n)).collect();
     assert!(
-        new.len() == 1 && new[0].contains(&format!("Acme {run}")) && new[0].contains("Step at minute 120"),
+        new.len() == 1 && new[0].contains(&format!("Acme {run}")) && new[0].contains("Due at minute 120"),
         "only Acme's step 120: {new:#?}"
     );
     assert_eq!(

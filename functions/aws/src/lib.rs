@@ -22,7 +22,12 @@ pub mod pagerduty;
 pub mod rate_limit;
 pub mod reminder_state;
 pub mod responded;
-#[cfg(all(feature = "incidents", feature = "sns", feature = "pagerduty", feature = "support"))]
+#[cfg(all(
+    feature = "incidents",
+    feature = "sns",
+    feature = "pagerduty",
+    feature = "support"
+))]
 pub mod responder;
 pub mod sdk;
 pub mod secrets;

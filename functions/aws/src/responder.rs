@@ -15,8 +15,8 @@ use crate::incidents::IncidentManager;
 use crate::metrics::EmfMetrics;
 use crate::pagerduty::{PagerDuty, PagerDutyConfig};
 use crate::secrets::SecretsManagerKeys;
-use crate::support::SupportApi;
 use crate::sns::SnsChat;
+use crate::support::SupportApi;
 
 /// The pipeline's ports on AWS.
 #[derive(Debug, Clone, Copy)]
@@ -198,7 +198,9 @@ pub fn pipeline(
         secrets.push_interceptor(aws_sdk_secretsmanager::config::SharedInterceptor::new(
             calls.interceptor(),
         ));
-        support.push_interceptor(aws_sdk_support::config::SharedInterceptor::new(calls.interceptor()));
+        support.push_interceptor(aws_sdk_support::config::SharedInterceptor::new(
+            calls.interceptor(),
+        ));
     }
     let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
     let store = DynamoStore::new(dynamo.clone(), table);

@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_responded_links_and_case_opening_are_checked() {
-        let base = [("TABLE_NAME", "t"), ("GENERIC_SOURCES", "")];
+        let base = [("TABLE_NAME", "t"), ("GENERIC_SOURCES", "a.b")];
         let c = |extra: &[(&'static str, &'static str)]| {
             let vars: Vec<(&str, &str)> = base.iter().chain(extra).copied().collect();
             Config::from_lookup(env(&vars))

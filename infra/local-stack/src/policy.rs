@@ -90,8 +90,19 @@ fn if_branches(st: &Value) -> Vec<&Value> {
 /// each action: `(condition, action)`, sorted.
 pub fn conditional_actions(t: &Template, id: &str) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for policy in t.properties(id)?.get("Policies").and_then(Value::as_sequence).into_iter().flatten() {
-        for st in policy.get("Statement").and_then(Value::as_sequence).into_iter().flatten() {
+    for policy in t
+        .properties(id)?
+        .get("Policies")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        for st in policy
+            .get("Statement")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             if let Value::Tagged(tagged) = st
                 && tag_is(&tagged.tag, "If")
                 && let Some([cond, then, ..]) = tagged.value.as_sequence().map(Vec::as_slice)
@@ -576,12 +587,22 @@ mod tests {
             ]
         );
         assert_eq!(
-            render(t.function_env("IncidentResponderFunction", "OPEN_SUPPORT_CASES").unwrap()),
+            render(
+                t.function_env("IncidentResponderFunction", "OPEN_SUPPORT_CASES")
+                    .unwrap()
+            ),
             "!Ref OpenSupportCases"
         );
-        for f in ["PlansApiFunction", "FreshnessCheckFunction", "IncidentHooksFunction"] {
+        for f in [
+            "PlansApiFunction",
+            "FreshnessCheckFunction",
+            "IncidentHooksFunction",
+        ] {
             assert!(
-                t.grants(f).unwrap().iter().all(|(a, _)| !a.starts_with("support:")),
+                t.grants(f)
+                    .unwrap()
+                    .iter()
+                    .all(|(a, _)| !a.starts_with("support:")),
                 "{f} may not call the Support API"
             );
         }

@@ -404,11 +404,12 @@ impl<P: Ports> Pipeline<P> {
         // A few incidents at a time: each follows up with a few calls one
         // after the other, and the sweep should end well within a minute.
         let link = link.as_ref().map(|l| l as super::follow::Linker<'_>);
-        let results: Vec<(String, Result<FollowedUp, PipelineError>)> = futures_util::stream::iter(open.iter().cloned())
-            .map(|id: IncidentId| async move { (id.key(), self.follow_up(&id, link, now).await) })
-            .buffer_unordered(FOLLOW_UPS_AT_ONCE)
-            .collect()
-            .await;
+        let results: Vec<(String, Result<FollowedUp, PipelineError>)> =
+            futures_util::stream::iter(open.iter().cloned())
+                .map(|id: IncidentId| async move { (id.key(), self.follow_up(&id, link, now).await) })
+                .buffer_unordered(FOLLOW_UPS_AT_ONCE)
+                .collect()
+                .await;
         let mut follow_ups = 0;
         for (key, result) in results {
             match result {

@@ -448,3 +448,100 @@ async fn generic_webhooks_stale_forged_or_replayed_are_refused_and_post_nothing(
         "the accepted delivery is told once"
     );
 }
+
+/// SPEC §13 for PagerDuty: an incident aged in the stand-in hears each due
+/// step once in its notes, over overlapping sweeps; a portal marks a vendor
+/// as responding (`POST /incidents/{id}/plans/{plan}/responded`), after
+/// which that plan hears nothing more while the other still does.
+#[tokio::test]
+async fn an_aged_pagerduty_incident_is_followed_up_until_a_portal_marks_its_vendor_responding() {
+    let run = run_id();
+    let service = workload_on_a_service(&run).await;
+    let p1 = priority("P1").await;
+    let incident = create_incident(&service, "Checkout follow-through", Some(&p1)).await;
+    assert_eq!(wait_notes(&incident, PLANS).await.len(), PLANS);
+
+    // Minute 35: each plan's step at minute 30 (plan_body's "Call the TAM"),
+    // once, although two sweeps overlap and a third follows.
+    standin(
+        "POST",
+        &format!("incidents/{incident}/age"),
+        Some(&json!({"minutes": 35})),
+    )
+    .await;
+    let sweep = || async {
+        let r = request(
+            "POST",
+            &format!(
+                "{}/2015-03-31/functions/incident-responder/invocations",
+                env("LAMBDA_ENDPOINT")
+            ),
+            &[],
+            Some(&json!({"sweep": true})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "sweep: {}", r.body);
+    };
+    tokio::join!(sweep(), sweep());
+    sweep().await;
+    let follow_ups = |all: Vec<String>| -> Vec<String> {
+        all.into_iter().filter(|n| n.contains("### Follow-up")).collect()
+    };
+    let due = follow_ups(wait_notes(&incident, PLANS * 2).await);
+    assert_eq!(due.len(), PLANS, "one follow-up per plan: {due:#?}");
+    assert!(
+        due.iter()
+            .all(|n| n.contains("Call the TAM") && n.contains("support-plans ref "))
+    );
+
+    // A portal marks Beta Payments' vendor as responding.
+    let plan = format!("pd-plan-1-{run}");
+    let url = format!("{}/incidents/{incident}/plans/{plan}/responded", env("HOOKS_URL"));
+    let who = [("x-local-principal", "portal@example.com")];
+    let r = request("POST", &url, &who, None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["by"], "portal@example.com", "{}", r.body);
+    let again = request(
+        "POST",
+        &url,
+        &[("x-local-principal", "someone@example.com")],
+        None,
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["by"], "portal@example.com", "the first mark stands");
+    let unknown = request(
+        "POST",
+        &format!(
+            "{}/incidents/{incident}/plans/no-such-plan-{run}/responded",
+            env("HOOKS_URL")
+        ),
+        &who,
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+
+    // Minute 65: both first responses are due, but only Acme's is told.
+    standin(
+        "POST",
+        &format!("incidents/{incident}/age"),
+        Some(&json!({"minutes": 30})),
+    )
+    .await;
+    sweep().await;
+    sweep().await;
+    let all = wait_notes(&incident, PLANS * 2 + 2).await;
+    let told: Vec<&String> = all
+        .iter()
+        .filter(|n| n.contains("### Vendor responding"))
+        .collect();
+    assert_eq!(told.len(), 1, "{all:#?}");
+    assert!(told[0].contains("Beta Payments") && told[0].contains("portal@example.com"));
+    let due: Vec<&String> = all
+        .iter()
+        .filter(|n| n.contains("### First response due"))
+        .collect();
+    assert_eq!(due.len(), 1, "{all:#?}");
+    assert!(due[0].contains("Acme Cloud"), "{}", due[0]);
+}

@@ -30,6 +30,14 @@
 //!   minutes after that invocation started, within the next sweep (every 10
 //!   minutes by default).
 //!
+//! The AWS Support case (SPEC §13) takes more calls in a row than a post
+//! (the marker's lookup, `CreateCase`, the display id, then its note), and a
+//! sweep follows up many incidents: neither is bounded by 6 × 20 s. Both are
+//! claimed parts under the same lease, so what the timeout cuts short is
+//! finished by the retry (a case is found by its marker, never opened twice)
+//! and never posted twice. PagerDuty's incident list, one port call, keeps to
+//! [`OPERATION_TIMEOUT`] like its other calls.
+//!
 //! What this cannot cover: an invocation stopped (timeout, crash) after SNS
 //! accepted a chat message and before its claim recorded it as done. SNS
 //! `Publish` has no idempotency token, so the invocation that takes the part

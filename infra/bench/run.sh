@@ -83,6 +83,8 @@ example() {
 }
 step "responder critical path and end to end (the critical_path example)"
 example critical_path incident-responder responder.json
+step "follow-through: aged incidents, overlapping sweeps and a retry (the follow_up example)"
+example follow_up incident-responder follow_up.json
 if [ "$SMOKE" = 1 ]; then
     skip freshness.json "skipped in the smoke run (BENCH_SMOKE=1)"
 else

@@ -214,6 +214,29 @@ pub fn rows(dir: &Path) -> Vec<Row> {
             rows.push(not_run("responder: end to end (local stack)", E2E_BAR, &why));
         }
     }
+    const FOLLOW_BAR: &str = "each step note within one sweep interval of its time, never twice across overlapping sweeps and retries";
+    const FOLLOW_WHAT: &str = "follow-through: aged incidents, two overlapping sweeps and a retry";
+    match read(dir, "follow_up.json") {
+        Ok(r) => match (
+            r["followup_notes"].as_u64(),
+            r["followup_expected"].as_u64(),
+            r["followup_duplicates"].as_u64(),
+            num(&r, "followup_sweep_ms"),
+            r["followup_interval_s"].as_u64(),
+        ) {
+            (Some(notes), Some(expected), Some(dups), Some(ms), Some(interval)) => rows.push(row(
+                FOLLOW_WHAT,
+                format!(
+                    "{} incidents: {notes} follow-up notes of {expected} due, {dups} twice; the overlapping sweeps took {ms:.0} ms (FollowUpSchedule every {interval} s)",
+                    r["followup_incidents"]
+                ),
+                FOLLOW_BAR,
+                Verdict::of(notes == expected && dups == 0 && ms < interval as f64 * 1000.0),
+            )),
+            _ => rows.push(not_run(FOLLOW_WHAT, FOLLOW_BAR, "no followup_* figures")),
+        },
+        Err(why) => rows.push(not_run(FOLLOW_WHAT, FOLLOW_BAR, &why)),
+    }
     const OVERHEAD_BAR: &str = "p99 ≤ 1 ms (store excluded)";
     match read(dir, "overhead.json") {
         Ok(o) => match num(&o, "p99_us") {
@@ -445,6 +468,10 @@ mod tests {
                 r#"{"responder_e2e_ms_p50": 20.0, "responder_e2e_ms_p99": 60.0, "call_ms_p50": {"GetItem": 1.5, "Publish": 12.3}, "round_trips": 3, "critical_path": ["GetItem", "CreateTimelineEvent", "PutItem"]}"#,
             ),
             ("freshness.json", r#"{"skipped": "BENCH_SMOKE=1"}"#),
+            (
+                "follow_up.json",
+                r#"{"followup_incidents": 25, "followup_notes": 299, "followup_expected": 300, "followup_duplicates": 0, "followup_sweep_ms": 900.0, "followup_interval_s": 300}"#,
+            ),
         ]);
         let rows = rows(&dir);
         let verdict = |what: &str| rows.iter().find(|r| r.what == what).map(|r| r.verdict).unwrap();
@@ -467,6 +494,11 @@ mod tests {
         assert_eq!(
             verdict("GET /plans/{id} (local stack, cargo lambda watch)"),
             Verdict::Met
+        );
+        assert_eq!(
+            verdict("follow-through: aged incidents, two overlapping sweeps and a retry"),
+            Verdict::Missed,
+            "a note not posted misses the bar"
         );
         let fresh = rows.iter().find(|r| r.what.starts_with("freshness")).unwrap();
         assert_eq!(fresh.verdict, Verdict::NotRun);

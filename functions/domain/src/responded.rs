@@ -18,15 +18,12 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::Mac as _;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::pipeline::claims::note_part;
 use crate::ports::PortError;
-use crate::token::{self, CLOCK_SKEW_SECS, KeySet};
+use crate::token::{self, KeySet};
 use crate::types::{IncidentArn, Slug};
 
 /// How the mark was made.
@@ -156,47 +153,22 @@ fn link_ttl() -> SignedDuration {
 /// A link's token for marking `plan` as responding to `incident` (its
 /// claims key), signed with the signing key, expiring 14 days after `now`.
 pub fn issue_link(keys: &KeySet, incident: &str, plan: &str, now: Timestamp) -> String {
-    let entry = &keys.keys[keys.signing];
     let expires = (now + link_ttl()).as_second();
-    let payload = format!(
-        "{LINK_VERSION}|{kid}|{plan}|{expires}|{incident}",
-        kid = entry.kid
-    );
-    let mut mac = entry.key.mac();
-    mac.update(payload.as_bytes());
-    let tag = mac.finalize().into_bytes();
-    let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(tag, &mut token);
-    token
+    token::seal(keys, |entry| {
+        format!(
+            "{LINK_VERSION}|{kid}|{plan}|{expires}|{incident}",
+            kid = entry.kid
+        )
+    })
 }
 
 /// Checks the signature (in constant time) with the key the token names,
 /// then the payload, then the expiry, then the key's retirement.
 pub fn verify_link(keys: &KeySet, token: &str, now: Timestamp) -> Result<RespondedLink, LinkError> {
-    if token.len() > MAX_LINK_CHARS {
-        return Err(LinkError::Malformed);
-    }
-    let (payload, tag) = token.split_once('.').ok_or(LinkError::Malformed)?;
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| LinkError::Malformed)?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| LinkError::Malformed)?;
-    if tag.len() != 32 {
-        return Err(LinkError::Malformed);
-    }
-    let payload = std::str::from_utf8(&payload).map_err(|_| LinkError::Malformed)?;
-    // The incident key comes last: it is the only part that may hold a '|'.
-    let mut parts = payload.splitn(5, '|');
-    // Only the version and the key id are read before the tag is checked.
-    let entry = match (parts.next(), parts.next()) {
-        (Some(LINK_VERSION), Some(kid)) => keys.get(kid).ok_or(LinkError::BadSignature)?,
-        _ => return Err(LinkError::Malformed),
-    };
-    let mut mac = entry.key.mac();
-    mac.update(payload.as_bytes());
-    mac.verify_slice(&tag).map_err(|_| LinkError::BadSignature)?;
-    // Signed by us: the payload is ours, but still parsed strictly.
+    let (entry, payload) = token::open(keys, token, MAX_LINK_CHARS, LINK_VERSION)?;
+    // Signed by us: the payload is ours, but still parsed strictly. The
+    // incident key comes last: it is the only part that may hold a '|'.
+    let mut parts = payload.splitn(5, '|').skip(2);
     let (Some(plan), Some(expires), Some(incident)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(LinkError::Malformed);
     };
@@ -207,25 +179,24 @@ pub fn verify_link(keys: &KeySet, token: &str, now: Timestamp) -> Result<Respond
     if !incident_ok {
         return Err(LinkError::Malformed);
     }
-    let expires_at = expires
-        .parse::<i64>()
-        .ok()
-        .and_then(|s| Timestamp::from_second(s).ok())
-        .ok_or(LinkError::Malformed)?;
-    if now >= expires_at {
-        return Err(LinkError::Expired);
-    }
-    if expires_at > now + link_ttl() + SignedDuration::from_secs(CLOCK_SKEW_SECS) {
-        return Err(LinkError::TooLong);
-    }
-    if entry.not_after.is_some_and(|t| now >= t) {
-        return Err(LinkError::RetiredKey);
-    }
+    let expires_at = token::check_expiry(entry, expires, link_ttl(), now)?;
     Ok(RespondedLink {
         incident: incident.to_owned(),
         plan: plan.as_str().to_owned(),
         expires_at,
     })
+}
+
+impl From<token::Refusal> for LinkError {
+    fn from(r: token::Refusal) -> Self {
+        match r {
+            token::Refusal::Malformed | token::Refusal::Version(_) => Self::Malformed,
+            token::Refusal::BadSignature => Self::BadSignature,
+            token::Refusal::TooLong => Self::TooLong,
+            token::Refusal::Expired => Self::Expired,
+            token::Refusal::RetiredKey => Self::RetiredKey,
+        }
+    }
 }
 
 /// Builds the links of the follow-up notes: `<base><token>`, `base` being
@@ -326,7 +297,10 @@ pub fn hand_off(incident: &str, plan: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::VerifyKey;
+    use crate::token::{CLOCK_SKEW_SECS, VerifyKey};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::Mac as _;
 
     const ARN: &str = "arn:aws:ssm-incidents::111122223333:incident-record/payments-critical/6ac3b7d0";
 

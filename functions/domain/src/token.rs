@@ -327,23 +327,37 @@ pub enum TokenError {
     ContactChanged,
 }
 
-pub(crate) fn ttl() -> SignedDuration {
-    SignedDuration::from_hours(24 * TOKEN_TTL_DAYS)
+/// Why a signed token's envelope is refused, before its own fields are
+/// read (shared with the "vendor responded" links, SPEC §13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Malformed,
+    BadSignature,
+    TooLong,
+    Expired,
+    RetiredKey,
+    /// Well-formed, signed or not, but of another version than asked for.
+    Version(String),
 }
 
-/// A token for `link`, signed with the signing key, expiring 14 days after `now`.
-pub fn issue(keys: &KeySet, link: &LinkFor<'_>, now: Timestamp) -> String {
+impl From<Refusal> for TokenError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Version(v) if v == "v1" => Self::OldFormat,
+            Refusal::Malformed | Refusal::Version(_) => Self::Malformed,
+            Refusal::BadSignature => Self::BadSignature,
+            Refusal::TooLong => Self::TooLong,
+            Refusal::Expired => Self::Expired,
+            Refusal::RetiredKey => Self::RetiredKey,
+        }
+    }
+}
+
+/// `base64url(payload) "." base64url(HMAC-SHA256(payload))` under the
+/// signing key; `payload` is given that key's entry (its id goes in it).
+pub(crate) fn seal(keys: &KeySet, payload: impl FnOnce(&Entry) -> String) -> String {
     let entry = &keys.keys[keys.signing];
-    let expires = (now + ttl()).as_second();
-    let payload = format!(
-        "{VERSION}|{kid}|{plan}|{contact}|{cd}|{od}|{life}|{expires}",
-        kid = entry.kid,
-        plan = link.plan,
-        contact = link.contact,
-        cd = link.contact_digest(&entry.key),
-        od = link.owner_digest(&entry.key),
-        life = link.life.as_millisecond(),
-    );
+    let payload = payload(entry);
     let mut mac = entry.key.mac();
     mac.update(payload.as_bytes());
     let tag = mac.finalize().into_bytes();
@@ -351,6 +365,87 @@ pub fn issue(keys: &KeySet, link: &LinkFor<'_>, now: Timestamp) -> String {
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(tag, &mut token);
     token
+}
+
+/// Opens a token sealed by [`seal`] whose payload starts `<version>|<kid>|`:
+/// its length and encoding, then only the version and the key id are read
+/// before the tag is checked, in constant time, with the key the token
+/// names. Gives that key's entry and the payload, whose fields the caller
+/// parses.
+pub(crate) fn open<'k>(
+    keys: &'k KeySet,
+    token: &str,
+    max_chars: usize,
+    version: &str,
+) -> Result<(&'k Entry, String), Refusal> {
+    if token.len() > max_chars {
+        return Err(Refusal::Malformed);
+    }
+    let (payload, tag) = token.split_once('.').ok_or(Refusal::Malformed)?;
+    let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| Refusal::Malformed)?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| Refusal::Malformed)?;
+    if tag.len() != 32 {
+        return Err(Refusal::Malformed);
+    }
+    let payload = String::from_utf8(payload).map_err(|_| Refusal::Malformed)?;
+    let entry = {
+        let mut parts = payload.splitn(3, '|');
+        match (parts.next(), parts.next()) {
+            (Some(v), Some(kid)) if v == version => keys.get(kid).ok_or(Refusal::BadSignature)?,
+            (Some(v), Some(_)) => return Err(Refusal::Version(v.to_owned())),
+            _ => return Err(Refusal::Malformed),
+        }
+    };
+    let mut mac = entry.key.mac();
+    mac.update(payload.as_bytes());
+    mac.verify_slice(&tag).map_err(|_| Refusal::BadSignature)?;
+    Ok((entry, payload))
+}
+
+/// The expiry of a token opened with `entry` (`expires`, Unix seconds):
+/// not passed, not further than `ttl` (and the clock skew) from `now`, and
+/// the key not retired.
+pub(crate) fn check_expiry(
+    entry: &Entry,
+    expires: &str,
+    ttl: SignedDuration,
+    now: Timestamp,
+) -> Result<Timestamp, Refusal> {
+    let expires_at = expires
+        .parse::<i64>()
+        .ok()
+        .and_then(|s| Timestamp::from_second(s).ok())
+        .ok_or(Refusal::Malformed)?;
+    if now >= expires_at {
+        return Err(Refusal::Expired);
+    }
+    if expires_at > now + ttl + SignedDuration::from_secs(CLOCK_SKEW_SECS) {
+        return Err(Refusal::TooLong);
+    }
+    if entry.not_after.is_some_and(|t| now >= t) {
+        return Err(Refusal::RetiredKey);
+    }
+    Ok(expires_at)
+}
+
+pub(crate) fn ttl() -> SignedDuration {
+    SignedDuration::from_hours(24 * TOKEN_TTL_DAYS)
+}
+
+/// A token for `link`, signed with the signing key, expiring 14 days after `now`.
+pub fn issue(keys: &KeySet, link: &LinkFor<'_>, now: Timestamp) -> String {
+    let expires = (now + ttl()).as_second();
+    seal(keys, |entry| {
+        format!(
+            "{VERSION}|{kid}|{plan}|{contact}|{cd}|{od}|{life}|{expires}",
+            kid = entry.kid,
+            plan = link.plan,
+            contact = link.contact,
+            cd = link.contact_digest(&entry.key),
+            od = link.owner_digest(&entry.key),
+            life = link.life.as_millisecond(),
+        )
+    })
 }
 
 /// The key id a token names, if it is shaped like one of ours (not checked).
@@ -367,29 +462,9 @@ pub fn kid_of(token: &str) -> Option<String> {
 /// Checks the signature (in constant time) with the key the token names,
 /// then the payload, then the expiry, then the key's retirement.
 pub fn verify(keys: &KeySet, token: &str, now: Timestamp) -> Result<VerifyClaims, TokenError> {
-    if token.len() > MAX_TOKEN_CHARS {
-        return Err(TokenError::Malformed);
-    }
-    let (payload, tag) = token.split_once('.').ok_or(TokenError::Malformed)?;
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| TokenError::Malformed)?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Malformed)?;
-    if tag.len() != 32 {
-        return Err(TokenError::Malformed);
-    }
-    let payload = std::str::from_utf8(&payload).map_err(|_| TokenError::Malformed)?;
-    let mut parts = payload.split('|');
-    // Only the version and the key id are read before the tag is checked.
-    let entry = match (parts.next(), parts.next()) {
-        (Some("v1"), _) => return Err(TokenError::OldFormat),
-        (Some(VERSION), Some(kid)) => keys.get(kid).ok_or(TokenError::BadSignature)?,
-        _ => return Err(TokenError::Malformed),
-    };
-    let mut mac = entry.key.mac();
-    mac.update(payload.as_bytes());
-    mac.verify_slice(&tag).map_err(|_| TokenError::BadSignature)?;
+    let (entry, payload) = open(keys, token, MAX_TOKEN_CHARS, VERSION)?;
     // Signed by us: the payload is ours, but still parsed strictly.
+    let mut parts = payload.split('|').skip(2);
     let (Some(plan), Some(contact), Some(cd), Some(od), Some(life), Some(expires), None) = (
         parts.next(),
         parts.next(),
@@ -404,20 +479,7 @@ pub fn verify(keys: &KeySet, token: &str, now: Timestamp) -> Result<VerifyClaims
     let plan = Slug::parse(plan).map_err(|_| TokenError::Malformed)?;
     let contact = Slug::parse(contact).map_err(|_| TokenError::Malformed)?;
     let life_ms = life.parse::<i64>().map_err(|_| TokenError::Malformed)?;
-    let expires_at = expires
-        .parse::<i64>()
-        .ok()
-        .and_then(|s| Timestamp::from_second(s).ok())
-        .ok_or(TokenError::Malformed)?;
-    if now >= expires_at {
-        return Err(TokenError::Expired);
-    }
-    if expires_at > now + ttl() + SignedDuration::from_secs(CLOCK_SKEW_SECS) {
-        return Err(TokenError::TooLong);
-    }
-    if entry.not_after.is_some_and(|t| now >= t) {
-        return Err(TokenError::RetiredKey);
-    }
+    let expires_at = check_expiry(entry, expires, ttl(), now)?;
     Ok(VerifyClaims {
         kid: entry.kid.clone(),
         plan,

@@ -465,10 +465,22 @@ async fn the_hand_off_reaches_the_responder_under_cargo_lambda_watch() {
     let endpoint = support_plans_tests::stack_env("LAMBDA_ENDPOINT");
     let config = support_plans_tests::local_config().await;
     let config = aws_sdk_lambda::config::Builder::from(&config)
-        .endpoint_url(endpoint)
+        .endpoint_url(&endpoint)
         .timeout_config(support_plans_aws::deadlines::hooks_timeouts())
         .build();
     let hand_off = LambdaHandOff::new(aws_sdk_lambda::Client::from_conf(config), "incident-responder");
+    // cargo lambda watch starts a function on its first invocation, which on
+    // a loaded machine takes longer than the hand-off's 1.5 s budget (a
+    // deployed function is started by Lambda, not by the Invoke call): start
+    // it first, without a budget.
+    let warm = support_plans_tests::http::request(
+        "POST",
+        &format!("{endpoint}/2015-03-31/functions/incident-responder/invocations"),
+        &[],
+        Some(&json!({"hands_off": "nothing"})),
+    )
+    .await;
+    assert_eq!(warm.status, 200, "{}", warm.body);
     // An event the responder ignores at once (logged, not retried).
     let started = std::time::Instant::now();
     hand_off.hand_off(&json!({"hands_off": "nothing"})).await.unwrap();

@@ -75,6 +75,42 @@ def responded_link(key, incident, plan, expires):
     return f"{b64(payload)}.{b64(tag)}"
 
 
+def follow_up_notes():
+    """An incident answered, aged 65 minutes, then swept: the responder signs
+    the follow-up notes' responded links and posts them, at TRACE."""
+    im = boto3.client("ssm-incidents")
+    rds = "arn:aws:rds:us-east-1:111122223333:db:payments-log-check"
+    plan = im.create_response_plan(
+        name=f"log-check-{secrets.token_hex(4)}",
+        incidentTemplate={"title": "Log check: payments", "impact": 1},
+    )["arn"]
+    arn = im.start_incident(
+        responsePlanArn=plan,
+        impact=1,
+        relatedItems=[{"identifier": {"type": "INVOLVED_RESOURCE", "value": {"arn": rds}}}],
+    )["incidentRecordArn"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        events = im.list_timeline_events(incidentRecordArn=arn)["eventSummaries"]
+        if any(e["eventType"] == "Note" for e in events):
+            break
+        time.sleep(0.3)
+    emulator = os.environ["AWS_ENDPOINT_URL_SSM_INCIDENTS"]
+    http("POST", f"{emulator}/_emulator/incidents/age", {"content-type": "application/json"},
+         json.dumps({"incidentRecordArn": arn, "minutes": 65}).encode())
+    invoke = f"{os.environ['LAMBDA_ENDPOINT']}/2015-03-31/functions/incident-responder/invocations"
+    http("POST", invoke, {"content-type": "application/json"}, b'{"sweep": true}')
+    notes = [
+        im.get_timeline_event(incidentRecordArn=arn, eventId=e["eventId"])["event"]["eventData"]
+        for e in im.list_timeline_events(incidentRecordArn=arn, maxResults=100)["eventSummaries"]
+        if e["eventType"] == "Note"
+    ]
+    linked = [n for n in notes if "/responded/" in n]
+    if not linked:
+        fail(f"no follow-up note with a responded link on {arn}: the check would prove nothing")
+    return len(linked)
+
+
 def main():
     marker = {
         name: f"{name}-{secrets.token_hex(12)}"
@@ -122,6 +158,7 @@ def main():
     signed = responded_link(responded_key, "pagerduty:LOGCHECK", "log-check", int(time.time()) + 3600)
     for method in ("GET", "POST"):
         http(method, f"{HOOKS}/responded/{signed}", form, f"by={marker['responder-name']}".encode())
+    follow_ups = follow_up_notes()
 
     with open(LOG, encoding="utf-8", errors="replace") as f:
         log = f.read()
@@ -150,7 +187,8 @@ def main():
         fail(f"secrets in the functions' TRACE log ({LOG}): " + ", ".join(found))
     print(
         f"secrets in logs: none of {len(marker)} credentials, the two link keys, the PagerDuty token,"
-        f" the two webhook secrets or a link in {len(log.splitlines())} lines at TRACE"
+        f" the two webhook secrets or a link (the responder signed {follow_ups} follow-up links)"
+        f" in {len(log.splitlines())} lines at TRACE"
     )
 
 

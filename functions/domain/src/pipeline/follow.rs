@@ -16,7 +16,7 @@ use crate::post::{plan_title, truncate_chars, when};
 use crate::responded::{Responded, ResponseMarks, Via};
 use crate::types::Slug;
 
-use super::claims::{ClaimState, Settlement};
+use super::claims::{ClaimState, Settlement, UNMATCHED};
 use super::decide::{self, Tally};
 use super::followup::{self, OpenIncident};
 use super::incident::{IncidentId, client_token};
@@ -31,11 +31,13 @@ pub fn responded_part(plan: &str) -> String {
 }
 
 /// The plans whose first note was posted into the incident (`NOTE#<plan>`
-/// done), in the claims' order.
+/// done), in the claims' order; not the "no workload matched" note, whose
+/// part would read as a plan named `unmatched`.
 pub fn answered_plans(state: &ClaimState) -> Vec<Slug> {
     state
         .done
         .iter()
+        .filter(|p| p.as_str() != UNMATCHED)
         .filter_map(|p| p.strip_prefix("NOTE#"))
         .filter(|rest| !rest.contains('#'))
         .filter_map(|id| Slug::parse(id).ok())
@@ -201,5 +203,29 @@ impl<P: Ports> Pipeline<P> {
             tracing::info!(incident = %key, notes = out.notes, "follow-ups posted");
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answered_plans_are_the_plans_notes_not_the_unmatched_or_no_plan_notes() {
+        let state = ClaimState {
+            done: [
+                "NOTE#aws-business",
+                "NOTE#unmatched",
+                "NOTE#noplan#reports",
+                "LINK#aws-business",
+                "CHAT#arn:aws:sns:us-east-1:1:t",
+                "NOTE#stripe-premium",
+            ]
+            .map(str::to_owned)
+            .into(),
+            ..ClaimState::default()
+        };
+        let ids: Vec<String> = answered_plans(&state).iter().map(ToString::to_string).collect();
+        assert_eq!(ids, ["aws-business", "stripe-premium"]);
     }
 }

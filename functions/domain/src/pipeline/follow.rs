@@ -53,10 +53,12 @@ pub fn responded_note(mark: &Responded, plan: Option<&SupportPlan>, limit: usize
     };
     let mut s = String::new();
     let _ = writeln!(s, "### Vendor responding: {title}");
+    // The name was typed on the link's page: shown as code, so it renders
+    // as the text it is, never as markdown (a link, an image).
     let _ = write!(
         s,
-        "Marked as responding by {} at {} ({how}). No more follow-ups for this plan.",
-        mark.by,
+        "Marked as responding by `{}` at {} ({how}). No more follow-ups for this plan.",
+        mark.by.replace('`', "'"),
         when(mark.at)
     );
     truncate_chars(&s, limit)

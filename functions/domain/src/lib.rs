@@ -5,6 +5,7 @@
 pub mod card;
 pub mod case;
 pub mod freshness;
+pub mod html;
 pub mod impact;
 pub mod matching;
 pub mod model;

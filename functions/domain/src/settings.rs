@@ -72,6 +72,24 @@ impl Policy {
     }
 }
 
+/// Which variable says the process runs in AWS Lambda, if one does: Lambda
+/// sets `LAMBDA_TASK_ROOT` and `AWS_LAMBDA_INITIALIZATION_TYPE` for every
+/// runtime (`AWS_EXECUTION_ENV` not for the `provided` ones this project
+/// uses); `cargo lambda watch` sets none of them. `LOCAL_AUTH` is refused
+/// when one is set.
+pub fn aws_signal(get: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    let set = |k: &str| get(k).is_some_and(|v| !v.is_empty());
+    if set("LAMBDA_TASK_ROOT") {
+        Some("LAMBDA_TASK_ROOT")
+    } else if set("AWS_LAMBDA_INITIALIZATION_TYPE") {
+        Some("AWS_LAMBDA_INITIALIZATION_TYPE")
+    } else if get("AWS_EXECUTION_ENV").is_some_and(|v| v.starts_with("AWS_Lambda_")) {
+        Some("AWS_EXECUTION_ENV")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

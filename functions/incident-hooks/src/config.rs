@@ -45,23 +45,6 @@ fn identifier(get: &impl Fn(&str) -> Option<String>, name: &str, what: &str) -> 
     Ok(value)
 }
 
-/// Which variable says the process runs in AWS Lambda, if one does (as the
-/// plans API reads it): Lambda sets `LAMBDA_TASK_ROOT` and
-/// `AWS_LAMBDA_INITIALIZATION_TYPE` for every runtime; `cargo lambda watch`
-/// sets neither.
-fn aws_signal(get: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
-    let set = |k: &str| get(k).is_some_and(|v| !v.is_empty());
-    if set("LAMBDA_TASK_ROOT") {
-        Some("LAMBDA_TASK_ROOT")
-    } else if set("AWS_LAMBDA_INITIALIZATION_TYPE") {
-        Some("AWS_LAMBDA_INITIALIZATION_TYPE")
-    } else if get("AWS_EXECUTION_ENV").is_some_and(|v| v.starts_with("AWS_Lambda_")) {
-        Some("AWS_EXECUTION_ENV")
-    } else {
-        None
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -106,7 +89,7 @@ impl Config {
 /// `LOCAL_AUTH`: set by the local stack only; refused where Lambda runs it.
 pub fn local_auth(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
     let local = get(LOCAL_AUTH).filter(|v| !v.is_empty());
-    if let (Some(_), Some(signal)) = (&local, aws_signal(get)) {
+    if let (Some(_), Some(signal)) = (&local, support_plans_domain::settings::aws_signal(get)) {
         return Err(ConfigError(format!(
             "{LOCAL_AUTH} is set, but this function runs in AWS Lambda ({signal} is set): \
              {LOCAL_AUTH} takes the caller from request headers and is for the local stack \

@@ -29,6 +29,7 @@ use jiff::Timestamp;
 use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
+pub use support_plans_domain::html::escape;
 use support_plans_domain::ports::{HandOff, SecretText};
 use support_plans_domain::responded::{
     self, ByName, LinkError, Marked, PostedNotes, Responded, ResponseMarks, Via, incident_key, short_id,
@@ -45,22 +46,6 @@ pub const PORTAL_ROUTE: &str = "/incidents/{incident}/plans/{plan}/responded";
 pub const LOCAL_PRINCIPAL: &str = "x-local-principal";
 /// The longest caller name the portals' route records.
 const MAX_CALLER_CHARS: usize = 1000;
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A small self-contained page, with the verify pages' headers (the URL
 /// carries the credential: no caching, no referrer, no framing, no script).

@@ -138,29 +138,12 @@ fn list(value: Option<String>) -> Vec<String> {
         .collect()
 }
 
-/// Which variable says the process runs in AWS Lambda, if one does. Lambda
-/// sets `LAMBDA_TASK_ROOT` and `AWS_LAMBDA_INITIALIZATION_TYPE` for every
-/// runtime (`AWS_EXECUTION_ENV` not for the `provided` ones this project
-/// uses); `cargo lambda watch` sets none of them.
-fn aws_signal(get: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
-    let set = |k: &str| get(k).is_some_and(|v| !v.is_empty());
-    if set("LAMBDA_TASK_ROOT") {
-        Some("LAMBDA_TASK_ROOT")
-    } else if set("AWS_LAMBDA_INITIALIZATION_TYPE") {
-        Some("AWS_LAMBDA_INITIALIZATION_TYPE")
-    } else if get("AWS_EXECUTION_ENV").is_some_and(|v| v.starts_with("AWS_Lambda_")) {
-        Some("AWS_EXECUTION_ENV")
-    } else {
-        None
-    }
-}
-
 impl AuthConfig {
     /// From the variables `get` returns. Refuses `LOCAL_AUTH` in AWS, and a
     /// `JWT_PRINCIPAL_CLAIM` users can set.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let local = get("LOCAL_AUTH").filter(|v| !v.is_empty());
-        if let (Some(_), Some(signal)) = (&local, aws_signal(&get)) {
+        if let (Some(_), Some(signal)) = (&local, support_plans_domain::settings::aws_signal(&get)) {
             return Err(format!(
                 "LOCAL_AUTH is set, but this function runs in AWS Lambda ({signal} is set): \
                  LOCAL_AUTH takes the caller from request headers and is for the local stack \

@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+pub use support_plans_domain::html::escape;
 use support_plans_domain::model::{Contact, SupportPlan};
 use support_plans_domain::ports::{KeysError, StoreError, VerifyKeys};
 use support_plans_domain::token::{self, KeySet, TokenError, VerifyClaims};
@@ -103,22 +104,6 @@ impl KeySource {
 }
 
 pub use verification::LINK_NOTE;
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A small self-contained page. `body` is HTML already escaped by the caller.
 fn page(status: StatusCode, title: &str, body: &str) -> Response {

@@ -22,6 +22,7 @@ mod item;
 mod message;
 mod reminder;
 mod state;
+pub mod subscriptions;
 
 pub use check::{Check, Notifier, NotifyError, ReminderStates, Summary};
 pub use due::{DueItem, OwnerDue, OwnerKey, Subject, Tally, collect, evaluate_all};

@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod responded;
 pub mod secret_text;
 pub mod store;
+pub mod subscriptions;
 pub mod webhook_ids;
 
 use jiff::SignedDuration;

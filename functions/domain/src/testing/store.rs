@@ -15,6 +15,7 @@ use crate::ports::{
     Keep, Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore, encode_cursor,
 };
 use crate::readiness::{Activity, ActivityLog};
+use crate::reminders::subscriptions::{Record as SubRecord, SubscriptionRecords, Topic};
 use crate::types::Slug;
 
 /// What the store needs to know of a plan or a workload.
@@ -207,6 +208,7 @@ struct Data {
     plans: Table<SupportPlan>,
     workloads: Table<Workload>,
     activity: BTreeMap<Date, Activity>,
+    subscriptions: BTreeMap<(Topic, String), SubRecord>,
 }
 
 /// The store. `Clone` shares the data: keep one handle to look inside
@@ -365,5 +367,31 @@ impl ActivityLog for InMemoryStore {
             sum.incidents_without_plan += day.incidents_without_plan;
         }
         Ok(sum)
+    }
+}
+
+impl SubscriptionRecords for InMemoryStore {
+    async fn all_records(&self) -> Result<(Vec<SubRecord>, usize), StoreError> {
+        Ok((self.data().subscriptions.values().cloned().collect(), 1))
+    }
+
+    async fn records(&self, keys: &[(Topic, &str)]) -> Result<Vec<SubRecord>, StoreError> {
+        let data = self.data();
+        Ok(keys
+            .iter()
+            .filter_map(|(t, a)| data.subscriptions.get(&(*t, (*a).to_owned())).cloned())
+            .collect())
+    }
+
+    async fn save_record(&self, record: &SubRecord) -> Result<(), StoreError> {
+        self.data()
+            .subscriptions
+            .insert((record.topic, record.address.clone()), record.clone());
+        Ok(())
+    }
+
+    async fn forget_record(&self, topic: Topic, address: &str) -> Result<(), StoreError> {
+        self.data().subscriptions.remove(&(topic, address.to_owned()));
+        Ok(())
     }
 }

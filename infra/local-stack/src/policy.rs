@@ -7,7 +7,7 @@
 //! (SPEC §3, §7, §8, §11). Tests hold the template to them, and the plans
 //! API's tests check what it really writes against them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -117,11 +117,60 @@ pub fn conditional_actions(t: &Template, id: &str) -> anyhow::Result<Vec<(String
     Ok(out)
 }
 
+/// Every condition name the template uses: the first item of each `!If`
+/// (or `Fn::If`), and each resource's or output's `Condition`, anywhere.
+fn used_conditions(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Tagged(t) => {
+            if tag_is(&t.tag, "If")
+                && let Some(Value::String(c)) = t.value.as_sequence().and_then(|s| s.first())
+            {
+                out.insert(c.clone());
+            }
+            used_conditions(&t.value, out);
+        }
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    (Some("Fn::If"), Value::Sequence(s)) => {
+                        if let Some(c) = s.first().and_then(Value::as_str) {
+                            out.insert(c.to_owned());
+                        }
+                    }
+                    (Some("Condition"), Value::String(c)) => {
+                        out.insert(c.clone());
+                    }
+                    _ => {}
+                }
+                used_conditions(v, out);
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|v| used_conditions(v, out)),
+        _ => {}
+    }
+}
+
 fn tag_is(tag: &serde_yaml::value::Tag, name: &str) -> bool {
     tag.to_string().trim_start_matches('!') == name
 }
 
 impl Template {
+    /// The conditions `Resources` and `Outputs` use that `Conditions` does
+    /// not define: CloudFormation refuses such a template at deploy, and
+    /// cfn-lint does not see one inside a SAM function's `Policies`.
+    pub fn undefined_conditions(&self) -> Vec<String> {
+        let mut used = BTreeSet::new();
+        for section in ["Resources", "Outputs"] {
+            if let Some(v) = self.0.get(section) {
+                used_conditions(v, &mut used);
+            }
+        }
+        let defined = self.0.get("Conditions").and_then(Value::as_mapping);
+        used.into_iter()
+            .filter(|c| !defined.is_some_and(|d| d.contains_key(c.as_str())))
+            .collect()
+    }
+
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text)
@@ -606,6 +655,18 @@ mod tests {
                 "{f} may not call the Support API"
             );
         }
+    }
+
+    /// A `!If` on a condition that `Conditions` lacks fails the deploy
+    /// ("Template format error: Unresolved dependencies"), not the lint.
+    #[test]
+    fn every_condition_the_template_uses_is_defined() {
+        assert_eq!(template().undefined_conditions(), Vec::<String>::new());
+        let t = Template::parse(
+            "Conditions:\n  A: !Equals [a, a]\nResources:\n  F:\n    Type: T\n    Condition: B\n    Properties:\n      P: !If [A, 1, 2]\n      Q: {'Fn::If': [C, 1, 2]}\n",
+        )
+        .unwrap();
+        assert_eq!(t.undefined_conditions(), ["B", "C"]);
     }
 
     #[test]

@@ -33,16 +33,21 @@ pub struct FreshnessAdapters {
     pub store: DynamoStore,
     pub notifier: crate::sns::SnsNotifier,
     pub keys: SecretsManagerKeys,
+    /// The two topics' subscriptions (SPEC §14).
+    pub subscriptions: crate::subscriptions::SnsSubscriptions,
 }
 
 #[cfg(feature = "sns")]
 impl FreshnessAdapters {
     /// Builds the clients; no request is made.
-    pub fn new(sdk: &SdkConfig, table: &str, key_secret: &str) -> Self {
+    pub fn new(sdk: &SdkConfig, table: &str, key_secret: &str, topics: [&str; 2]) -> Self {
+        let sns = aws_sdk_sns::Client::new(sdk);
+        let [reminder, escalation] = topics;
         Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table),
-            notifier: crate::sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk)),
+            notifier: crate::sns::SnsNotifier::new(sns.clone()),
             keys: SecretsManagerKeys::from_sdk(sdk, key_secret),
+            subscriptions: crate::subscriptions::SnsSubscriptions::new(sns, reminder, escalation),
         }
     }
 }

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use crate::freshness::{ContractState, PlanFreshness, State};
 use crate::model::{Contact, SupportPlan, Workload};
+use crate::reminders::subscriptions::PlanReach;
 use crate::types::Slug;
 
 /// Text for a Markdown table cell: no pipes, no line breaks.
@@ -36,10 +37,11 @@ fn contact_line(c: &Contact) -> String {
     s
 }
 
-/// The card: each plan the workload relies on, freshness flagged.
+/// The card: each plan the workload relies on, freshness flagged, and an
+/// owner that reminders do not reach (SPEC §14) said so.
 pub fn markdown(
     workload: &Workload,
-    plans: &[(SupportPlan, PlanFreshness)],
+    plans: &[(SupportPlan, PlanFreshness, Option<PlanReach>)],
     missing: &[Slug],
     now: Timestamp,
 ) -> String {
@@ -66,7 +68,7 @@ pub fn markdown(
     for id in missing {
         let _ = writeln!(out, "> **Dependency `{id}` has no plan in the directory.**\n");
     }
-    for (plan, fresh) in plans {
+    for (plan, fresh, reach) in plans {
         let p = &plan.spec;
         let product = if p.product.is_empty() || p.product == p.vendor {
             String::new()
@@ -110,6 +112,20 @@ pub fn markdown(
             );
         }
 
+        let addresses = reach.iter().flat_map(|r| {
+            std::iter::once(("plan owner", &r.owner))
+                .chain(r.escalation.as_ref().map(|e| ("escalation contact", e)))
+        });
+        for (who, r) in addresses {
+            if let Some(why) = r.reach.filter(|_| r.is_unreachable()) {
+                let _ = writeln!(
+                    out,
+                    "> **Reminders do not reach the {who} ({}): {}.**\n",
+                    r.address,
+                    why.explain()
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "**How to request support**\n\n| Channel | Where | Hours | Notes |\n|---|---|---|---|"

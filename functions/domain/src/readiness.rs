@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::freshness::{self, ContractState, PlanFreshness, Policy, State};
 use crate::model::{Criticality, Status, SupportPlan, Workload};
 use crate::ports::{PlanStore, StoreError, WorkloadStore};
+use crate::reminders::subscriptions::{Record, SubscriptionRecords, owners_unreachable};
 
 /// The activity counts cover the last 30 days, today included.
 pub const ACTIVITY_WINDOW_DAYS: i32 = 30;
@@ -73,6 +74,10 @@ pub struct Readiness {
     /// Contacts not overdue for verification, in % of all (one decimal); null without contacts.
     pub contacts_fresh_percent: Option<f64>,
     pub contacts_overdue: u64,
+    /// Owner addresses of active plans that reminders did not reach at the
+    /// freshness check's last look (SPEC §14): no subscription, one still
+    /// pending confirmation, or one filtering their messages out.
+    pub owners_unreachable: u64,
     /// Plans whose review is overdue.
     pub plans_due_for_review: u64,
     /// Contracts renewing within the renewal window (60 days).
@@ -96,6 +101,7 @@ pub fn figures(
     plans: &[SupportPlan],
     freshness: &[PlanFreshness],
     activity: Activity,
+    owners_unreachable: u64,
     now: Timestamp,
 ) -> Readiness {
     debug_assert_eq!(plans.len(), freshness.len());
@@ -140,6 +146,7 @@ pub fn figures(
         contacts,
         contacts_fresh_percent: fresh_percent,
         contacts_overdue: overdue,
+        owners_unreachable,
         plans_due_for_review: count(freshness.iter(), |f| f.review.state == State::Overdue),
         contracts_renewing: contract(ContractState::Renewing),
         contracts_lapsed: contract(ContractState::Lapsed),
@@ -156,6 +163,8 @@ pub struct Snapshot {
     pub workloads: Vec<Workload>,
     /// Per plan, same order.
     pub freshness: Vec<PlanFreshness>,
+    /// What the last subscription upkeep found (SPEC §14).
+    pub subscriptions: Vec<Record>,
     pub now: Timestamp,
     /// The store reads it took.
     pub reads: usize,
@@ -163,12 +172,13 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub async fn read(
-        store: &(impl PlanStore + WorkloadStore),
+        store: &(impl PlanStore + WorkloadStore + SubscriptionRecords),
         now: Timestamp,
         policy: &Policy,
     ) -> Result<Self, StoreError> {
         let (plans, plan_reads) = store.all_plans(Status::Active).await?;
         let (workloads, workload_reads) = store.all_workloads(Status::Active).await?;
+        let (subscriptions, subscription_reads) = store.all_records().await?;
         let freshness = plans
             .iter()
             .map(|p| freshness::evaluate(p, now, policy))
@@ -177,8 +187,9 @@ impl Snapshot {
             plans,
             workloads,
             freshness,
+            subscriptions,
             now,
-            reads: plan_reads + workload_reads,
+            reads: plan_reads + workload_reads + subscription_reads,
         })
     }
 
@@ -190,6 +201,7 @@ impl Snapshot {
             &self.plans,
             &self.freshness,
             activity,
+            owners_unreachable(&self.plans, &self.subscriptions),
             self.now,
         ))
     }
@@ -197,7 +209,7 @@ impl Snapshot {
 
 /// `GET /readiness`: the figures at `now`, read from the store.
 pub async fn current(
-    store: &(impl PlanStore + WorkloadStore + ActivityLog),
+    store: &(impl PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords),
     now: Timestamp,
     policy: &Policy,
 ) -> Result<Readiness, StoreError> {

@@ -54,6 +54,20 @@ fn bounded(
         })
 }
 
+/// `value` as `true` or `false` (surrounding blanks ignored); `default`
+/// when unset or empty. The error names the variable and what it was set to.
+pub fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(format!(
+            "{name} must be true or false, not {:?}",
+            crate::validate::printable(other, 20)
+        )),
+    }
+}
+
 impl Policy {
     /// The freshness rules with `REMIND_BEFORE_DAYS` (`remind_before`, the
     /// variable's value if set): 1 to 90 days, 14 when unset. The one parse

@@ -2,13 +2,14 @@
 //! service over in-memory ports: who gets what, when again, and how a long
 //! message is split.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use support_plans_domain::freshness::State;
 use support_plans_domain::ports::StoreError;
+use support_plans_domain::reminders::subscriptions::Reach;
 use support_plans_domain::reminders::{
     AttrValue, Check, Message, Notifier, NotifyError, OwnerDue, OwnerKey, OwnerState, Reminded,
     ReminderStates, SNS_MAX_BYTES, SUBJECT_MAX_CHARS, Settings, Subject, collect, decide,
@@ -367,6 +368,7 @@ async fn a_dry_run_sends_and_records_nothing_and_says_the_same() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
+        owners_unreachable: &BTreeMap::new(),
     };
     let plans = sample();
     let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
@@ -404,6 +406,7 @@ async fn what_failed_to_send_is_sent_by_the_next_run() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
+        owners_unreachable: &BTreeMap::new(),
     };
     let plans = sample();
     let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
@@ -450,6 +453,7 @@ async fn an_escalation_says_whether_and_when_the_owner_was_reminded() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
+        owners_unreachable: &BTreeMap::new(),
     };
     check.run(&plans, &fresh, now(), false).await.unwrap();
     let body = escalation(&notifier);
@@ -502,5 +506,41 @@ async fn an_escalation_says_whether_and_when_the_owner_was_reminded() {
     assert!(
         body.contains("The owner was last reminded on 2026-11-18 and these items are still overdue"),
         "{body}"
+    );
+}
+
+/// An owner whose address has no confirmed subscription (SPEC §14): the
+/// escalation says the reminders do not reach them, and why.
+#[tokio::test(flavor = "current_thread")]
+async fn an_escalation_says_when_reminders_do_not_reach_the_owner() {
+    let links = links();
+    let plans = vec![plan("p-one", "platform", 400, &["never"], &[])];
+    let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
+    let unreachable = BTreeMap::from([("platform@example.com".to_owned(), Reach::PendingConfirmation)]);
+    let states = MemStates::default();
+    let notifier = MemNotifier::default();
+    let check = Check {
+        states: &states,
+        notifier: &notifier,
+        links: &links,
+        settings: Settings::default(),
+        reminder_topic: "reminders",
+        escalation_topic: "escalations",
+        owners_unreachable: &unreachable,
+    };
+    check.run(&plans, &fresh, now(), false).await.unwrap();
+    let sent = notifier.sent.lock().unwrap();
+    let (_, escalation) = sent.iter().find(|(t, _)| t == "escalations").unwrap();
+    assert!(
+        escalation.body.contains(
+            "Reminders do not reach the owner's address: subscribed, but the confirmation SNS e-mailed has not been followed yet."
+        ),
+        "{}",
+        escalation.body
+    );
+    let (_, reminder) = sent.iter().find(|(t, _)| t == "reminders").unwrap();
+    assert!(
+        !reminder.body.contains("do not reach"),
+        "the reminder itself is as before"
     );
 }

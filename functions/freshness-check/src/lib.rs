@@ -14,9 +14,11 @@ use support_plans_aws::DynamoStore;
 use support_plans_aws::adapters::FreshnessAdapters;
 use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_aws::sns::SnsNotifier;
+use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::freshness::Policy;
 use support_plans_domain::ports::{StoreError, VerifyKeys as _};
 use support_plans_domain::readiness::{Activity, ActivityLog as _, Readiness, Snapshot};
+use support_plans_domain::reminders::subscriptions::{Keeper, SubscriptionRecords as _};
 use support_plans_domain::reminders::{Check, Settings, Summary};
 use support_plans_domain::settings::{self, SettingError};
 use support_plans_domain::token::Links;
@@ -36,6 +38,9 @@ pub struct Config {
     /// The API's base URL, for the one-click links.
     pub base_url: String,
     pub settings: Settings,
+    /// `MANAGE_SUBSCRIPTIONS`: create and remove the topics' e-mail
+    /// subscriptions (SPEC §14); off, the check still finds who is unreachable.
+    pub manage_subscriptions: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +60,8 @@ impl Config {
 
     /// `TABLE_NAME`, `REMINDER_TOPIC_ARN`, `ESCALATION_TOPIC_ARN`,
     /// `VERIFY_KEY_SECRET_ARN`, `VERIFY_BASE_URL` (required);
-    /// `REMIND_BEFORE_DAYS` (14), `REMIND_EVERY_DAYS` (7), `ESCALATE_AFTER_DAYS` (30).
+    /// `REMIND_BEFORE_DAYS` (14), `REMIND_EVERY_DAYS` (7), `ESCALATE_AFTER_DAYS` (30),
+    /// `MANAGE_SUBSCRIPTIONS` (`true`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let required = |name: &str| {
             get(name)
@@ -77,6 +83,12 @@ impl Config {
             key_secret: required("VERIFY_KEY_SECRET_ARN")?,
             base_url: required("VERIFY_BASE_URL")?,
             settings,
+            manage_subscriptions: settings::flag(
+                "MANAGE_SUBSCRIPTIONS",
+                get("MANAGE_SUBSCRIPTIONS").as_deref(),
+                true,
+            )
+            .map_err(ConfigError)?,
         })
     }
 }
@@ -90,6 +102,8 @@ pub struct App {
     pub reminder_topic: String,
     pub escalation_topic: String,
     pub settings: Settings,
+    pub subscriptions: SnsSubscriptions,
+    pub manage_subscriptions: bool,
 }
 
 /// The process: the configuration and the adapters from the init, the
@@ -104,6 +118,7 @@ pub struct Process {
     store: DynamoStore,
     notifier: SnsNotifier,
     keys: SecretsManagerKeys,
+    subscriptions: SnsSubscriptions,
     app: OnceCell<App>,
 }
 
@@ -114,6 +129,7 @@ impl Process {
             store: adapters.store,
             notifier: adapters.notifier,
             keys: adapters.keys,
+            subscriptions: adapters.subscriptions,
             config,
             app: OnceCell::new(),
         }
@@ -137,6 +153,8 @@ impl Process {
                     reminder_topic: self.config.reminder_topic.clone(),
                     escalation_topic: self.config.escalation_topic.clone(),
                     settings: self.config.settings,
+                    subscriptions: self.subscriptions.clone(),
+                    manage_subscriptions: self.config.manage_subscriptions,
                 })
             })
             .await
@@ -215,9 +233,16 @@ pub struct Outcome {
     pub metrics: Option<String>,
 }
 
-/// One run at `now`: read, evaluate, remind, escalate, count.
+/// One run at `now`: read, keep the subscriptions in step (SPEC §14),
+/// evaluate, remind, escalate, count.
 pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome, CheckError> {
-    let snapshot = Snapshot::read(&app.store, now, &app.settings.policy).await?;
+    let mut snapshot = Snapshot::read(&app.store, now, &app.settings.policy).await?;
+    let keeper = Keeper {
+        sns: &app.subscriptions,
+        records: &app.store,
+        manage: app.manage_subscriptions,
+    };
+    let upkeep = keeper.run(&snapshot.plans, now, request.dry_run).await?;
     let check = Check {
         states: &app.store,
         notifier: &app.notifier,
@@ -225,11 +250,23 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
         settings: app.settings,
         reminder_topic: &app.reminder_topic,
         escalation_topic: &app.escalation_topic,
+        owners_unreachable: &upkeep.owners_unreachable,
     };
     let mut summary = check
         .run(&snapshot.plans, &snapshot.freshness, now, request.dry_run)
         .await?;
     summary.table_reads += snapshot.reads;
+    if !request.dry_run {
+        // Readiness counts what upkeep just found and recorded.
+        let (records, reads) = app.store.all_records().await?;
+        snapshot.subscriptions = records;
+        summary.table_reads += reads;
+    }
+    summary.errors += upkeep.failures.len();
+    summary
+        .failures
+        .extend(upkeep.failures.iter().map(|f| format!("subscriptions: {f}")));
+    summary.subscriptions = upkeep;
     let sent = Activity {
         reminders_sent: summary.reminders as u64,
         escalations_sent: summary.escalations as u64,
@@ -273,6 +310,7 @@ pub fn emf_line(r: &Readiness, s: &Summary, now: Timestamp) -> String {
         ("Plans", "Count", json!(r.plans)),
         ("Contacts", "Count", json!(r.contacts)),
         ("ContactsOverdue", "Count", json!(r.contacts_overdue)),
+        ("OwnersUnreachable", "Count", json!(r.owners_unreachable)),
         ("PlansDueForReview", "Count", json!(r.plans_due_for_review)),
         ("ContractsRenewing", "Count", json!(r.contracts_renewing)),
         ("ContractsLapsed", "Count", json!(r.contracts_lapsed)),

@@ -11,7 +11,8 @@ async fn main() -> Result<(), Error> {
     support_plans_aws::logging::init();
     let config = Config::from_env()?;
     let sdk = support_plans_aws::sdk::config().await;
-    let adapters = FreshnessAdapters::new(&sdk, &config.table, &config.key_secret);
+    let topics = [config.reminder_topic.as_str(), config.escalation_topic.as_str()];
+    let adapters = FreshnessAdapters::new(&sdk, &config.table, &config.key_secret, topics);
     let process = Process::new(config, adapters);
     run(service_fn(|event| process.handle(event))).await
 }

@@ -194,16 +194,8 @@ impl Config {
             }
             _ => {}
         }
-        let open_cases = match get("OPEN_SUPPORT_CASES").as_deref().map(str::trim) {
-            None | Some("" | "false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "OPEN_SUPPORT_CASES must be true or false, not {:?}",
-                    support_plans_domain::validate::printable(other, 20)
-                )));
-            }
-        };
+        let open_cases = settings::flag("OPEN_SUPPORT_CASES", get("OPEN_SUPPORT_CASES").as_deref(), false)
+            .map_err(ConfigError)?;
         Ok(Self {
             pagerduty,
             table,

@@ -19,8 +19,6 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use support_plans_domain::freshness::Policy;
-use support_plans_domain::ports::{PlanStore, WorkloadStore};
-use support_plans_domain::readiness::ActivityLog;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,7 +48,7 @@ pub struct AppState {
 
 impl AppState {
     /// Over `store`, with the default policy and links, no verification key.
-    pub fn new(store: impl PlanStore + WorkloadStore + ActivityLog + 'static, auth: AuthConfig) -> Self {
+    pub fn new(store: impl store::Ports + 'static, auth: AuthConfig) -> Self {
         Self {
             store: Store::new(store),
             auth,
@@ -62,10 +60,7 @@ impl AppState {
     }
 
     /// Over `store`, as `config` says (the key source is wired apart).
-    pub fn with_config(
-        store: impl PlanStore + WorkloadStore + ActivityLog + 'static,
-        config: Config,
-    ) -> Self {
+    pub fn with_config(store: impl store::Ports + 'static, config: Config) -> Self {
         Self {
             policy: config.policy,
             links: config.links,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use support_plans_domain::freshness::{self, PlanFreshness};
 use support_plans_domain::model::{Change, PlanSpec, Revision, Status, SupportPlan, VerifiedVia};
 use support_plans_domain::ports::{PlanFilter, PlanStore as _};
+use support_plans_domain::reminders::subscriptions::PlanReach;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -21,6 +22,11 @@ pub struct PlanView {
     #[serde(flatten)]
     pub plan: SupportPlan,
     pub freshness: PlanFreshness,
+    /// Whether reminders reach the owner's and the escalation address (SPEC
+    /// §14), as the freshness check last found: on the plan read and the
+    /// support card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachability: Option<PlanReach>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,7 +57,20 @@ pub struct AttestationNote {
 impl AppState {
     pub fn view(&self, plan: SupportPlan) -> PlanView {
         let freshness = freshness::evaluate(&plan, self.now(), &self.policy);
-        PlanView { plan, freshness }
+        PlanView {
+            plan,
+            freshness,
+            reachability: None,
+        }
+    }
+
+    /// [`AppState::view`] with the reachability of its addresses (one batch read).
+    pub async fn view_reach(&self, plan: SupportPlan) -> Result<PlanView, ApiError> {
+        let reach = PlanReach::read(&plan, &self.store).await?;
+        Ok(PlanView {
+            reachability: Some(reach),
+            ..self.view(plan)
+        })
     }
 
     fn plan_response(&self, status: StatusCode, plan: SupportPlan) -> Response {
@@ -175,7 +194,8 @@ pub async fn get_plan(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let plan = st.plan_or_404(&id).await?;
-    Ok(st.plan_response(StatusCode::OK, plan))
+    let headers = with_etag(plan.meta.version);
+    Ok((headers, Json(st.view_reach(plan).await?)).into_response())
 }
 
 #[utoipa::path(put, path = "/plans/{id}", tag = "plans", request_body = PlanSpec,

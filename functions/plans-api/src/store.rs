@@ -22,6 +22,7 @@ use support_plans_domain::ports::{
     WorkloadStore,
 };
 use support_plans_domain::readiness::{Activity, ActivityLog};
+use support_plans_domain::reminders::subscriptions::{Record, SubscriptionRecords, Topic};
 use support_plans_domain::token::KeySet;
 use support_plans_domain::types::Slug;
 
@@ -62,10 +63,14 @@ trait Erased: Send + Sync + Any {
     fn all_workloads(&self, status: Status) -> Boxed<'_, (Vec<Workload>, usize)>;
     fn record<'a>(&'a self, day: Date, counts: &'a Activity) -> Boxed<'a, ()>;
     fn since(&self, first_day: Date) -> Boxed<'_, Activity>;
+    fn all_records(&self) -> Boxed<'_, (Vec<Record>, usize)>;
+    fn records<'a>(&'a self, keys: &'a [(Topic, &'a str)]) -> Boxed<'a, Vec<Record>>;
+    fn save_record<'a>(&'a self, record: &'a Record) -> Boxed<'a, ()>;
+    fn forget_record<'a>(&'a self, topic: Topic, address: &'a str) -> Boxed<'a, ()>;
     fn as_any(&self) -> &dyn Any;
 }
 
-impl<T: PlanStore + WorkloadStore + ActivityLog + 'static> Erased for T {
+impl<T: Ports + 'static> Erased for T {
     fn create_plan<'a>(&'a self, plan: &'a SupportPlan) -> Boxed<'a, ()> {
         Box::pin(PlanStore::create_plan(self, plan))
     }
@@ -129,17 +134,35 @@ impl<T: PlanStore + WorkloadStore + ActivityLog + 'static> Erased for T {
     fn since(&self, first_day: Date) -> Boxed<'_, Activity> {
         Box::pin(ActivityLog::since(self, first_day))
     }
+    fn all_records(&self) -> Boxed<'_, (Vec<Record>, usize)> {
+        Box::pin(SubscriptionRecords::all_records(self))
+    }
+    fn records<'a>(&'a self, keys: &'a [(Topic, &'a str)]) -> Boxed<'a, Vec<Record>> {
+        Box::pin(SubscriptionRecords::records(self, keys))
+    }
+    fn save_record<'a>(&'a self, record: &'a Record) -> Boxed<'a, ()> {
+        Box::pin(SubscriptionRecords::save_record(self, record))
+    }
+    fn forget_record<'a>(&'a self, topic: Topic, address: &'a str) -> Boxed<'a, ()> {
+        Box::pin(SubscriptionRecords::forget_record(self, topic, address))
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }
 }
 
-/// Any store implementing the plan and workload stores and the activity log.
+/// The ports the API reads and writes through.
+pub trait Ports: PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords {}
+
+impl<T: PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords> Ports for T {}
+
+/// Any store implementing the plan and workload stores, the activity log
+/// and the subscription records.
 #[derive(Clone)]
 pub struct Store(Arc<dyn Erased>);
 
 impl Store {
-    pub fn new(store: impl PlanStore + WorkloadStore + ActivityLog + 'static) -> Self {
+    pub fn new(store: impl Ports + 'static) -> Self {
         Self(Arc::new(store))
     }
 
@@ -224,6 +247,21 @@ impl ActivityLog for Store {
     }
     async fn since(&self, first_day: Date) -> Result<Activity, StoreError> {
         self.0.since(first_day).await
+    }
+}
+
+impl SubscriptionRecords for Store {
+    async fn all_records(&self) -> Result<(Vec<Record>, usize), StoreError> {
+        self.0.all_records().await
+    }
+    async fn records(&self, keys: &[(Topic, &str)]) -> Result<Vec<Record>, StoreError> {
+        self.0.records(keys).await
+    }
+    async fn save_record(&self, record: &Record) -> Result<(), StoreError> {
+        self.0.save_record(record).await
+    }
+    async fn forget_record(&self, topic: Topic, address: &str) -> Result<(), StoreError> {
+        self.0.forget_record(topic, address).await
     }
 }
 

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use support_plans_domain::model::{Change, MatchPolicy, Revision, Status, Workload, WorkloadSpec};
 use support_plans_domain::ports::{PlanStore as _, WorkloadFilter, WorkloadStore as _};
+use support_plans_domain::reminders::subscriptions::{PlanReach, SubscriptionRecords as _, Topic};
 use support_plans_domain::types::Slug;
 use support_plans_domain::{FieldError, ValidationErrors, card};
 use utoipa::ToSchema;
@@ -299,9 +300,22 @@ pub async fn support_card(
         .cloned()
         .collect();
     let now = st.now();
-    let views: Vec<PlanView> = plans.into_iter().map(|p| st.view(p)).collect();
+    // One batch read for every plan's addresses.
+    let keys: Vec<(Topic, String)> = plans.iter().flat_map(PlanReach::keys).collect();
+    let refs: Vec<(Topic, &str)> = keys.iter().map(|(t, a)| (*t, a.as_str())).collect();
+    let records = st.store.records(&refs).await?;
+    let views: Vec<PlanView> = plans
+        .into_iter()
+        .map(|p| PlanView {
+            reachability: Some(PlanReach::of(&p, &records)),
+            ..st.view(p)
+        })
+        .collect();
     if markdown {
-        let pairs: Vec<_> = views.into_iter().map(|v| (v.plan, v.freshness)).collect();
+        let pairs: Vec<_> = views
+            .into_iter()
+            .map(|v| (v.plan, v.freshness, v.reachability))
+            .collect();
         let text = card::markdown(&w, &pairs, &missing, now);
         return Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], text).into_response());
     }

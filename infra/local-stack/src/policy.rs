@@ -669,6 +669,65 @@ mod tests {
         assert_eq!(t.undefined_conditions(), ["B", "C"]);
     }
 
+    /// SPEC §14: the freshness check lists the two topics' subscriptions
+    /// and reads a hand-made one's filter policy; it may subscribe and
+    /// unsubscribe on those two topics only, and only when the stack's
+    /// ManageSubscriptions says so. No other function may.
+    #[test]
+    fn only_the_freshness_check_keeps_subscriptions_and_only_on_its_two_topics() {
+        let t = template();
+        let sns: Vec<(String, String)> = t
+            .grants("FreshnessCheckFunction")
+            .unwrap()
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("sns:") && a != "sns:Publish")
+            .collect();
+        let topics = ["!Ref ReminderTopic", "!Ref EscalationTopic"];
+        let subscriptions = ["!Sub ${ReminderTopic}:*", "!Sub ${EscalationTopic}:*"];
+        let mut expected = Vec::new();
+        for (action, on) in [
+            ("sns:ListSubscriptionsByTopic", topics),
+            ("sns:GetSubscriptionAttributes", subscriptions),
+            ("sns:Subscribe", topics),
+            ("sns:Unsubscribe", subscriptions),
+        ] {
+            expected.extend(on.iter().map(|r| (action.to_owned(), (*r).to_owned())));
+        }
+        assert_eq!(
+            sns,
+            pairs(
+                &expected
+                    .iter()
+                    .map(|(a, r)| (a.as_str(), r.as_str()))
+                    .collect::<Vec<_>>()
+            )
+        );
+        assert_eq!(
+            conditional_actions(&t, "FreshnessCheckFunction").unwrap(),
+            [
+                ("ManagesSubscriptions".to_owned(), "sns:Subscribe".to_owned()),
+                ("ManagesSubscriptions".to_owned(), "sns:Unsubscribe".to_owned())
+            ]
+        );
+        assert_eq!(
+            render(
+                t.function_env("FreshnessCheckFunction", "MANAGE_SUBSCRIPTIONS")
+                    .unwrap()
+            ),
+            "!Ref ManageSubscriptions"
+        );
+        for f in [
+            "PlansApiFunction",
+            "IncidentResponderFunction",
+            "IncidentHooksFunction",
+        ] {
+            assert!(
+                t.grants(f).unwrap().iter().all(|(a, _)| !a.contains("Subscri")),
+                "{f} may not touch subscriptions"
+            );
+        }
+    }
+
     #[test]
     fn the_plans_api_may_write_only_plans_and_workloads() {
         // functions/aws/src/store.rs: PLAN#<id> and WORKLOAD#<name>, current
@@ -684,7 +743,7 @@ mod tests {
         let t = template();
         assert_eq!(
             t.write_prefixes("FreshnessCheckFunction").unwrap(),
-            ["REMINDER#*", "ACTIVITY"]
+            ["REMINDER#*", "ACTIVITY", "SUBSCRIPTIONS"]
         );
         assert_eq!(
             t.write_prefixes("IncidentResponderFunction").unwrap(),

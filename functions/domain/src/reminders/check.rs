@@ -1,12 +1,13 @@
 //! Reminders (SPEC §5): the freshness check over its two ports, the
 //! per-owner reminder state and the notifier.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::subscriptions::{Reach, Report};
 use super::{
     Message, OwnerDue, OwnerKey, OwnerState, Reminded, Settings, collect, decide, escalation_groups,
     escalation_messages, reminder_messages,
@@ -66,6 +67,9 @@ pub struct Summary {
     pub errors: usize,
     /// Table requests: the plans read once, page by page, and the reminder states.
     pub table_reads: usize,
+    /// The topics' subscriptions kept in step (SPEC §14): created, removed,
+    /// who is unreachable, the SNS calls it took.
+    pub subscriptions: Report,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
 }
@@ -79,6 +83,9 @@ pub struct Check<'a, S, N> {
     pub settings: Settings,
     pub reminder_topic: &'a str,
     pub escalation_topic: &'a str,
+    /// Owner addresses reminders do not reach (SPEC §14): their
+    /// escalations say so.
+    pub owners_unreachable: &'a BTreeMap<String, Reach>,
 }
 
 impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
@@ -128,6 +135,7 @@ impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
                     let reminded = Reminded {
                         before: prev.reminded_at,
                         today: d.remind.then_some(sent_today),
+                        unreachable: self.owners_unreachable.get(due.owner.email.as_str()).copied(),
                     };
                     escalation_messages(due, reminded, self.links, now, &self.settings)
                 } else {

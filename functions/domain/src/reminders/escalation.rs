@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::due::day_of;
 use super::item::{item_text, plural};
 use super::message::{Entry, Part, pack, part_tag, subject_line};
+use super::subscriptions::Reach;
 use super::{AttrValue, DueItem, Message, MessageKind, OwnerDue, Settings};
 use crate::token::Links;
 use crate::types::Email;
@@ -30,11 +31,29 @@ pub struct Reminded {
     /// This run's reminder: sent (`Some(true)`), failed (`Some(false)`), or
     /// not due again (`None`).
     pub today: Option<bool>,
+    /// Why the owner's address does not get reminders (SPEC §14), if so.
+    pub unreachable: Option<Reach>,
 }
 
 impl Reminded {
-    /// One sentence, true in every case.
+    /// What is true of the reminders: one sentence, and one more when the
+    /// owner's address does not get them.
     pub fn sentence(&self) -> String {
+        let mut s = self.reminders();
+        if let Some(why) = self.unreachable {
+            let _ = write!(
+                s,
+                " Reminders do not reach the owner's address: {}.",
+                why.explain()
+            );
+            if why == Reach::PendingConfirmation {
+                s.push_str(" Ask them to look for the e-mail from AWS Notifications and follow its link.");
+            }
+        }
+        s
+    }
+
+    fn reminders(&self) -> String {
         match (self.before.map(day_of), self.today) {
             (None, Some(true)) => {
                 "The owner is reminded today for the first time; support-plans had not reminded them before."

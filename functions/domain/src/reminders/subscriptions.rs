@@ -212,9 +212,11 @@ pub trait Subscriptions: Send + Sync {
 }
 
 /// Whether a filter policy (JSON, attribute scope) lets through messages
-/// whose `attribute` is `address`: no policy does; a policy that does not
-/// name the attribute drops them (SNS drops a message lacking an attribute
-/// the policy names only if it names it, so such a policy lets it through).
+/// whose `attribute` is `address`: no policy does, nor one that does not
+/// select by that attribute (it filters on `kind` or `owner_team`, which
+/// the service's messages carry too); one that names the attribute must
+/// list the address (exactly, or as `equals-ignore-case`). A policy that
+/// is not JSON lets nothing through.
 pub fn lets_through(policy: Option<&str>, attribute: &str, address: &str) -> bool {
     let Some(policy) = policy.map(str::trim).filter(|p| !p.is_empty()) else {
         return true;
@@ -223,9 +225,7 @@ pub fn lets_through(policy: Option<&str>, attribute: &str, address: &str) -> boo
         return false;
     };
     let Some(rule) = keys.get(attribute) else {
-        // Filters on other attributes only; the service's messages carry
-        // owner_team, kind and plan_ids too, which it cannot judge.
-        return keys.is_empty();
+        return true;
     };
     let values = match rule {
         Value::Array(v) => v.as_slice(),

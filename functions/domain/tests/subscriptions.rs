@@ -330,3 +330,51 @@ fn readiness_counts_each_unreachable_owner_of_an_active_plan_once() {
     let p = upkeep(Topic::Reminder, &wanted(&plans), &[], &records, true);
     assert_eq!(p.create.len(), 3);
 }
+
+#[test]
+fn the_support_card_says_when_reminders_do_not_reach_the_plan_owner() {
+    use support_plans_domain::card;
+    use support_plans_domain::freshness::{Policy, evaluate};
+    use support_plans_domain::model::{Workload, WorkloadSpec};
+    let workload = Workload::create(
+        WorkloadSpec::parse(&json!({
+            "name": "payments", "description": "", "criticality": "tier-1",
+            "owner": {"team": "payments", "email": "pay@example.com"},
+            "dependencies": ["plan-a", "plan-b"],
+        }))
+        .unwrap(),
+        &Actor::parse("seed").unwrap(),
+        now(),
+    );
+    let rec = |address: &str, topic, reach| Record {
+        topic,
+        address: address.into(),
+        managed_arn: None,
+        reach,
+        checked_at: now(),
+    };
+    let records = [
+        rec("pay@example.com", Topic::Reminder, Reach::PendingConfirmation),
+        rec("cto@example.com", Topic::Escalation, Reach::Confirmed),
+        rec("ok@example.com", Topic::Reminder, Reach::Confirmed),
+    ];
+    let plans: Vec<_> = [
+        plan("plan-a", "pay@example.com", Some("cto@example.com")),
+        plan("plan-b", "ok@example.com", None),
+    ]
+    .into_iter()
+    .map(|p| {
+        let f = evaluate(&p, now(), &Policy::default());
+        let r = PlanReach::of(&p, &records);
+        (p, f, Some(r))
+    })
+    .collect();
+    let text = card::markdown(&workload, &plans, &[], now());
+    assert_eq!(text.matches("Reminders do not reach").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "> **Reminders do not reach the plan owner (pay@example.com): subscribed, but the confirmation SNS e-mailed has not been followed yet.**"
+        ),
+        "{text}"
+    );
+}

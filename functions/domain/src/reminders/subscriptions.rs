@@ -357,6 +357,9 @@ pub fn upkeep(
 /// What a run of upkeep did (or, dry, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The addresses the active plans need reached: owners on the reminder
+    /// topic, escalation contacts on the escalation topic.
+    pub addresses: usize,
     /// Subscriptions created (dry: to create); SNS sends each a confirmation.
     pub created: Vec<Change>,
     /// Managed subscriptions removed (dry: to remove).
@@ -403,6 +406,7 @@ impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
         let wanted = wanted(plans);
         let (records, reads) = self.records.all_records().await?;
         let mut report = Report {
+            addresses: wanted.len(),
             table_requests: reads,
             ..Report::default()
         };

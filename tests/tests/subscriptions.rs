@@ -725,7 +725,8 @@ async fn a_hand_made_subscription_whose_filter_drops_the_owners_messages_is_unre
     sns.by_hand(
         Topic::Reminder,
         owner,
-        Some(&json!({"owner_team": ["storefront"]})),
+        // Made for another address: the owner's messages do not match it.
+        Some(&policy(Topic::Reminder, "someone-else@example.com")),
     )
     .await;
     sns_confirm(sns.arn(Topic::Reminder), owner).await;

@@ -45,6 +45,48 @@ than it serves; its backend's methods are replaced at import (`patch_support`):
   answers to every call, DescribeCases included; DescribeCases names no
   service code, so here only CreateCase is refused); `"required": false`
   lifts it.
+
+SNS (SPEC §14, the freshness check's subscription upkeep), where moto treats
+every subscription as confirmed; its backend and responses are patched at
+import (`patch_sns`):
+- an `email` or `email-json` subscription is pending until its owner follows
+  the link SNS e-mails: ListSubscriptionsByTopic and ListSubscriptions list
+  its SubscriptionArn as `PendingConfirmation`, GetSubscriptionAttributes
+  says PendingConfirmation `true`, Subscribe answers `pending confirmation`
+  unless ReturnSubscriptionArn is true (then the real ARN), and it receives
+  no publishes (moto delivers nothing to e-mail endpoints anyway). Other
+  protocols stay confirmed at once, as moto has them (SQS and Lambda in the
+  same account are, in SNS; http/https would need their endpoint to confirm,
+  which moto does not model).
+- Subscribe for a topic, protocol and endpoint that already exist answers the
+  same subscription if every attribute the request gives matches it (an
+  attribute it does not give is not compared; FilterPolicy compared as JSON),
+  and otherwise InvalidParameter "Invalid parameter: Attributes Reason:
+  Subscription already exists with different attributes" (moto silently
+  overwrote the existing subscription's attributes). A new subscription
+  whose attributes are refused (an invalid filter policy) is not left behind.
+- ListSubscriptionsByTopic and ListSubscriptions page by 100 and give a
+  NextToken only when more remain (moto gave one after any full page, so 100
+  subscriptions took two calls); a NextToken this server did not give is
+  InvalidParameter (moto answered 500).
+- ConfirmSubscription answers InvalidParameter "Invalid parameter: Token"
+  (moto answered a made-up ARN for any token and confirmed nothing): no
+  confirmation e-mail, so no token, ever leaves this server. Confirm with the
+  hook below instead.
+- Unsubscribe and GetSubscriptionAttributes refuse an ARN that is not one
+  (`PendingConfirmation`, say) with InvalidParameter "Invalid parameter:
+  SubscriptionArn Reason: An ARN must have at least 6 elements, not N".
+- Kept as moto has them, as SNS does them: Unsubscribe of an ARN SNS does not
+  have succeeds and changes nothing (the API reference lists NotFound, but
+  SNS answers success: moto issue 3000, checked against AWS), and a pending
+  subscription can be unsubscribed by its ARN; GetSubscriptionAttributes of
+  an unknown ARN is NotFound and gives FilterPolicy when one is set.
+- Not modelled: SNS deletes a subscription still pending after 48 hours.
+- A hook for tests and the demo, as the owner following SNS's link would:
+  `POST /_support_plans/sns-confirm {"topic_arn": T, "endpoint": E}` confirms
+  the pending subscriptions of endpoint E on topic T and answers
+  `{"confirmed": [ARN, ...]}` (empty when none was pending; 404 for a topic
+  that does not exist).
 """
 
 import argparse
@@ -176,6 +218,164 @@ def patch_support():
 
 patch_support()
 
+# Protocols whose subscriptions wait for their owner to confirm (module doc).
+CONFIRMED_BY_OWNER = ("email", "email-json")
+SNS_PAGE = 100
+ALREADY_EXISTS = "Invalid parameter: Attributes Reason: Subscription already exists with different attributes"
+
+
+def same_attribute(name, old, new):
+    """Whether a Subscribe's attribute `new` matches the subscription's `old`."""
+    if name == "FilterPolicy":
+        def parsed(v):
+            try:
+                return json.loads(v) if v else None
+            except (TypeError, ValueError):
+                return v
+        return parsed(old) == parsed(new)
+    defaults = {"FilterPolicyScope": "MessageAttributes", "RawMessageDelivery": "false"}
+    old = defaults.get(name) if old is None else old
+    if isinstance(old, bool) or isinstance(new, bool):
+        return str(old).lower() == str(new).lower()
+    return old == new
+
+
+def patch_sns():
+    """Makes moto's SNS faithful where subscription upkeep relies on it (module doc)."""
+    from moto.core.responses import ActionResult
+    from moto.sns import models, responses
+    from moto.sns.exceptions import SNSInvalidParameter
+
+    def check_arn(arn):
+        parts = str(arn or "").split(":")
+        if len(parts) < 6:
+            raise SNSInvalidParameter(
+                f"Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not {len(parts)}"
+            )
+
+    def is_pending(subscription):
+        return getattr(subscription, "pending", False)
+
+    def listed(subscription):
+        return {
+            "SubscriptionArn": "PendingConfirmation" if is_pending(subscription) else subscription.arn,
+            "Owner": subscription.owner,
+            "Protocol": subscription.protocol,
+            "Endpoint": subscription.endpoint,
+            "TopicArn": subscription.topic.arn,
+        }
+
+    def page(subscriptions, next_token):
+        try:
+            start = int(next_token or 0)
+            if start < 0:
+                raise ValueError(next_token)
+        except ValueError:
+            raise SNSInvalidParameter("Invalid parameter: NextToken")
+        chosen = [listed(s) for s in subscriptions[start:start + SNS_PAGE]]
+        more = start + SNS_PAGE < len(subscriptions)
+        return ActionResult({"Subscriptions": chosen, **({"NextToken": str(start + SNS_PAGE)} if more else {})})
+
+    def list_subscriptions_by_topic(self):
+        topic = self.backend.get_topic(self._get_param("TopicArn"))
+        subscriptions = [s for s in self.backend.subscriptions.values() if s.topic == topic]
+        return page(subscriptions, self._get_param("NextToken"))
+
+    def list_subscriptions(self):
+        return page(list(self.backend.subscriptions.values()), self._get_param("NextToken"))
+
+    def subscribe(self):
+        topic_arn = self._get_param("TopicArn")
+        endpoint = self._get_param("Endpoint")
+        protocol = self._get_param("Protocol")
+        attributes = self._get_attributes() or {}
+        return_arn = self._get_bool_param("ReturnSubscriptionArn", False)
+        self.backend.get_topic(topic_arn)
+        existing = self.backend._find_subscription(topic_arn, endpoint, protocol)
+        if existing is not None:
+            for name, value in attributes.items():
+                if not same_attribute(name, existing.attributes.get(name), value):
+                    raise SNSInvalidParameter(ALREADY_EXISTS)
+            subscription = existing
+        else:
+            subscription = self.backend.subscribe(topic_arn, endpoint, protocol)
+            try:
+                # The scope first: the filter policy is checked against it.
+                ordered = sorted(attributes.items(), key=lambda kv: kv[0] != "FilterPolicyScope")
+                for name, value in ordered:
+                    self.backend.set_subscription_attributes(subscription.arn, name, value)
+            except json.JSONDecodeError:
+                # moto lets a filter policy that is not JSON through as a 500.
+                self.backend.subscriptions.pop(subscription.arn, None)
+                raise SNSInvalidParameter("Invalid parameter: FilterPolicy: failed to parse JSON.")
+            except Exception:
+                self.backend.subscriptions.pop(subscription.arn, None)
+                raise
+            subscription.pending = protocol in CONFIRMED_BY_OWNER
+            subscription.confirmed = not subscription.pending
+            subscription.attributes["PendingConfirmation"] = subscription.pending
+            subscription.attributes["ConfirmationWasAuthenticated"] = not subscription.pending
+        arn = subscription.arn if return_arn or not is_pending(subscription) else "pending confirmation"
+        return ActionResult({"SubscriptionArn": arn})
+
+    def confirm_subscription(self):
+        self.backend.get_topic(self._get_param("TopicArn"))
+        raise SNSInvalidParameter("Invalid parameter: Token")
+
+    original_unsubscribe = models.SNSBackend.unsubscribe
+    original_attributes = models.SNSBackend.get_subscription_attributes
+    original_publish = models.Subscription.publish
+
+    def unsubscribe(self, subscription_arn):
+        check_arn(subscription_arn)
+        return original_unsubscribe(self, subscription_arn)
+
+    def get_subscription_attributes(self, arn):
+        check_arn(arn)
+        return original_attributes(self, arn)
+
+    def publish(self, *args, **kwargs):
+        if is_pending(self):
+            return None
+        return original_publish(self, *args, **kwargs)
+
+    responses.SNSResponse.list_subscriptions_by_topic = list_subscriptions_by_topic
+    responses.SNSResponse.list_subscriptions = list_subscriptions
+    responses.SNSResponse.subscribe = subscribe
+    responses.SNSResponse.confirm_subscription = confirm_subscription
+    models.SNSBackend.unsubscribe = unsubscribe
+    models.SNSBackend.get_subscription_attributes = get_subscription_attributes
+    models.Subscription.publish = publish
+
+
+patch_sns()
+
+
+def confirm_pending(topic_arn, endpoint):
+    """Confirms the pending subscriptions of `endpoint` on `topic_arn`, as
+    their owner following SNS's link would; their ARNs, or None when the
+    topic does not exist."""
+    from moto.sns.models import sns_backends
+    from moto.utilities.arns import parse_arn
+
+    try:
+        arn = parse_arn(topic_arn)
+        backend = sns_backends[arn.account][arn.region]
+    except (ValueError, KeyError, IndexError):
+        return None
+    if topic_arn not in backend.topics:
+        return None
+    confirmed = []
+    for subscription in backend.subscriptions.values():
+        if subscription.topic.arn == topic_arn and subscription.endpoint == endpoint and getattr(subscription, "pending", False):
+            subscription.pending = False
+            subscription.confirmed = True
+            subscription.attributes["PendingConfirmation"] = False
+            # Followed from the e-mail, unauthenticated (SNS says false then too).
+            subscription.attributes["ConfirmationWasAuthenticated"] = False
+            confirmed.append(subscription.arn)
+    return confirmed
+
 
 def call(app, environ):
     """Runs the moto app; returns (status, headers, body)."""
@@ -248,6 +448,27 @@ class SupportExtras:
         return None
 
 
+class SnsExtras:
+    """The confirmation hook (see the module doc)."""
+
+    def handle(self, environ):
+        """An answer instead of moto's, or None."""
+        if environ.get("PATH_INFO") != "/_support_plans/sns-confirm" or environ.get("REQUEST_METHOD") != "POST":
+            return None
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            spec = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            topic_arn, endpoint = spec["topic_arn"], spec["endpoint"]
+            if not isinstance(topic_arn, str) or not isinstance(endpoint, str):
+                raise TypeError("topic_arn and endpoint are strings")
+        except (ValueError, KeyError, TypeError) as e:
+            return json_answer("400 Bad Request", {"message": f"expected {{topic_arn, endpoint}}: {e}"})
+        confirmed = confirm_pending(topic_arn, endpoint)
+        if confirmed is None:
+            return json_answer("404 Not Found", {"message": f"no topic {topic_arn}"})
+        return json_answer("200 OK", {"confirmed": confirmed})
+
+
 class DynamoExtras:
     """Client-token idempotency and the lost-answer fault (see the module doc)."""
 
@@ -309,10 +530,11 @@ def serialized(app):
     lock = threading.Lock()
     extras = DynamoExtras()
     support = SupportExtras()
+    sns = SnsExtras()
 
     def wrapper(environ, start_response):
         with lock:
-            status, headers, body = support.handle(environ) or extras.handle(app, environ)
+            status, headers, body = support.handle(environ) or sns.handle(environ) or extras.handle(app, environ)
         start_response(status, headers)
         return [body]
 

@@ -164,6 +164,26 @@ pub async fn lose_transact_answers(table: &str, count: u32) {
     assert_eq!(reply.status, 200, "arming the lost-answer fault: {}", reply.body);
 }
 
+/// Confirms the pending subscriptions of `endpoint` on `topic_arn`, as their
+/// owner following SNS's e-mailed link would (`infra/local/moto_server.py`);
+/// the ARNs confirmed.
+pub async fn sns_confirm(topic_arn: &str, endpoint: &str) -> Vec<String> {
+    let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL of the local stack");
+    let reply = http::request(
+        "POST",
+        &format!("{moto}/_support_plans/sns-confirm"),
+        &[],
+        Some(&json!({"topic_arn": topic_arn, "endpoint": endpoint})),
+    )
+    .await;
+    assert_eq!(
+        reply.status, 200,
+        "confirming {endpoint} on {topic_arn}: {}",
+        reply.body
+    );
+    serde_json::from_value(reply.json()["confirmed"].clone()).expect("the ARNs confirmed")
+}
+
 /// The local stack's caller headers (LOCAL_AUTH=1) for a lead of `team`.
 pub fn as_team(team: &str) -> [(&'static str, String); 2] {
     [

@@ -33,6 +33,9 @@ pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
+pub mod subscription_records;
+#[cfg(feature = "sns")]
+pub mod subscriptions;
 #[cfg(feature = "support")]
 pub mod support;
 pub mod webhook_ids;

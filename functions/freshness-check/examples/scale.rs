@@ -22,6 +22,7 @@ use freshness_check::{App, Request, run};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use support_plans_aws::sns::SnsNotifier;
+use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::model::{Actor, PlanSpec, Status, SupportPlan};
 use support_plans_domain::reminders::{Settings, collect, decide, evaluate_all, reminder_messages};
 use support_plans_domain::token::{KeySet, Links, VerifyKey};
@@ -160,8 +161,10 @@ async fn main() {
     let key = KeySet::single(VerifyKey::new(vec![7u8; 64]).unwrap());
     let app = App {
         store: store.clone(),
-        notifier: SnsNotifier::new(sns),
+        notifier: SnsNotifier::new(sns.clone()),
         links: Links::new("https://api.example.com", key).unwrap(),
+        subscriptions: SnsSubscriptions::new(sns, &topic, &topic),
+        manage_subscriptions: true,
         reminder_topic: topic.clone(),
         escalation_topic: topic,
         settings: Settings::default(),

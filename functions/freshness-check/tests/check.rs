@@ -11,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use support_plans_aws::DynamoStore;
 use support_plans_aws::sns::SnsNotifier;
+use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::model::{Actor, Change, PlanSpec, Status, SupportPlan};
 use support_plans_domain::ports::{PageRequest, PlanFilter, PlanStore as _, WorkloadStore as _};
 use support_plans_domain::reminders::{SNS_MAX_BYTES, Settings};
@@ -100,8 +101,10 @@ impl Stack {
             support_plans_tests::topic_with_queue(&sns, &sqs, &format!("escalations-{id}")).await;
         let app = App {
             store,
-            notifier: SnsNotifier::new(sns),
+            notifier: SnsNotifier::new(sns.clone()),
             links: Links::new(BASE, key()).unwrap(),
+            subscriptions: SnsSubscriptions::new(sns, &reminder_topic, &escalation_topic),
+            manage_subscriptions: true,
             reminder_topic,
             escalation_topic,
             settings: Settings::default(),

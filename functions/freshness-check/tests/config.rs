@@ -61,3 +61,24 @@ fn a_missing_required_setting_is_named() {
     let err = Config::from_lookup(|_| None).unwrap_err();
     assert_eq!(err.to_string(), "configuration: TABLE_NAME is not set");
 }
+
+/// SPEC §14: subscriptions are kept unless `MANAGE_SUBSCRIPTIONS` says
+/// false; anything but true or false stops the start, naming it.
+#[test]
+fn managing_subscriptions_is_on_unless_set_to_false() {
+    assert!(config(&[]).unwrap().manage_subscriptions);
+    assert!(
+        config(&[("MANAGE_SUBSCRIPTIONS", "true")])
+            .unwrap()
+            .manage_subscriptions
+    );
+    assert!(
+        !config(&[("MANAGE_SUBSCRIPTIONS", "false")])
+            .unwrap()
+            .manage_subscriptions
+    );
+    assert_eq!(
+        config(&[("MANAGE_SUBSCRIPTIONS", "yes")]).unwrap_err(),
+        "configuration: MANAGE_SUBSCRIPTIONS must be true or false, not \"yes\""
+    );
+}

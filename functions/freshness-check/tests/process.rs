@@ -30,7 +30,8 @@ async fn the_key_is_read_on_first_use_then_kept() {
     })
     .unwrap();
     // No request here: the secret does not exist yet.
-    let adapters = FreshnessAdapters::new(&sdk, &config.table, &config.key_secret);
+    let topics = [config.reminder_topic.as_str(), config.escalation_topic.as_str()];
+    let adapters = FreshnessAdapters::new(&sdk, &config.table, &config.key_secret, topics);
     let process = Process::new(config, adapters);
 
     let err = process.app().await.unwrap_err();

@@ -425,22 +425,79 @@ def pagerduty(sqs):
 
 def freshness(sqs):
     step(13, "The freshness check runs (as its daily schedule would: the Lambda Invoke API)",
-         "It reads every active plan once, works out which contacts, reviews and contracts are due, "
-         "and sends each owner team one reminder; items overdue by more than 30 days also go to the "
-         "owner's escalation address.")
-    lam = boto3.client("lambda", endpoint_url=os.environ["LAMBDA_ENDPOINT"])
-    r = lam.invoke(FunctionName="freshness-check", Payload=b"{}")
-    body = r["Payload"].read().decode()
-    if r.get("FunctionError"):
-        fail(f"freshness-check: {body}")
-    print(f"  summary: {body}")
+         "It reads every active plan once and first keeps the reminder and escalation topics' e-mail "
+         "subscriptions in step with the plans (SPEC §14): a dry run says what it would change; the "
+         "run subscribes each owner and escalation address with its filter policy. Then it works out "
+         "which contacts, reviews and contracts are due and sends each owner team one reminder; items "
+         "overdue by more than 30 days also go to the owner's escalation address.")
+    dry = invoke("freshness-check", {"dry_run": True})
+    subs = dry["subscriptions"]
+    print(f"  dry run: would subscribe {len(subs['created'])} addresses, remove {len(subs['removed'])}; "
+          f"nothing sent, nothing changed:")
+    for c in subs["created"]:
+        print(f"      + {c['topic']:<10} {c['address']}")
+    summary = invoke("freshness-check", {})
+    subs = summary["subscriptions"]
+    print(f"  run: {summary['plans']} plans, {summary['contacts']} contacts, {summary['due_soon']} due soon, "
+          f"{summary['overdue']} overdue; {summary['reminders']} reminders, {summary['escalations']} escalations; "
+          f"subscribed {len(subs['created'])} addresses ({subs['sns_calls']} SNS calls)")
+    if not subs["created"]:
+        fail("the freshness check subscribed nobody although no owner had a subscription")
     reminders = drain(sqs, os.environ["REMINDER_QUEUE_URL"], wait=2)
     escalations = drain(sqs, os.environ["ESCALATION_QUEUE_URL"], wait=1)
     if not reminders:
         fail("the freshness check sent no reminder although the samples hold overdue contacts")
+    reach(summary)
+    return reminders, escalations
 
-    step(14, "The reminder e-mails, as an owner reads them (SNS topic -> the team's e-mail subscription)",
-         "Owners subscribe to the topic with a filter policy on owner_team, so each team gets its own.")
+
+def confirm(topic, address):
+    """The owner follows the link in SNS's confirmation e-mail (moto's stand-in for the click)."""
+    status, _, text = http("POST", f"{os.environ['AWS_ENDPOINT_URL']}/_support_plans/sns-confirm",
+                           {"topic_arn": topic, "endpoint": address})
+    if status != 200:
+        fail(f"confirming {address}: {status} {text}")
+
+
+def reach(first):
+    step(14, "Who the reminders reach: the topics' subscriptions, and the owner who has not confirmed",
+         "What a new owner receives first is SNS's own e-mail, 'AWS Notification - Subscription "
+         "Confirmation'. Until they follow its link they are unreachable, and the plan, the support "
+         "card and readiness say so. Subscriptions made by hand (here the queue the demo reads) are "
+         "never touched.")
+    sns = boto3.client("sns")
+    topics = {"reminder": os.environ["REMINDER_TOPIC_ARN"], "escalation": os.environ["ESCALATION_TOPIC_ARN"]}
+    for name, arn in topics.items():
+        for sub in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]:
+            state = "pending confirmation" if sub["SubscriptionArn"] == "PendingConfirmation" else "confirmed"
+            print(f"  {name:<10} {sub['Protocol']:<5} {sub['Endpoint']:<40} {state}")
+    status, _, text = http("GET", f"{API}/plans/mongodb-atlas", headers=caller("data"))
+    owner = json.loads(text)["reachability"]["owner"] if status == 200 else None
+    print(f"\n  GET /plans/mongodb-atlas -> reachability.owner: {json.dumps(owner)}")
+    if not owner or owner["reachable"] is not False:
+        fail(f"the data team's owner should show as unreachable: {status} {text}")
+
+    unconfirmed = "data-team@example.com"
+    print(f"\n  Every owner and escalation address follows SNS's link, except {unconfirmed}:")
+    for c in first["subscriptions"]["created"]:
+        if c["address"] != unconfirmed:
+            confirm(topics[c["topic"]], c["address"])
+    again = invoke("freshness-check", {})["subscriptions"]
+    print(f"  the next check: {len(again['created'])} to create, {len(again['removed'])} to remove, "
+          f"{again['sns_calls']} SNS calls for {again['addresses']} addresses; unreachable: "
+          f"{json.dumps(again['owners_unreachable'])}")
+    if again["created"] or again["removed"] or list(again["owners_unreachable"]) != [unconfirmed]:
+        fail(f"after the confirmations the check should change nothing and find one owner unreachable: {again}")
+    status, _, card = http("GET", f"{API}/workloads/analytics/support?format=markdown", headers=caller("data"))
+    line = next((l for l in card.splitlines() if "Reminders do not reach" in l), None)
+    print(f"  the analytics support card says: {line}")
+    if line is None:
+        fail(f"the support card does not say the data team's owner is unreachable: {card}")
+
+
+def emails(reminders, escalations):
+    step(15, "The reminder e-mails, as an owner reads them (SNS topic -> the owner's e-mail subscription)",
+         "Each owner address is subscribed with a filter policy on owner_email, so each gets its own.")
     first_link = None
     for m in reminders + escalations:
         attrs = {k: v["Value"] for k, v in m.get("MessageAttributes", {}).items()}
@@ -461,7 +518,7 @@ def freshness(sqs):
 
 
 def readiness():
-    step(15, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
+    step(16, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
     status, _, text = http("GET", f"{API}/readiness", headers=caller("platform"))
     if status != 200:
         fail(f"GET /readiness: {status} {text}")
@@ -490,7 +547,7 @@ def main():
     aws_case(im, arn)
     responded(im, arn, follow)
     pagerduty(sqs)
-    freshness(sqs)
+    emails(*freshness(sqs))
     readiness()
 
 

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use support_plans_domain::freshness::State;
 use support_plans_domain::ports::StoreError;
-use support_plans_domain::reminders::subscriptions::Reach;
+use support_plans_domain::reminders::subscriptions::{Reach, Report};
 use support_plans_domain::reminders::{
     AttrValue, Check, Message, Notifier, NotifyError, OwnerDue, OwnerKey, OwnerState, Reminded,
     ReminderStates, SNS_MAX_BYTES, SUBJECT_MAX_CHARS, Settings, Subject, collect, decide,
@@ -368,7 +368,7 @@ async fn a_dry_run_sends_and_records_nothing_and_says_the_same() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
-        owners_unreachable: &BTreeMap::new(),
+        reach: &Report::default(),
     };
     let plans = sample();
     let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
@@ -406,7 +406,7 @@ async fn what_failed_to_send_is_sent_by_the_next_run() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
-        owners_unreachable: &BTreeMap::new(),
+        reach: &Report::default(),
     };
     let plans = sample();
     let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
@@ -453,7 +453,7 @@ async fn an_escalation_says_whether_and_when_the_owner_was_reminded() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
-        owners_unreachable: &BTreeMap::new(),
+        reach: &Report::default(),
     };
     check.run(&plans, &fresh, now(), false).await.unwrap();
     let body = escalation(&notifier);
@@ -516,7 +516,10 @@ async fn an_escalation_says_when_reminders_do_not_reach_the_owner() {
     let links = links();
     let plans = vec![plan("p-one", "platform", 400, &["never"], &[])];
     let fresh = evaluate_all(&plans, now(), &Settings::default().policy);
-    let unreachable = BTreeMap::from([("platform@example.com".to_owned(), Reach::PendingConfirmation)]);
+    let reach = Report {
+        owners_unreachable: BTreeMap::from([("platform@example.com".to_owned(), Reach::PendingConfirmation)]),
+        ..Report::default()
+    };
     let states = MemStates::default();
     let notifier = MemNotifier::default();
     let check = Check {
@@ -526,7 +529,7 @@ async fn an_escalation_says_when_reminders_do_not_reach_the_owner() {
         settings: Settings::default(),
         reminder_topic: "reminders",
         escalation_topic: "escalations",
-        owners_unreachable: &unreachable,
+        reach: &reach,
     };
     check.run(&plans, &fresh, now(), false).await.unwrap();
     let sent = notifier.sent.lock().unwrap();

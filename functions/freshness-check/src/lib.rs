@@ -250,7 +250,7 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
         settings: app.settings,
         reminder_topic: &app.reminder_topic,
         escalation_topic: &app.escalation_topic,
-        owners_unreachable: &upkeep.owners_unreachable,
+        reach: &upkeep,
     };
     let mut summary = check
         .run(&snapshot.plans, &snapshot.freshness, now, request.dry_run)

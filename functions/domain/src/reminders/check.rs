@@ -1,13 +1,13 @@
 //! Reminders (SPEC §5): the freshness check over its two ports, the
 //! per-owner reminder state and the notifier.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::subscriptions::{Reach, Report};
+use super::subscriptions::Report;
 use super::{
     Message, OwnerDue, OwnerKey, OwnerState, Reminded, Settings, collect, decide, escalation_groups,
     escalation_messages, reminder_messages,
@@ -83,9 +83,11 @@ pub struct Check<'a, S, N> {
     pub settings: Settings,
     pub reminder_topic: &'a str,
     pub escalation_topic: &'a str,
-    /// Owner addresses reminders do not reach (SPEC §14): their
-    /// escalations say so.
-    pub owners_unreachable: &'a BTreeMap<String, Reach>,
+    /// What subscription upkeep found this run (SPEC §14): an unreachable
+    /// owner's escalation says so; an owner who became reachable (followed
+    /// SNS's confirmation since the last look) is reminded now, whatever
+    /// the cadence, as the reminders before went nowhere.
+    pub reach: &'a Report,
 }
 
 impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
@@ -119,7 +121,16 @@ impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
         let none = OwnerState::default();
         for due in &owners {
             let prev = states.get(&due.owner).unwrap_or(&none);
-            let d = decide(due, prev, now, &self.settings);
+            let d = if self.reach.owners_now_reachable.contains(due.owner.email.as_str()) {
+                let unreminded = OwnerState {
+                    reminded_at: None,
+                    reminded: Vec::new(),
+                    ..prev.clone()
+                };
+                decide(due, &unreminded, now, &self.settings)
+            } else {
+                decide(due, prev, now, &self.settings)
+            };
             if !d.remind && !d.escalate {
                 s.not_due_again += 1;
                 continue;
@@ -135,7 +146,7 @@ impl<S: ReminderStates, N: Notifier> Check<'_, S, N> {
                     let reminded = Reminded {
                         before: prev.reminded_at,
                         today: d.remind.then_some(sent_today),
-                        unreachable: self.owners_unreachable.get(due.owner.email.as_str()).copied(),
+                        unreachable: self.reach.owner_unreachable(due.owner.email.as_str()),
                     };
                     escalation_messages(due, reminded, self.links, now, &self.settings)
                 } else {

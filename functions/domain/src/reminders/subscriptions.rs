@@ -368,6 +368,10 @@ pub struct Report {
     pub owners_unreachable: BTreeMap<String, Reach>,
     /// Escalation addresses (escalation topic) not reachable, with why.
     pub escalations_unreachable: BTreeMap<String, Reach>,
+    /// Owner addresses the last look found unreachable and this one
+    /// reachable: the reminders before went nowhere, so they are reminded
+    /// at once.
+    pub owners_now_reachable: BTreeSet<String>,
     /// SNS calls made: list pages, filter policies read, subscribes, unsubscribes.
     pub sns_calls: usize,
     /// Table requests: the records read and written.
@@ -489,10 +493,16 @@ impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
                 if !r.is_reachable() {
                     unreachable.insert(w.address.clone(), r);
                 }
+                let before = known.get(&(topic, w.address.as_str()));
+                if topic == Topic::Reminder
+                    && r.is_reachable()
+                    && before.is_some_and(|b| !b.reach.is_reachable())
+                {
+                    report.owners_now_reachable.insert(w.address.clone());
+                }
                 if dry_run {
                     continue;
                 }
-                let before = known.get(&(topic, w.address.as_str()));
                 let managed_arn = created
                     .remove(&w.address)
                     .or_else(|| before.and_then(|b| b.managed_arn.clone()))

@@ -111,7 +111,8 @@ async fn main() -> anyhow::Result<()> {
             let plan = flag(&args, "--plan").context("--plan is required")?;
             let contact = flag(&args, "--contact").context("--contact is required")?;
             let days: i64 = flag(&args, "--days-ago").map_or(Ok(0), |d| d.parse())?;
-            let secret = std::env::var("VERIFY_KEY_SECRET_ARN").context("VERIFY_KEY_SECRET_ARN is not set")?;
+            let secret =
+                std::env::var("VERIFY_KEY_SECRET_ARN").context("VERIFY_KEY_SECRET_ARN is not set")?;
             let keys = support_plans_aws::secrets::SecretsManagerKeys::from_sdk(&config, secret)
                 .read_keys()
                 .await?;

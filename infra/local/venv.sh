@@ -4,7 +4,9 @@
 #                      schemathesis, cfn-lint), from requirements.txt + requirements.lock
 #   venv.sh NAME...    .venv-NAME, from requirements-NAME.txt + requirements-NAME.lock
 #                      (sam: the SAM CLI; checkov), kept apart because their pins
-#                      conflict with each other and with the local stack's.
+#                      conflict with each other and with the local stack's;
+#                      browser (Selenium) also installs Debian's Chromium when
+#                      it is missing (chromium.sh).
 # Each is (re)installed only when its pins change: a stamp named after the hash
 # of its two files marks what is installed, so a second run costs nothing.
 set -euo pipefail
@@ -43,5 +45,8 @@ if [ "$#" -eq 0 ]; then
 else
     for name in "$@"; do
         install_venv "$name"
+        if [ "$name" = browser ]; then
+            "$ROOT/infra/local/chromium.sh"
+        fi
     done
 fi

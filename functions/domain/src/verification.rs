@@ -1,16 +1,21 @@
 //! One-click verification (SPEC §5): whether a valid link still confirms its
-//! contact, and recording the confirmation. The API's `/verify/{token}`
-//! routes check the token's signature, then call [`current_plan`] (the page)
-//! or [`confirm`] (the button).
+//! contact, and recording the confirmation or the owner's correction. The
+//! API's `/verify/{token}` routes check the token's signature, then call
+//! [`current_plan`] (the page), [`confirm`] (the button) or [`correct`] (the
+//! "It changed" form).
 
 use jiff::Timestamp;
 
-use crate::model::{Actor, Change, Contact, SupportPlan, VerifiedVia};
+use crate::model::{Actor, Change, ChangeError, Contact, ContactFields, SupportPlan, VerifiedVia};
 use crate::ports::{PlanStore, StoreError};
 use crate::token::{TokenError, VerifyClaims};
+use crate::validate::ValidationErrors;
 
 /// What the attestation's note says.
 pub const LINK_NOTE: &str = "Confirmed through the one-click link of a freshness reminder.";
+
+/// What the attestation's note says when the owner corrected the contact.
+pub const CORRECTED_NOTE: &str = "Corrected through the one-click link of a freshness reminder.";
 
 /// How many times a confirmation is tried again on a newer version of the
 /// plan after losing a race with another writer.
@@ -123,4 +128,114 @@ pub async fn confirm(
         }
     }
     Err(ConfirmError::KeptChanging)
+}
+
+/// Why a valid token's form changes nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CorrectError {
+    /// As for a confirmation: the link, the owner or the store.
+    #[error(transparent)]
+    Refused(#[from] ConfirmError),
+    /// The values fail the plan's validation; each error named by the
+    /// form's field (`email`) when it is about the contact.
+    #[error(transparent)]
+    Invalid(ValidationErrors),
+    /// The plan is no longer the version the form was shown for.
+    #[error("the plan changed since the form was shown (version {shown})")]
+    Conflict { shown: u64 },
+}
+
+impl From<TokenError> for CorrectError {
+    fn from(e: TokenError) -> Self {
+        Self::Refused(e.into())
+    }
+}
+
+impl From<StoreError> for CorrectError {
+    fn from(e: StoreError) -> Self {
+        Self::Refused(e.into())
+    }
+}
+
+/// What a correction did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Corrected {
+    /// The contact has these values already (a second submit of the form, or
+    /// nothing changed): nothing written. `recorded`: when they were verified
+    /// through a link since this one was issued, if they were.
+    Already {
+        plan: SupportPlan,
+        recorded: Option<Timestamp>,
+    },
+    /// The plan's next version, with the contact's new values verified by
+    /// its owner through the link; the history keeps the old ones.
+    Recorded { plan: SupportPlan, by: Actor },
+}
+
+/// Corrects the contact a valid token names to `fields`, on version `shown`
+/// of the plan (the one the form was shown for), at `now`.
+///
+/// The link must still hold for the plan, its life and its owner. Its
+/// contact digest binds the values the reminder asked about, which a first
+/// correction replaces: so a form whose values the contact already has
+/// answers [`Corrected::Already`] whatever the digest says (it writes
+/// nothing), and only a write needs the contact as the link saw it. A lost
+/// race is a conflict, never retried: the form was filled in against what
+/// the page showed.
+pub async fn correct(
+    store: &impl PlanStore,
+    claims: &VerifyClaims,
+    fields: &ContactFields,
+    shown: u64,
+    now: Timestamp,
+) -> Result<Corrected, CorrectError> {
+    let plan = store.get_plan(&claims.plan).await?;
+    match claims.check(plan.as_ref()) {
+        Ok(()) | Err(TokenError::ContactChanged) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let plan = plan.expect("checked above");
+    let current = contact(&plan, claims).expect("checked above");
+    let spec = plan
+        .spec
+        .with_contact(&claims.contact, fields)
+        .map_err(|e| match e {
+            ChangeError::Invalid(e) => CorrectError::Invalid(e),
+            ChangeError::UnknownContact(_) => TokenError::UnknownContact.into(),
+        })?;
+    let wanted = spec
+        .contacts
+        .iter()
+        .find(|c| c.id == claims.contact)
+        .expect("replaced, not removed");
+    if wanted.same_person(current) && wanted.role == current.role {
+        let recorded = current
+            .verified_at
+            .filter(|at| *at >= claims.issued_at() && current.verified_via == Some(VerifiedVia::Link));
+        return Ok(Corrected::Already { plan, recorded });
+    }
+    if plan.meta.version != shown {
+        return Err(CorrectError::Conflict { shown });
+    }
+    claims.check(Some(&plan))?;
+    let by = Actor::parse(plan.spec.owner.email.as_str()).map_err(ConfirmError::Owner)?;
+    let next = plan
+        .contact_corrected(
+            spec,
+            claims.contact.as_str(),
+            &by,
+            VerifiedVia::Link,
+            Some(CORRECTED_NOTE.to_owned()),
+            now,
+        )
+        .map_err(|_| TokenError::UnknownContact)?;
+    let change = Change::ContactCorrected {
+        contact: claims.contact.clone(),
+    };
+    match store.put_plan_version(&next, change).await {
+        Ok(()) => Ok(Corrected::Recorded { plan: next, by }),
+        Err(StoreError::Conflict { .. }) => Err(CorrectError::Conflict { shown }),
+        Err(StoreError::NotFound(_)) => Err(TokenError::WrongPlan.into()),
+        Err(e) => Err(e.into()),
+    }
 }

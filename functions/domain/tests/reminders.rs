@@ -209,6 +209,18 @@ fn a_reminder_lists_every_item_with_a_working_link_per_contact() {
         .filter_map(|l| l.split("https://api.example.com/verify/").nth(1))
         .collect();
     assert_eq!(tokens.len(), 2, "{}", m.body);
+    // A changed contact is corrected on the link's page, not with an HTTP PUT.
+    assert_eq!(
+        m.body.matches("Changed? Open the same link").count(),
+        2,
+        "{}",
+        m.body
+    );
+    assert!(
+        !m.body.contains("PUT https://api.example.com/plans/p-one\n"),
+        "{}",
+        m.body
+    );
     let contacts: HashSet<String> = tokens
         .iter()
         .map(|t| {

@@ -108,6 +108,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workloads::support_card))
         .routes(routes!(readiness::readiness))
         .routes(routes!(verify::verify_page, verify::verify_confirm))
+        .routes(routes!(verify::verify_change))
         .routes(routes!(matching::match_incident))
 }
 

@@ -1,24 +1,32 @@
-//! `GET/POST /verify/{token}`: one-click verification from a reminder (SPEC §5).
+//! `GET/POST /verify/{token}`, `POST /verify/{token}/change`: one-click
+//! verification from a reminder (SPEC §5), and the owner's correction of the
+//! contact (issue 18).
 //!
 //! The signed token is the credential: these routes need no authorizer.
 //! `GET` only shows what would be confirmed (mail scanners follow links); the
 //! page's button `POST`s to the same URL, which records the attestation as
-//! made by the plan's owner, through a link. A bad token gets a page that
-//! says why, with a 4xx, and nothing changes: among them a link whose
-//! contact, owner or plan life changed since it was issued (issue 12).
+//! made by the plan's owner, through a link. Its "It changed" form posts the
+//! contact's new values, with the plan version the page showed, to
+//! `/verify/{token}/change`. A bad token gets a page that says why, with a
+//! 4xx, and nothing changes: among them a link whose contact, owner or plan
+//! life changed since it was issued (issue 12).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+use serde::Deserialize;
 pub use support_plans_domain::html::escape;
-use support_plans_domain::model::{Contact, SupportPlan};
+use support_plans_domain::model::{Contact, ContactFields, Role, SupportPlan};
 use support_plans_domain::ports::{KeysError, StoreError, VerifyKeys};
 use support_plans_domain::token::{self, KeySet, TokenError, VerifyClaims};
-use support_plans_domain::verification::{self, ConfirmError, Confirmed, contact};
+use support_plans_domain::verification::{self, ConfirmError, Confirmed, CorrectError, Corrected, contact};
+use support_plans_domain::{ValidationErrors, WireName as _};
 use tokio::sync::Mutex;
 
 use crate::AppState;
@@ -112,7 +120,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{title} - support-plans</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}\
-         button{{font-size:1.1rem;padding:.6rem 1.2rem;cursor:pointer}}dt{{font-weight:600}}dd{{margin:0 0 .5rem 0}}</style>\
+         button{{font-size:1.1rem;padding:.6rem 1.2rem;cursor:pointer}}dt{{font-weight:600}}dd{{margin:0 0 .5rem 0}}\
+         input,select{{font-size:1rem;padding:.3rem;width:100%;box-sizing:border-box}}.error{{color:#b00020;font-weight:600}}</style>\
          </head><body><h1>{title}</h1>\n{body}\n</body></html>\n",
         title = escape(title)
     );
@@ -186,7 +195,8 @@ fn refused(e: TokenError) -> Response {
             StatusCode::GONE,
             "This contact was changed",
             "Its name, e-mail or phone changed after the reminder was sent, so what the link asked about is no \
-             longer what the plan says. It is due again: the next reminder asks about it as it is now.",
+             longer what the plan says. A change made through this page is recorded as verified; any other \
+             leaves the contact due again, and the next reminder asks about it as it is now.",
         ),
         TokenError::WrongPlan => (
             StatusCode::NOT_FOUND,
@@ -325,13 +335,115 @@ pub async fn verify_page(State(st): State<AppState>, Path(raw): Path<String>) ->
         &format!(
             "{}\n<p>Confirm only once you have checked that this person or line still answers for this \
              vendor. The confirmation is recorded as made by {} and kept in the plan's history.</p>\n\
-             <form method=\"post\"><button type=\"submit\">Yes, still right: confirm</button></form>\n\
-             <p>If something changed, update the plan instead (<code>PUT /plans/{}</code>).</p>",
+             <form method=\"post\"><button type=\"submit\">Yes, still right: confirm</button></form>\n{}",
             contact_html(&plan, c),
             escape(plan.spec.owner.email.as_str()),
-            escape(plan.spec.id.as_str()),
+            change_form(
+                // Relative to /verify/{token}, wherever the API is mounted.
+                Some(&format!("{raw}/change")),
+                plan.meta.version,
+                &fields_of(c),
+                None
+            ),
         ),
     )
+}
+
+/// The contact's values as the form shows them.
+fn fields_of(c: &Contact) -> ContactFields {
+    ContactFields {
+        name: c.name.clone(),
+        email: c
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
+        phone: c
+            .phone
+            .as_ref()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        role: c.role.wire_name().to_owned(),
+    }
+}
+
+/// The "It changed" form: the contact's four fields, each with its error
+/// when there is one, and the plan version the page was shown for. Without
+/// `action` it posts to the page's own URL (the form shown again).
+fn change_form(
+    action: Option<&str>,
+    version: u64,
+    f: &ContactFields,
+    errors: Option<&ValidationErrors>,
+) -> String {
+    const FIELDS: [&str; 4] = ["name", "email", "phone", "role"];
+    let error = |field: &str| errors.and_then(|e| e.message_for(field));
+    let others: String = errors
+        .map(|e| &e.0[..])
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| !FIELDS.contains(&e.field.as_str()))
+        .map(|e| format!("<li>{}: {}</li>", escape(&e.field), escape(&e.message)))
+        .collect();
+    let mut html = format!(
+        "<h2>It changed</h2>\n<p>Correct what changed: the plan gets a new version with these values, recorded as \
+         verified by the plan's owner through this link, and its history keeps the old ones. Leave the e-mail or \
+         the phone blank if there is none (a contact needs one of the two).</p>\n{}\
+         <form method=\"post\"{} novalidate>\n<input type=\"hidden\" name=\"version\" value=\"{version}\">\n",
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("<ul class=\"error\">{others}</ul>\n")
+        },
+        action
+            .map(|a| format!(" action=\"{}\"", escape(a)))
+            .unwrap_or_default(),
+    );
+    for (name, label, kind, value) in [
+        ("name", "Name", "text", &f.name),
+        ("email", "E-mail", "email", &f.email),
+        (
+            "phone",
+            "Phone (international, like +12065550100)",
+            "tel",
+            &f.phone,
+        ),
+        ("role", "Role", "", &f.role),
+    ] {
+        let (invalid, message) = match error(name) {
+            Some(m) => (
+                format!(" aria-invalid=\"true\" aria-describedby=\"{name}-error\""),
+                format!(
+                    "<br><span class=\"error\" id=\"{name}-error\">{}</span>",
+                    escape(m)
+                ),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let input = if name == "role" {
+            let options: String = Role::WIRE
+                .iter()
+                .map(|(role, wire)| {
+                    let selected = if value == wire { " selected" } else { "" };
+                    format!(
+                        "<option value=\"{wire}\"{selected}>{}</option>",
+                        escape(role.label())
+                    )
+                })
+                .collect();
+            format!("<select id=\"role\" name=\"role\"{invalid}>{options}</select>")
+        } else {
+            format!(
+                "<input type=\"{kind}\" id=\"{name}\" name=\"{name}\" value=\"{}\" autocomplete=\"off\"{invalid}>",
+                escape(value)
+            )
+        };
+        html.push_str(&format!(
+            "<p><label for=\"{name}\">{label}</label><br>{input}{message}</p>\n"
+        ));
+    }
+    html.push_str("<button type=\"submit\">Save the change</button>\n</form>");
+    html
 }
 
 #[utoipa::path(post, path = "/verify/{token}", tag = "verification",
@@ -371,6 +483,102 @@ pub async fn verify_confirm(State(st): State<AppState>, Path(raw): Path<String>)
             ),
         ),
         Err(e) => confirm_failed(e),
+    }
+}
+
+/// What the "It changed" form sends.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ChangeForm {
+    /// The plan version the page was shown for: the change applies to it only.
+    pub version: u64,
+    #[serde(default)]
+    pub name: String,
+    /// Blank: none.
+    #[serde(default)]
+    pub email: String,
+    /// Blank: none.
+    #[serde(default)]
+    pub phone: String,
+    /// A contact role's wire name (`vendor-tam`).
+    #[serde(default)]
+    pub role: String,
+}
+
+#[utoipa::path(post, path = "/verify/{token}/change", tag = "verification",
+    params(("token" = String, Path, description = "the token of a reminder's link")),
+    request_body(content = ChangeForm, content_type = "application/x-www-form-urlencoded",
+        description = "the verification page's \"It changed\" form"),
+    responses(
+        (status = 200, description = "recorded: the plan's next version carries the new values, verified by the plan's owner through the link (verified_via link), its history the old ones; or the contact already has these values (a second submit) and nothing changed", content_type = "text/html", body = String),
+        (status = 400, description = "the link is incomplete or damaged, the form is, or a value is invalid (the form shown again with the error next to the field and the values kept)", content_type = "text/html", body = String),
+        (status = 403, description = "the link was not issued by this service, was altered, names a key no longer listed, or claims to work for more than 14 days", content_type = "text/html", body = String),
+        (status = 404, description = "the plan or the contact is no longer there", content_type = "text/html", body = String),
+        (status = 409, description = "the plan changed since the page was shown (the form's version): nothing changed", content_type = "text/html", body = String),
+        (status = 410, description = "the link has expired (14 days) or its key was retired, it predates bound links (v1), or the plan's owner or life changed since it was issued, or the contact changed otherwise than to these values", content_type = "text/html", body = String),
+        (status = 503, description = "verification is not configured, or storage is unreachable", content_type = "text/html", body = String),
+    ))]
+pub async fn verify_change(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    form: Result<Form<ChangeForm>, FormRejection>,
+) -> Response {
+    let claims = match claims(&st, &raw).await {
+        Ok(claims) => claims,
+        Err(page) => return page,
+    };
+    let Ok(Form(form)) = form else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "This form is incomplete",
+            "<p>What was sent is not the page's form. Open the link from the reminder again and use the form \
+             there.</p>\n<p>Nothing was changed.</p>",
+        );
+    };
+    let fields = ContactFields {
+        name: form.name,
+        email: form.email,
+        phone: form.phone,
+        role: form.role,
+    };
+    match verification::correct(&st.store, &claims, &fields, form.version, st.now()).await {
+        Ok(Corrected::Recorded { plan, by }) => page(
+            StatusCode::OK,
+            "Thank you: changed",
+            &format!(
+                "{}\n<p>Recorded as a new version of the plan, verified by {} through this link. The old values \
+                 are kept in the plan's history.</p>",
+                contact_html(&plan, contact(&plan, &claims).expect("corrected")),
+                escape(by.as_str())
+            ),
+        ),
+        Ok(Corrected::Already { plan, recorded }) => page(
+            StatusCode::OK,
+            "Already recorded",
+            &format!(
+                "{}\n<p>{} Nothing was changed.</p>",
+                contact_html(&plan, contact(&plan, &claims).expect("checked")),
+                match recorded {
+                    Some(at) => format!("The contact was recorded with these values on {}.", day(at)),
+                    None => "The plan already has these values for this contact.".to_owned(),
+                }
+            ),
+        ),
+        Err(CorrectError::Invalid(errors)) => page(
+            StatusCode::BAD_REQUEST,
+            "Please check the form",
+            &format!(
+                "<p>Some values are not valid; each is marked below. Nothing was changed.</p>\n{}",
+                change_form(None, form.version, &fields, Some(&errors))
+            ),
+        ),
+        Err(CorrectError::Conflict { .. }) => page(
+            StatusCode::CONFLICT,
+            "This plan changed since the page was shown",
+            "<p>Someone changed the plan after this page was opened, so the form was filled in against an older \
+             version.</p>\n<p>Nothing was changed. Open the link from the reminder again to see the plan as it is \
+             now.</p>",
+        ),
+        Err(CorrectError::Refused(e)) => confirm_failed(e),
     }
 }
 

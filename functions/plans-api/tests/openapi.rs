@@ -26,6 +26,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/readiness"),
     ("get", "/verify/{token}"),
     ("post", "/verify/{token}"),
+    ("post", "/verify/{token}/change"),
     ("post", "/match"),
 ];
 

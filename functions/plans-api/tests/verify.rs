@@ -329,3 +329,280 @@ async fn the_key_is_read_from_its_secret_on_first_use_and_a_failed_read_is_tried
     let r = api.get(&path, &Who::Nobody).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+// ---- "It changed" (issue 18): the contact corrected through the page's form.
+
+/// `application/x-www-form-urlencoded`, as a browser sends it.
+fn form(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+                b' ' => "+".to_owned(),
+                b => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Dana Reyes (`tam` of `plan_body`) with `phone`, on version `version`.
+fn dana(version: &str, phone: &str) -> String {
+    form(&[
+        ("version", version),
+        ("name", "Dana Reyes"),
+        ("email", ""),
+        ("phone", phone),
+        ("role", "vendor-tam"),
+    ])
+}
+
+async fn submit(api: &Api, token: &str, body: &str) -> Resp {
+    api.call(
+        "POST",
+        &format!("/verify/{token}/change"),
+        &Who::Nobody,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(body),
+    )
+    .await
+}
+
+async fn versions(api: &Api, id: &str) -> usize {
+    api.get(&format!("/plans/{id}/history"), &READER).await.json()["items"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn the_page_offers_the_form_and_a_change_is_one_version_verified_by_the_owner_via_the_link() {
+    let api = api_with_key().await;
+    api.seed_plan("stripe", "payments").await;
+    let t = token(&api, "stripe", "tam").await;
+
+    // The page: the form, pre-filled, for version 1, posting beside the page.
+    let page = api.get(&format!("/verify/{t}"), &Who::Nobody).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    for part in [
+        "<h2>It changed</h2>".to_owned(),
+        format!("action=\"{t}/change\""),
+        "name=\"version\" value=\"1\"".to_owned(),
+        "name=\"name\" value=\"Dana Reyes\"".to_owned(),
+        "name=\"phone\" value=\"+12065550101\"".to_owned(),
+        "name=\"email\" value=\"\"".to_owned(),
+        "<option value=\"vendor-tam\" selected>".to_owned(),
+    ] {
+        assert!(page.text.contains(&part), "{part}: {}", page.text);
+    }
+    assert!(!page.text.contains("PUT /plans"), "{}", page.text);
+    assert_eq!(
+        api.get("/plans/stripe", &READER).await.etag(),
+        "\"1\"",
+        "a GET changes nothing"
+    );
+
+    let done = submit(&api, &t, &dana("1", "+1 206 555 0199")).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_html(&done);
+    assert!(done.text.contains("Thank you: changed"), "{}", done.text);
+    assert!(done.text.contains("+1 206 555 0199"), "{}", done.text);
+
+    let plan = api.get("/plans/stripe", &READER).await;
+    assert_eq!(plan.etag(), "\"2\"");
+    let plan = plan.json();
+    let tam = contact(&plan, "tam");
+    assert_eq!(tam["phone"], "+1 206 555 0199");
+    assert_eq!(tam["verified_via"], "link");
+    assert_eq!(tam["verified_by"], "payments@example.com");
+    assert!(
+        tam["verified_note"].as_str().unwrap().contains("Corrected"),
+        "{tam}"
+    );
+    assert_eq!(plan["updated_by"], "payments@example.com");
+    assert!(
+        contact(&plan, "support").get("verified_at").is_none(),
+        "only this contact"
+    );
+
+    let history = api.get("/plans/stripe/history", &READER).await.json();
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items[0]["change"],
+        json!({"kind": "contact-corrected", "contact": "tam"})
+    );
+    assert_eq!(items[0]["by"], "payments@example.com");
+    assert_eq!(
+        contact(&items[1]["record"], "tam")["phone"],
+        "+12065550101",
+        "the old phone"
+    );
+
+    // The same form again: already recorded, nothing more.
+    let again = submit(&api, &t, &dana("1", "+1 206 555 0199")).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert!(again.text.contains("Already recorded"), "{}", again.text);
+    assert!(again.text.contains("Nothing was changed."), "{}", again.text);
+    assert_eq!(versions(&api, "stripe").await, 2);
+
+    // The link's page and button now say the contact changed (410), and a
+    // different correction through it is refused: the plan moved on (409).
+    for method in ["GET", "POST"] {
+        let r = api
+            .call(method, &format!("/verify/{t}"), &Who::Nobody, &[], None)
+            .await;
+        assert_eq!(r.status, 410, "{method}: {}", r.text);
+        assert!(r.text.contains("This contact was changed"), "{}", r.text);
+    }
+    let other = submit(&api, &t, &dana("1", "+12065550123")).await;
+    assert_eq!(other.status, 409, "{}", other.text);
+    assert_html(&other);
+    assert!(other.text.contains("Nothing was changed."), "{}", other.text);
+    assert_eq!(versions(&api, "stripe").await, 2);
+}
+
+#[tokio::test]
+async fn an_invalid_value_shows_the_form_again_with_the_error_beside_the_field() {
+    let api = api_with_key().await;
+    api.seed_plan("stripe", "payments").await;
+    let t = token(&api, "stripe", "tam").await;
+    let r = submit(
+        &api,
+        &t,
+        &form(&[
+            ("version", "1"),
+            ("name", "<b>Dana</b> & Co"),
+            ("email", "dana-at-example"),
+            ("phone", "+12065550101"),
+            ("role", "vendor-tam"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_html(&r);
+    assert!(r.text.contains("Please check the form"), "{}", r.text);
+    // The error is next to the e-mail field; the values are kept, escaped;
+    // the form posts to the same URL, for the same version.
+    assert!(
+        r.text.contains("name=\"email\" value=\"dana-at-example\" autocomplete=\"off\" aria-invalid=\"true\" aria-describedby=\"email-error\"><br><span class=\"error\" id=\"email-error\">"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("name-error"), "{}", r.text);
+    assert!(
+        r.text.contains("value=\"&lt;b&gt;Dana&lt;/b&gt; &amp; Co\""),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("<b>"), "{}", r.text);
+    assert!(r.text.contains("<form method=\"post\" novalidate>"), "{}", r.text);
+    assert!(r.text.contains("name=\"version\" value=\"1\""), "{}", r.text);
+
+    // Neither e-mail nor phone: the plan's own rule, on the e-mail field.
+    let r = submit(&api, &t, &dana("1", "")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.text
+            .contains("id=\"email-error\">is required when there is no phone"),
+        "{}",
+        r.text
+    );
+
+    // A form that is not the page's (no version): a page, a 400.
+    let r = submit(&api, &t, "phone=%2B12065550199").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_html(&r);
+    assert!(r.text.contains("This form is incomplete"), "{}", r.text);
+
+    assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"1\"");
+    assert_eq!(versions(&api, "stripe").await, 1);
+}
+
+#[tokio::test]
+async fn a_form_for_an_older_version_is_a_conflict_and_changes_nothing() {
+    let api = api_with_key().await;
+    api.seed_plan("stripe", "payments").await;
+    let t = token(&api, "stripe", "tam").await;
+    // The page was shown at version 1; then the plan was reviewed (version 2).
+    assert_eq!(api.get(&format!("/verify/{t}"), &Who::Nobody).await.status, 200);
+    let reviewed = api.call("POST", "/plans/stripe/review", &ADMIN, &[], None).await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.text);
+
+    let r = submit(&api, &t, &dana("1", "+12065550199")).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_html(&r);
+    assert!(
+        r.text.contains("This plan changed since the page was shown"),
+        "{}",
+        r.text
+    );
+    let plan = api.get("/plans/stripe", &READER).await;
+    assert_eq!(plan.etag(), "\"2\"");
+    assert_eq!(contact(&plan.json(), "tam")["phone"], "+12065550101");
+
+    // Shown again (version 2), the same change goes through.
+    let r = submit(&api, &t, &dana("2", "+12065550199")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"3\"");
+}
+
+#[tokio::test]
+async fn bad_expired_and_retired_links_refuse_the_form_and_change_nothing() {
+    let api = api_with_key().await;
+    api.seed_plan("stripe", "payments").await;
+    api.seed_plan("old-vendor", "payments").await;
+    let retired_link = token(&api, "old-vendor", "tam").await;
+    assert_eq!(
+        api.delete("/plans/old-vendor", &ADMIN, Some("\"1\""))
+            .await
+            .status,
+        200
+    );
+    let good = token(&api, "stripe", "tam").await;
+    let forger =
+        KeySet::single(VerifyKey::new(b"not-the-key-not-the-key-not-the-key-0000".to_vec()).unwrap());
+    let cases = [
+        (
+            "forged",
+            token_with(&api, &forger, "stripe", "tam", Timestamp::now()).await,
+            403,
+            "not valid",
+        ),
+        ("cut short", good[..good.len() - 4].to_owned(), 400, "incomplete"),
+        (
+            "expired",
+            token_with(
+                &api,
+                &key(),
+                "stripe",
+                "tam",
+                Timestamp::now() - SignedDuration::from_hours(24 * 15),
+            )
+            .await,
+            410,
+            "expired",
+        ),
+        ("retired plan", retired_link, 404, "no longer there"),
+        (
+            "unknown contact",
+            token(&api, "stripe", "nobody").await,
+            404,
+            "no longer in the plan",
+        ),
+    ];
+    for (what, t, status, says) in &cases {
+        let r = submit(&api, t, &dana("1", "+12065550199")).await;
+        assert_eq!(r.status, *status, "{what}: {}", r.text);
+        assert_html(&r);
+        assert!(r.text.contains(says), "{what}: {}", r.text);
+        assert!(r.text.contains("Nothing was changed."), "{what}");
+    }
+    assert_eq!(api.get("/plans/stripe", &READER).await.etag(), "\"1\"");
+    assert_eq!(versions(&api, "stripe").await, 1);
+    assert_eq!(api.get("/plans/old-vendor", &READER).await.etag(), "\"2\"");
+}

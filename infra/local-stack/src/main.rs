@@ -6,8 +6,10 @@
 //! local-stack seed --table NAME [--samples DIR]
 //! local-stack age --table NAME [--samples DIR]
 //! local-stack report --table NAME
+//! local-stack link --table NAME --plan ID --contact ID [--days-ago N]
 //! ```
-//! Endpoints and credentials come from the environment (`.local/env`).
+//! Endpoints and credentials come from the environment (`.local/env`); `link`
+//! signs with the stack's verification key (`VERIFY_KEY_SECRET_ARN`).
 
 use std::path::PathBuf;
 
@@ -15,7 +17,8 @@ use anyhow::{Context as _, bail};
 use local_stack::{TableDefinition, create_table, report, sdk_error, seed, template_path};
 use support_plans_aws::DynamoStore;
 use support_plans_domain::model::{Actor, Change};
-use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
+use support_plans_domain::ports::{PlanStore as _, VerifyKeys as _, WorkloadStore as _};
+use support_plans_domain::token::{self, LinkFor};
 use support_plans_domain::types::Slug;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -100,8 +103,35 @@ async fn main() -> anyhow::Result<()> {
             let store = DynamoStore::new(client, table);
             print!("{}", report::render(&store, jiff::Timestamp::now()).await?);
         }
+        Some("link") => {
+            // A one-click link's token for a contact as the plan is stored
+            // now, as the freshness check signs it; issued N days ago (an
+            // expired link: more than 14). For the browser test.
+            let table = flag(&args, "--table").context("--table is required")?;
+            let plan = flag(&args, "--plan").context("--plan is required")?;
+            let contact = flag(&args, "--contact").context("--contact is required")?;
+            let days: i64 = flag(&args, "--days-ago").map_or(Ok(0), |d| d.parse())?;
+            let secret =
+                std::env::var("VERIFY_KEY_SECRET_ARN").context("VERIFY_KEY_SECRET_ARN is not set")?;
+            let keys = support_plans_aws::secrets::SecretsManagerKeys::from_sdk(&config, secret)
+                .read_keys()
+                .await?;
+            let slug = Slug::parse(&plan).map_err(anyhow::Error::msg)?;
+            let plan = DynamoStore::new(client, table)
+                .get_plan(&slug)
+                .await?
+                .with_context(|| format!("no plan {plan}"))?;
+            let c = plan
+                .spec
+                .contacts
+                .iter()
+                .find(|c| c.id.as_str() == contact)
+                .with_context(|| format!("no contact {contact} in plan {}", plan.id()))?;
+            let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+            println!("{}", token::issue(&keys, &LinkFor::of(&plan, c), at));
+        }
         _ => bail!(
-            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME | age --table NAME | report --table NAME"
+            "usage: local-stack create-table --name NAME [--template PATH] | list-tables | seed --table NAME | age --table NAME | report --table NAME | link --table NAME --plan ID --contact ID [--days-ago N]"
         ),
     }
     Ok(())

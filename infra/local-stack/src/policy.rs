@@ -798,6 +798,7 @@ mod tests {
         for route in [
             "GET /verify/{token}",
             "POST /verify/{token}",
+            "POST /verify/{token}/change",
             "POST /hooks/pagerduty",
             "POST /hooks/incident",
             "GET /responded/{token}",
@@ -939,7 +940,8 @@ mod tests {
                 "POST /hooks/incident",
                 "POST /hooks/pagerduty",
                 "POST /responded/{token}",
-                "POST /verify/{token}"
+                "POST /verify/{token}",
+                "POST /verify/{token}/change"
             ],
             "the routes without an authorizer"
         );
@@ -948,6 +950,7 @@ mod tests {
             ("$default", "PlansApiFunction"),
             ("GET /verify/{token}", "PlansApiFunction"),
             ("POST /verify/{token}", "PlansApiFunction"),
+            ("POST /verify/{token}/change", "PlansApiFunction"),
             ("POST /hooks/pagerduty", HOOKS),
             ("POST /hooks/incident", HOOKS),
             ("GET /responded/{token}", HOOKS),

@@ -1,11 +1,11 @@
 //! A support plan's lifecycle (SPEC §2): create, replace, retire, verify a
-//! contact, review.
+//! contact, correct one contact, review.
 
 use jiff::Timestamp;
 
-use super::{Actor, Meta, PlanSpec, Status, SupportPlan, VerifiedVia};
+use super::{Actor, Contact, Meta, PlanSpec, Status, SupportPlan, VerifiedVia};
 use crate::types::Slug;
-use crate::validate::{Lines, ValidationErrors, check_text};
+use crate::validate::{FieldError, Lines, ValidationErrors, check_text};
 
 /// Errors of the lifecycle operations on a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,6 +77,29 @@ impl SupportPlan {
         next
     }
 
+    /// The next version with `spec` (one contact corrected: [`PlanSpec::with_contact`])
+    /// and that contact attested as verified now by `actor`, in one version:
+    /// whoever corrects a contact vouches for the new values.
+    pub fn contact_corrected(
+        &self,
+        spec: PlanSpec,
+        contact: &str,
+        actor: &Actor,
+        via: VerifiedVia,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Self, ChangeError> {
+        let mut next = self.replaced(spec, actor, now)?;
+        let c = next
+            .spec
+            .contacts
+            .iter_mut()
+            .find(|c| c.id.as_str() == contact)
+            .ok_or_else(|| ChangeError::UnknownContact(contact.to_owned()))?;
+        attest(c, actor, via, note, now)?;
+        Ok(next)
+    }
+
     /// The next version with one contact attested as verified now by `actor`.
     pub fn contact_verified(
         &self,
@@ -86,9 +109,6 @@ impl SupportPlan {
         note: Option<String>,
         now: Timestamp,
     ) -> Result<Self, ChangeError> {
-        if let Some(note) = &note {
-            check_text(note, 0..=500, Lines::Multi).map_err(|m| ValidationErrors::single("note", m))?;
-        }
         let mut next = self.clone();
         let c = next
             .spec
@@ -96,10 +116,7 @@ impl SupportPlan {
             .iter_mut()
             .find(|c| c.id.as_str() == contact)
             .ok_or_else(|| ChangeError::UnknownContact(contact.to_owned()))?;
-        c.verified_at = Some(now);
-        c.verified_by = Some(actor.clone());
-        c.verified_via = Some(via);
-        c.verified_note = note.filter(|n| !n.is_empty());
+        attest(c, actor, via, note, now)?;
         next.meta = self.meta.next(actor, now);
         Ok(next)
     }
@@ -121,5 +138,71 @@ impl SupportPlan {
     /// reactivation. One-click links are bound to it.
     pub fn life(&self) -> Timestamp {
         self.reactivated_at.unwrap_or(self.meta.created_at)
+    }
+}
+
+fn attest(
+    c: &mut Contact,
+    actor: &Actor,
+    via: VerifiedVia,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<(), ChangeError> {
+    if let Some(note) = &note {
+        check_text(note, 0..=500, Lines::Multi).map_err(|m| ValidationErrors::single("note", m))?;
+    }
+    c.verified_at = Some(now);
+    c.verified_by = Some(actor.clone());
+    c.verified_via = Some(via);
+    c.verified_note = note.filter(|n| !n.is_empty());
+    Ok(())
+}
+
+/// One contact's name, e-mail, phone and role as a person typed them (the
+/// verification page's "It changed" form); blank e-mail or phone means none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFields {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub role: String,
+}
+
+impl PlanSpec {
+    /// This spec with contact `id`'s name, e-mail, phone and role replaced
+    /// by `fields` (trimmed), checked as a `PUT` of the whole spec is
+    /// ([`PlanSpec::parse`]). An error about the contact is named by its
+    /// field (`email`), any other by its path in the plan.
+    pub fn with_contact(&self, id: &Slug, fields: &ContactFields) -> Result<PlanSpec, ChangeError> {
+        let index = self
+            .contacts
+            .iter()
+            .position(|c| &c.id == id)
+            .ok_or_else(|| ChangeError::UnknownContact(id.to_string()))?;
+        let mut body = serde_json::to_value(self).expect("a plan serializes");
+        let contact = body["contacts"][index]
+            .as_object_mut()
+            .expect("a contact is an object");
+        for (key, value) in [
+            ("name", &fields.name),
+            ("role", &fields.role),
+            ("email", &fields.email),
+            ("phone", &fields.phone),
+        ] {
+            let value = value.trim();
+            if value.is_empty() && (key == "email" || key == "phone") {
+                contact.remove(key);
+            } else {
+                contact.insert(key.to_owned(), value.into());
+            }
+        }
+        let prefix = format!("contacts[{index}].");
+        PlanSpec::parse(&body).map_err(|e| {
+            let named = e.0.into_iter().map(|FieldError { field, message }| FieldError {
+                field: field.strip_prefix(&prefix).map(str::to_owned).unwrap_or(field),
+                message,
+            });
+            ValidationErrors(named.collect()).into()
+        })
     }
 }

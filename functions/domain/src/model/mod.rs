@@ -8,7 +8,7 @@ mod values;
 mod workload;
 
 pub use enums::{ChannelKind, Criticality, Role, Status, VerifiedVia};
-pub use lifecycle::ChangeError;
+pub use lifecycle::{ChangeError, ContactFields};
 pub use plan::{
     Channel, Contact, DEFAULT_REVIEW_EVERY_DAYS, DEFAULT_VERIFY_EVERY_DAYS, OpenCase, PlanSpec, Severity,
     Step, SupportPlan,

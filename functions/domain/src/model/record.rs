@@ -84,7 +84,14 @@ pub enum Change {
     Created,
     Replaced,
     Retired,
-    ContactVerified { contact: Slug },
+    ContactVerified {
+        contact: Slug,
+    },
+    /// One contact corrected and verified in the same version (the
+    /// verification page's "It changed").
+    ContactCorrected {
+        contact: Slug,
+    },
     Reviewed,
 }
 

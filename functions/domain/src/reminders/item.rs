@@ -78,10 +78,18 @@ pub(super) fn item_text(i: &DueItem, new: bool, link: Option<&str>, base: &str) 
                     );
                 }
             }
-            if let Some(link) = link {
-                let _ = writeln!(t, "    Still right? Confirm in one click: {link}");
+            match link {
+                Some(link) => {
+                    let _ = writeln!(t, "    Still right? Confirm in one click: {link}");
+                    let _ = writeln!(
+                        t,
+                        "    Changed? Open the same link and correct it there (\"It changed\")."
+                    );
+                }
+                None => {
+                    let _ = writeln!(t, "    Changed? Update the plan: PUT {base}/plans/{plan}");
+                }
             }
-            let _ = writeln!(t, "    Changed? Update the plan: PUT {base}/plans/{plan}");
         }
         Subject::Review { reviewed_at } => {
             let _ = writeln!(t, "{} Plan review", label(i, new));

@@ -4,6 +4,7 @@ they happen. Exits non-zero, saying why, when a step does not give what it
 should.
 """
 
+import html
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import textwrap
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import boto3
@@ -482,10 +484,16 @@ def reach(first):
     for c in first["subscriptions"]["created"]:
         if c["address"] != unconfirmed:
             confirm(topics[c["topic"]], c["address"])
-    again = invoke("freshness-check", {})["subscriptions"]
+    run = invoke("freshness-check", {})
+    again = run["subscriptions"]
     print(f"  the next check: {len(again['created'])} to create, {len(again['removed'])} to remove, "
           f"{again['sns_calls']} SNS calls for {again['addresses']} addresses; unreachable: "
           f"{json.dumps(again['owners_unreachable'])}")
+    print(f"  owners reachable since the last check: {', '.join(again['owners_now_reachable'])}; those with "
+          f"items due are reminded again now, whatever the cadence (the first reminder reached nobody): "
+          f"{run['reminders']} reminders")
+    if not again["owners_now_reachable"] or run["reminders"] < 1:
+        fail(f"the owners who confirmed should be reminded at once: {run}")
     if again["created"] or again["removed"] or list(again["owners_unreachable"]) != [unconfirmed]:
         fail(f"after the confirmations the check should change nothing and find one owner unreachable: {again}")
     status, _, card = http("GET", f"{API}/workloads/analytics/support?format=markdown", headers=caller("data"))
@@ -498,23 +506,51 @@ def reach(first):
 def emails(reminders, escalations):
     step(15, "The reminder e-mails, as an owner reads them (SNS topic -> the owner's e-mail subscription)",
          "Each owner address is subscribed with a filter policy on owner_email, so each gets its own.")
-    first_link = None
+    all_links = []
     for m in reminders + escalations:
         attrs = {k: v["Value"] for k, v in m.get("MessageAttributes", {}).items()}
         to = attrs.get("escalation_email") if attrs.get("kind") == "escalation" else attrs.get("owner_email")
         print(f"\n  {BOLD}To: {to}   [{attrs.get('kind')}; owner_team={attrs.get('owner_team')}]{END}")
         print(f"  Subject: {m.get('Subject')}")
         print(indent(m["Message"].rstrip()))
-        links = re.findall(r"Confirm in one click: (\S+/verify/\S+)", m["Message"])
-        first_link = first_link or (links[0] if links else None)
+        all_links += re.findall(r"Confirm in one click: (\S+/verify/\S+)", m["Message"])
     print(f"\n  reminders sent: {len(reminders)}; escalations sent: {len(escalations)}")
-    if first_link:
-        status, _, page = http("POST", first_link, None, {"content-type": "application/x-www-form-urlencoded"})
-        ok = status == 200 and "Thank you" in page
-        print(f"  The owner confirms the first contact with the e-mail's one-click link: POST -> {status}"
-              f"{' (contact verified, recorded with verified_via=link)' if ok else ''}")
-        if not ok:
-            fail(f"the one-click link answered {status}")
+    if len(all_links) < 2:
+        fail(f"expected one-click links in the reminders, found {len(all_links)}")
+    status, _, page = http("POST", all_links[0], None, {"content-type": "application/x-www-form-urlencoded"})
+    ok = status == 200 and "Thank you" in page
+    print(f"  The owner confirms the first contact with the e-mail's one-click link: POST -> {status}"
+          f"{' (contact verified, recorded with verified_via=link)' if ok else ''}")
+    if not ok:
+        fail(f"the one-click link answered {status}")
+    changed(all_links[1])
+
+
+def changed(link):
+    """The second contact's number changed: the owner corrects it on the link's page ("It changed")."""
+    status, _, page = http("GET", link)
+    field = lambda name: html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+    if status != 200 or 'name="version"' not in page:
+        fail(f"the verification page has no 'It changed' form: {status}")
+    role = re.search(r'<option value="([^"]+)" selected', page).group(1)
+    form = {"version": field("version"), "name": field("name"), "email": field("email"),
+            "phone": "+12065550199", "role": role}
+    print(f"\n  The second contact's phone changed: the owner opens the same link (GET changes nothing) and uses"
+          f"\n  'It changed' on the page: {field('name')}, phone {field('phone') or '(none)'} -> {form['phone']}")
+    body = urllib.parse.urlencode(form).encode()
+    for attempt in ("POST", "POST again (the same form)"):
+        req = urllib.request.Request(f"{link}/change", data=body, method="POST",
+                                     headers={"content-type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            title = re.search(r"<title>([^<]*) - support-plans", r.read().decode()).group(1)
+            print(f"    {attempt} /verify/…/change -> {r.status} {title}")
+    plan_id = re.search(r"<code>([a-z0-9-]+)</code>", page).group(1)
+    team = next(p["owner"]["team"] for p in samples("plans") if p["id"] == plan_id)
+    _, _, text = http("GET", f"{API}/plans/{plan_id}/history?limit=2", headers=caller(team))
+    for rev in json.loads(text).get("items", []):
+        phones = [c.get("phone") for c in rev["record"]["contacts"] if c["name"] == form["name"]]
+        print(f"    GET /plans/{plan_id}/history: version {rev['version']} ({json.dumps(rev['change'])}, by {rev['by']}): "
+              f"phone {phones[0] if phones else None}")
 
 
 def readiness():
@@ -523,6 +559,8 @@ def readiness():
     if status != 200:
         fail(f"GET /readiness: {status} {text}")
     figures = json.loads(text)
+    if figures.get("owners_unreachable") != 1:
+        fail(f"readiness should count the one owner who has not confirmed: {figures}")
 
     def flat(prefix, value):
         if isinstance(value, dict):

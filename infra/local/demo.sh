@@ -20,6 +20,6 @@ cargo build --quiet -p support-plans   # the plans-as-code command the story app
 
 "$ROOT/.venv/bin/python" -u "$ROOT/infra/local/demo.py"
 
-bold "16. Stopping the local stack"
+bold "17. Stopping the local stack"
 "$ROOT/infra/local/down.sh"
 echo "everything stopped; the story took $((SECONDS - started)) s"

@@ -13,7 +13,7 @@ use super::Kind;
 /// `body` (a file, or the API's answer) reduced to the fields a caller
 /// writes, through the domain's own parsing: server-owned fields dropped
 /// (the plan's `version`, `created_at`, `updated_at`, `updated_by`,
-/// `reviewed_at`, `reviewed_by`, `reactivated_at`, `freshness`; each
+/// `reviewed_at`, `reviewed_by`, `reactivated_at`, `freshness`, `reachability`; each
 /// contact's `verified_at`, `verified_by`, `verified_via`, `verified_note`,
 /// `freshness`; the workload's `status` and the same four `Meta` fields) and
 /// defaults written out (`status: active`, `product: ""`, `criticality:
@@ -68,6 +68,10 @@ mod tests {
             ("reviewed_by", json!("dana@example.com")),
             ("reactivated_at", json!("2026-01-15T00:00:00Z")),
             ("freshness", json!({"contacts": []})),
+            (
+                "reachability",
+                json!({"owner": {"topic": "reminder", "reachable": true}}),
+            ),
         ] {
             o.insert(k.into(), x);
         }
@@ -96,6 +100,7 @@ mod tests {
             "updated_",
             "created_at",
             "freshness",
+            "reachability",
         ] {
             assert!(!text.contains(server), "{server} in {text}");
         }

@@ -453,7 +453,17 @@ async fn a_dry_run_sends_nothing_and_returns_the_same_summary() {
     assert!(stack.drain(&stack.escalations).await.is_empty());
     // Nothing was recorded either: the real run decides exactly the same.
     let real = stack.run(now()).await;
-    assert_eq!(dry.summary, real.summary);
+    // The real run also made the SNS calls and table writes the dry run
+    // only reported, and read back what it recorded for readiness.
+    let (mut d, mut r) = (dry.summary.clone(), real.summary.clone());
+    assert_eq!(r.table_reads, d.table_reads + 1);
+    assert_eq!(d.subscriptions.created.len(), 5, "{d:?}");
+    for s in [&mut d, &mut r] {
+        s.table_reads = 0;
+        s.subscriptions.sns_calls = 0;
+        s.subscriptions.table_requests = 0;
+    }
+    assert_eq!(d, r);
     assert_eq!(stack.drain(&stack.reminders).await.len(), 3);
     // And a dry run after it says that nothing would be sent now.
     let after = run(&stack.app, Request { dry_run: true }, now()).await.unwrap();

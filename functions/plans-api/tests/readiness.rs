@@ -11,6 +11,7 @@ use serde_json::json;
 use support_plans_domain::model::{Actor, Change, PlanSpec, SupportPlan, Workload, WorkloadSpec};
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
 use support_plans_domain::readiness::{Activity, ActivityLog as _};
+use support_plans_domain::reminders::subscriptions::{Reach, Record, SubscriptionRecords as _, Topic};
 
 const NOW: &str = "2026-11-21T08:00:00Z";
 
@@ -106,6 +107,26 @@ async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
         .await
         .unwrap();
 
+    // What the freshness check's last look at the subscriptions found: the
+    // platform owner has not confirmed, data's has, and an address that
+    // owns nothing any more is not counted.
+    for (address, reach) in [
+        ("platform-team@example.com", Reach::PendingConfirmation),
+        ("data-team@example.com", Reach::Confirmed),
+        ("gone-team@example.com", Reach::NoSubscription),
+    ] {
+        store
+            .save_record(&Record {
+                topic: Topic::Reminder,
+                address: address.into(),
+                managed_arn: None,
+                reach,
+                checked_at: now(),
+            })
+            .await
+            .unwrap();
+    }
+
     let r = api.get("/readiness", &READER).await;
     assert_eq!(r.status, 200, "{}", r.text);
     // By hand, on 2026-11-21 (infra/local/samples/README.md for the samples):
@@ -123,7 +144,8 @@ async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
     // - renewing within 60 days: mongodb-atlas (40 days) = 1; lapsed: stripe-premium = 1;
     // - activity over 2026-10-23..2026-11-21: reminders 2 + 1 + 0 = 3,
     //   escalations 1 + 0 + 1 = 2, incidents matched 3 + 1 = 4, unmatched 1,
-    //   without plan 1 (one of the matched).
+    //   without plan 1 (one of the matched);
+    // - owners unreachable: platform-team@example.com (pending) = 1.
     assert_eq!(
         r.json(),
         json!({
@@ -135,6 +157,7 @@ async fn readiness_agrees_with_a_count_by_hand_over_the_samples() {
             "contacts": 20,
             "contacts_fresh_percent": 65.0,
             "contacts_overdue": 7,
+            "owners_unreachable": 1,
             "plans_due_for_review": 1,
             "contracts_renewing": 1,
             "contracts_lapsed": 1,

@@ -176,6 +176,7 @@ pub(super) const PLAN_SERVER_FIELDS: &[&str] = &[
     "reviewed_by",
     "reactivated_at",
     "freshness",
+    "reachability",
 ];
 pub(super) const CONTACT_FIELDS: &[&str] = &["id", "name", "role", "email", "phone", "verify_every_days"];
 pub(super) const CONTACT_SERVER_FIELDS: &[&str] = &[

@@ -442,6 +442,8 @@ impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
                     address: w.address.clone(),
                 });
                 if dry_run {
+                    // What it would be: SNS asks the address to confirm.
+                    reach.insert(w, Reach::PendingConfirmation);
                     continue;
                 }
                 report.sns_calls += 1;

@@ -556,6 +556,8 @@ async fn a_second_run_changes_nothing_and_makes_at_most_two_sns_calls_per_owner(
     ];
     let owners = 3;
     run(&sns, &store, &plans, false).await;
+    // Confirmed: a pending one is not removed (SNS lets it expire).
+    sns_confirm(sns.arn(Topic::Reminder), "platform@example.com").await;
     let before = (
         sns.listed(Topic::Reminder).await,
         sns.listed(Topic::Escalation).await,
@@ -633,12 +635,12 @@ async fn an_owner_replaced_loses_the_managed_subscription_and_the_new_owner_gets
 
     let replaced = [plan("aws", "new@example.com", Some("new-lead@example.com"))];
     let report = run(&sns, &store, &replaced, false).await;
+    // The confirmed one is removed; the pending one cannot be (SNS lets
+    // nobody delete a subscription pending confirmation) and is left to
+    // expire.
     assert_eq!(
         changes(&report.removed),
-        BTreeSet::from([
-            (Topic::Reminder, "old@example.com"),
-            (Topic::Escalation, "old-lead@example.com")
-        ])
+        BTreeSet::from([(Topic::Reminder, "old@example.com")])
     );
     assert_eq!(
         changes(&report.created),
@@ -651,12 +653,20 @@ async fn an_owner_replaced_loses_the_managed_subscription_and_the_new_owner_gets
         sns.listed(Topic::Reminder).await,
         vec![("new@example.com".to_owned(), "PendingConfirmation".to_owned())]
     );
+    let mut escalation = sns.listed(Topic::Escalation).await;
+    escalation.sort();
     assert_eq!(
-        sns.listed(Topic::Escalation).await,
-        vec![(
-            "new-lead@example.com".to_owned(),
-            "PendingConfirmation".to_owned()
-        )]
+        escalation,
+        vec![
+            (
+                "new-lead@example.com".to_owned(),
+                "PendingConfirmation".to_owned()
+            ),
+            (
+                "old-lead@example.com".to_owned(),
+                "PendingConfirmation".to_owned()
+            )
+        ]
     );
     let (records, _) = store.all_records().await.unwrap();
     let mut addresses: Vec<(Topic, &str)> = records.iter().map(|r| (r.topic, r.address.as_str())).collect();
@@ -665,9 +675,10 @@ async fn an_owner_replaced_loses_the_managed_subscription_and_the_new_owner_gets
         addresses,
         vec![
             (Topic::Reminder, "new@example.com"),
-            (Topic::Escalation, "new-lead@example.com")
+            (Topic::Escalation, "new-lead@example.com"),
+            (Topic::Escalation, "old-lead@example.com")
         ],
-        "the old addresses' records are forgotten"
+        "the old owner's record is forgotten; the pending one's is kept until SNS drops it"
     );
     assert!(records.iter().all(|r| r.managed_arn.is_some()));
 }
@@ -789,6 +800,8 @@ async fn a_dry_run_reports_the_changes_and_makes_none() {
     );
 
     run(&sns, &store, &plans, false).await;
+    // Confirmed: a pending one is not removed (SNS lets it expire).
+    sns_confirm(sns.arn(Topic::Reminder), "platform@example.com").await;
     let before = (
         sns.listed(Topic::Reminder).await,
         store.all_records().await.unwrap().0,

@@ -227,6 +227,7 @@ async fn a_dry_run_reports_the_changes_and_makes_none() {
     k.run(&[plan("plan-a", "old@example.com", None)], now(), false)
         .await
         .unwrap();
+    sns.confirm(Topic::Reminder, "old@example.com");
     let before = sns.subscriptions(Topic::Reminder);
     let (records_before, _) = store.all_records().await.unwrap();
     let r = k
@@ -377,4 +378,42 @@ fn the_support_card_says_when_reminders_do_not_reach_the_plan_owner() {
         ),
         "{text}"
     );
+}
+
+/// SNS lets nobody delete a subscription pending confirmation and drops it
+/// after 48 hours: one the service made for an address no longer wanted is
+/// left to expire, and removed if it is confirmed meanwhile.
+#[tokio::test]
+async fn a_pending_subscription_no_longer_wanted_is_left_to_expire_or_removed_once_confirmed() {
+    let (sns, store) = (FakeSns::new(), InMemoryStore::new());
+    let k = keeper(&sns, &store, true);
+    k.run(&[plan("plan-a", "old@example.com", None)], now(), false)
+        .await
+        .unwrap();
+    let nobody: [SupportPlan; 0] = [];
+    let r = k.run(&nobody, now(), false).await.unwrap();
+    assert!(r.removed.is_empty(), "{r:?}");
+    assert_eq!(sns.calls().get("Unsubscribe"), None);
+    assert_eq!(
+        store.all_records().await.unwrap().0.len(),
+        1,
+        "kept until SNS drops it"
+    );
+    // The old owner confirms after all: now it can go.
+    sns.confirm(Topic::Reminder, "old@example.com");
+    let r = k.run(&nobody, now(), false).await.unwrap();
+    assert_eq!(r.removed.len(), 1, "{r:?}");
+    assert!(sns.subscriptions(Topic::Reminder).is_empty());
+    assert!(store.all_records().await.unwrap().0.is_empty());
+    // Or it expires: the record is forgotten, no call made.
+    k.run(&[plan("plan-a", "old@example.com", None)], now(), false)
+        .await
+        .unwrap();
+    k.run(&nobody, now(), false).await.unwrap();
+    sns.expire_pending();
+    sns.reset_calls();
+    let r = k.run(&nobody, now(), false).await.unwrap();
+    assert!(r.removed.is_empty());
+    assert_eq!(sns.calls().get("Unsubscribe"), None);
+    assert!(store.all_records().await.unwrap().0.is_empty());
 }

@@ -282,8 +282,8 @@ pub struct Plan {
     pub create: Vec<Wanted>,
     /// Managed subscriptions of addresses no longer wanted: `(record, ARN)`.
     pub remove: Vec<Record>,
-    /// Records of managed subscriptions SNS no longer has (an unconfirmed
-    /// one expires after three days), for addresses no longer wanted.
+    /// Records of managed subscriptions SNS no longer has (it drops an
+    /// unconfirmed one after 48 hours), for addresses no longer wanted.
     pub forget: Vec<Record>,
     /// What each wanted address's subscriptions say, where it is known now.
     pub reach: BTreeMap<Wanted, Reach>,
@@ -340,11 +340,13 @@ pub fn upkeep(
                 continue;
             }
             let arn = r.managed_arn.as_deref().unwrap_or_default();
-            // Listed confirmed under its ARN, or pending for its address:
-            // it is there to remove. Otherwise SNS no longer has it.
-            if by.arns.contains(arn) || by.pending.contains(r.address.as_str()) {
+            // Confirmed under its ARN: remove it. Still pending: SNS lets
+            // nobody delete it and drops it after 48 hours by itself, so it
+            // is left (and its record kept: confirmed meanwhile, it is
+            // removed next time). Gone: forget the record.
+            if by.arns.contains(arn) {
                 plan.remove.push((*r).clone());
-            } else {
+            } else if !by.pending.contains(r.address.as_str()) {
                 plan.forget.push((*r).clone());
             }
         }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata as _};
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::reminders::{OwnerKey, OwnerState, ReminderStates};
@@ -109,45 +109,14 @@ impl ReminderStates for DynamoStore {
     async fn load(&self, owners: &[OwnerKey]) -> Result<(HashMap<OwnerKey, OwnerState>, usize), StoreError> {
         let by_pk: HashMap<String, &OwnerKey> = owners.iter().map(|o| (pk(o), o)).collect();
         let mut found = HashMap::new();
-        let mut reads = 0;
-        let all: Vec<&OwnerKey> = by_pk.values().copied().collect();
-        for chunk in all.chunks(100) {
-            let mut wanted: Vec<Item> = chunk.iter().map(|o| key_of(o)).collect();
-            let mut attempt = 0u32;
-            while !wanted.is_empty() {
-                let req = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut wanted)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(unexpected)?;
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), req)
-                    .send()
-                    .await
-                    .map_err(|e| unexpected(DisplayErrorContext(e)))?;
-                reads += 1;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(self.table()))
-                    .unwrap_or_default()
-                {
-                    let Some(AttributeValue::S(p)) = item.get(PK) else {
-                        continue;
-                    };
-                    if let Some(owner) = by_pk.get(p) {
-                        found.insert((*owner).clone(), state_of(&item)?);
-                    }
-                }
-                if let Some(rest) = out.unprocessed_keys.and_then(|mut u| u.remove(self.table())) {
-                    wanted = rest.keys;
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(unexpected("reading reminder states kept being throttled"));
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(25 * 2u64.pow(attempt))).await;
-                }
+        let keys: Vec<Item> = by_pk.values().map(|o| key_of(o)).collect();
+        let (items, reads) = self.batch_get(keys).await?;
+        for item in items {
+            let Some(AttributeValue::S(p)) = item.get(PK) else {
+                continue;
+            };
+            if let Some(owner) = by_pk.get(p) {
+                found.insert((*owner).clone(), state_of(&item)?);
             }
         }
         Ok((found, reads))

@@ -31,7 +31,7 @@ use support_plans_domain::ports::{
 };
 use support_plans_domain::types::Slug;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -361,19 +361,38 @@ impl DynamoStore {
 
     /// Current records by key, in the order asked; missing keys left out.
     async fn get_many<R: Record>(&self, keys: &[Slug]) -> Result<Vec<R>, StoreError> {
-        let mut found: HashMap<String, R> = HashMap::new();
-        for chunk in keys.chunks(100) {
-            let mut wanted: Vec<Item> = Vec::new();
-            for k in chunk {
-                let key: Item = [
+        let wanted: Vec<Item> = keys
+            .iter()
+            .map(|k| {
+                [
                     (PK.to_owned(), s(pk_of::<R>(k.as_str()))),
                     (SK.to_owned(), s(CURRENT)),
                 ]
-                .into();
-                if !wanted.contains(&key) {
-                    wanted.push(key);
-                }
+                .into()
+            })
+            .collect();
+        let mut found: HashMap<String, R> = HashMap::new();
+        for item in self.batch_get(wanted).await?.0 {
+            let r: R = record_of(item)?;
+            found.insert(r.key().to_owned(), r);
+        }
+        Ok(keys.iter().filter_map(|k| found.remove(k.as_str())).collect())
+    }
+
+    /// The items of `keys` that exist (strongly consistent), in no
+    /// particular order, and the requests it took: `BatchGetItem` by 100
+    /// keys, each key asked once (DynamoDB refuses a request naming one
+    /// twice), unprocessed keys (throttling) asked again with backoff.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<(Vec<Item>, usize), StoreError> {
+        let mut unique: Vec<Item> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(&k) {
+                unique.push(k);
             }
+        }
+        let (mut items, mut requests) = (Vec::new(), 0);
+        for chunk in unique.chunks(100) {
+            let mut wanted = chunk.to_vec();
             let mut attempt = 0u32;
             while !wanted.is_empty() {
                 let req = KeysAndAttributes::builder()
@@ -388,14 +407,12 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(service_error)?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let r: R = record_of(item)?;
-                    found.insert(r.key().to_owned(), r);
-                }
+                requests += 1;
+                items.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
                 if let Some(rest) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                     wanted = rest.keys;
                     attempt += 1;
@@ -407,7 +424,7 @@ impl DynamoStore {
                 }
             }
         }
-        Ok(keys.iter().filter_map(|k| found.remove(k.as_str())).collect())
+        Ok((items, requests))
     }
 
     async fn history<R: Record>(

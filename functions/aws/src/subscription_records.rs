@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::reminders::subscriptions::{Reach, Record, SubscriptionRecords, Topic};
 
@@ -26,9 +26,6 @@ type Item = HashMap<String, AttributeValue>;
 
 /// The partition of every subscription record.
 pub const SUBSCRIPTIONS: &str = "SUBSCRIPTIONS";
-
-/// `BatchGetItem`'s most keys per request.
-const BATCH: usize = 100;
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -124,53 +121,19 @@ impl SubscriptionRecords for DynamoStore {
     }
 
     async fn records(&self, keys: &[(Topic, &str)]) -> Result<Vec<Record>, StoreError> {
-        // BatchGetItem refuses a request that names a key twice.
-        let mut unique: Vec<(Topic, &str)> = Vec::with_capacity(keys.len());
-        for k in keys {
-            if !unique.contains(k) {
-                unique.push(*k);
-            }
-        }
+        let wanted: Vec<Item> = keys.iter().map(|(t, a)| key_of(*t, a)).collect();
         let mut found: HashMap<String, Record> = HashMap::new();
-        for chunk in unique.chunks(BATCH) {
-            let mut wanted: Vec<Item> = chunk.iter().map(|(t, a)| key_of(*t, a)).collect();
-            let mut attempt = 0u32;
-            while !wanted.is_empty() {
-                let req = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut wanted)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(unexpected)?;
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), req)
-                    .send()
-                    .await
-                    .map_err(|e| unexpected(DisplayErrorContext(e)))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(self.table()))
-                    .unwrap_or_default()
-                {
-                    let r = record_of(&item)?;
-                    found.insert(sk(r.topic, &r.address), r);
-                }
-                if let Some(rest) = out.unprocessed_keys.and_then(|mut u| u.remove(self.table())) {
-                    wanted = rest.keys;
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(unexpected("reading subscription records kept being throttled"));
-                    }
-                    // Unprocessed keys mean throttling: back off before asking again.
-                    tokio::time::sleep(std::time::Duration::from_millis(25 * 2u64.pow(attempt))).await;
-                }
+        for item in self.batch_get(wanted).await?.0 {
+            let r = record_of(&item)?;
+            found.insert(sk(r.topic, &r.address), r);
+        }
+        let mut out: Vec<Record> = Vec::new();
+        for (t, a) in keys {
+            if let Some(r) = found.remove(&sk(*t, a)) {
+                out.push(r);
             }
         }
-        Ok(unique
-            .iter()
-            .filter_map(|(t, a)| found.remove(&sk(*t, a)))
-            .collect())
+        Ok(out)
     }
 
     async fn save_record(&self, record: &Record) -> Result<(), StoreError> {

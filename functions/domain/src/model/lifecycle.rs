@@ -89,15 +89,8 @@ impl SupportPlan {
         note: Option<String>,
         now: Timestamp,
     ) -> Result<Self, ChangeError> {
-        let mut next = self.replaced(spec, actor, now)?;
-        let c = next
-            .spec
-            .contacts
-            .iter_mut()
-            .find(|c| c.id.as_str() == contact)
-            .ok_or_else(|| ChangeError::UnknownContact(contact.to_owned()))?;
-        attest(c, actor, via, note, now)?;
-        Ok(next)
+        self.replaced(spec, actor, now)?
+            .with_attestation(contact, actor, via, note, now)
     }
 
     /// The next version with one contact attested as verified now by `actor`.
@@ -109,16 +102,28 @@ impl SupportPlan {
         note: Option<String>,
         now: Timestamp,
     ) -> Result<Self, ChangeError> {
-        let mut next = self.clone();
-        let c = next
+        let mut next = self.clone().with_attestation(contact, actor, via, note, now)?;
+        next.meta = self.meta.next(actor, now);
+        Ok(next)
+    }
+
+    /// This version with `contact` attested by `actor` (its meta unchanged).
+    fn with_attestation(
+        mut self,
+        contact: &str,
+        actor: &Actor,
+        via: VerifiedVia,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Self, ChangeError> {
+        let c = self
             .spec
             .contacts
             .iter_mut()
             .find(|c| c.id.as_str() == contact)
             .ok_or_else(|| ChangeError::UnknownContact(contact.to_owned()))?;
         attest(c, actor, via, note, now)?;
-        next.meta = self.meta.next(actor, now);
-        Ok(next)
+        Ok(self)
     }
 
     /// The next version, marked reviewed now by `actor`.

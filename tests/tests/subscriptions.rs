@@ -556,8 +556,6 @@ async fn a_second_run_changes_nothing_and_makes_at_most_two_sns_calls_per_owner(
     ];
     let owners = 3;
     run(&sns, &store, &plans, false).await;
-    // Confirmed: a pending one is not removed (SNS lets it expire).
-    sns_confirm(sns.arn(Topic::Reminder), "platform@example.com").await;
     let before = (
         sns.listed(Topic::Reminder).await,
         sns.listed(Topic::Escalation).await,

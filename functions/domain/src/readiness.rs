@@ -16,6 +16,10 @@ use crate::model::{Criticality, Status, SupportPlan, Workload};
 use crate::ports::{PlanStore, StoreError, WorkloadStore};
 use crate::reminders::subscriptions::{Record, SubscriptionRecords, owners_unreachable};
 
+pub mod snapshot;
+
+pub use snapshot::{Delta, ReadinessSnapshots, Stored};
+
 /// The activity counts cover the last 30 days, today included.
 pub const ACTIVITY_WINDOW_DAYS: i32 = 30;
 
@@ -35,6 +39,14 @@ pub struct Activity {
 impl Activity {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    pub fn add(&mut self, other: &Activity) {
+        self.reminders_sent += other.reminders_sent;
+        self.escalations_sent += other.escalations_sent;
+        self.incidents_matched += other.incidents_matched;
+        self.incidents_unmatched += other.incidents_unmatched;
+        self.incidents_without_plan += other.incidents_without_plan;
     }
 }
 
@@ -130,8 +142,7 @@ pub fn figures(
         .iter()
         .map(|f| count(f.contacts.iter(), |c| c.due.state == State::Overdue))
         .sum();
-    let fresh_percent =
-        (contacts > 0).then(|| ((contacts - overdue) as f64 * 1000.0 / contacts as f64).round() / 10.0);
+    let fresh_percent = snapshot::fresh_percent(contacts, overdue);
     let contract = |state: ContractState| {
         count(freshness.iter(), |f| {
             f.contract.is_some_and(|c| c.contract == state)

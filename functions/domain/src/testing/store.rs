@@ -14,7 +14,9 @@ use crate::model::{Change, Meta, Revision, Status, SupportPlan, Workload};
 use crate::ports::{
     Keep, Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore, encode_cursor,
 };
-use crate::readiness::{Activity, ActivityLog};
+use jiff::Timestamp;
+
+use crate::readiness::{Activity, ActivityLog, Delta, Readiness, ReadinessSnapshots, Stored};
 use crate::reminders::subscriptions::{Record as SubRecord, SubscriptionRecords, Topic};
 use crate::types::Slug;
 
@@ -209,6 +211,7 @@ struct Data {
     workloads: Table<Workload>,
     activity: BTreeMap<Date, Activity>,
     subscriptions: BTreeMap<(Topic, String), SubRecord>,
+    snapshot: Option<Stored>,
 }
 
 /// The store. `Clone` shares the data: keep one handle to look inside
@@ -353,6 +356,11 @@ impl ActivityLog for InMemoryStore {
         sum.incidents_matched += counts.incidents_matched;
         sum.incidents_unmatched += counts.incidents_unmatched;
         sum.incidents_without_plan += counts.incidents_without_plan;
+        // As the table does: the snapshot counts it too, if there is one.
+        if let Some(s) = data.snapshot.as_mut() {
+            s.readiness.activity.add(counts);
+            s.activity_seq += 1;
+        }
         Ok(())
     }
 
@@ -392,6 +400,49 @@ impl SubscriptionRecords for InMemoryStore {
 
     async fn forget_record(&self, topic: Topic, address: &str) -> Result<(), StoreError> {
         self.data().subscriptions.remove(&(topic, address.to_owned()));
+        Ok(())
+    }
+}
+
+impl ReadinessSnapshots for InMemoryStore {
+    async fn load_snapshot(&self) -> Result<Option<Stored>, StoreError> {
+        Ok(self.data().snapshot.clone())
+    }
+
+    async fn replace_snapshot(
+        &self,
+        readiness: &Readiness,
+        expected: Option<(u64, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data();
+        let now = data.snapshot.as_ref().map(|s| (s.seq, s.activity_seq));
+        if now.is_some() && now != expected {
+            return Err(StoreError::Conflict {
+                id: "readiness snapshot".into(),
+                expected: expected.map_or(0, |e| e.0),
+            });
+        }
+        data.snapshot = Some(Stored {
+            readiness: readiness.clone(),
+            seq: 0,
+            activity_seq: 0,
+        });
+        Ok(())
+    }
+
+    async fn adjust_snapshot(&self, delta: &Delta, as_of: Timestamp) -> Result<(), StoreError> {
+        let mut data = self.data();
+        let Some(s) = data.snapshot.as_mut() else {
+            return Err(StoreError::NotFound("readiness snapshot".into()));
+        };
+        if s.readiness.as_of != as_of {
+            return Err(StoreError::Conflict {
+                id: "readiness snapshot".into(),
+                expected: s.seq,
+            });
+        }
+        s.readiness = delta.apply(&s.readiness);
+        s.seq += 1;
         Ok(())
     }
 }

@@ -375,6 +375,15 @@ impl Client {
         }
     }
 
+    /// `GET /readiness`: the readiness figures (SPEC §6) as the API answers them.
+    pub async fn readiness(&self) -> Result<Value, ClientError> {
+        let answer = self.send(Method::GET, "/readiness", None, None).await?;
+        match answer.status {
+            StatusCode::OK => answer.json(),
+            _ => Err(answer.error()),
+        }
+    }
+
     /// `POST /plans` or `/workloads`: the created resource and its `ETag`.
     pub async fn create(&self, kind: Kind, body: &Value) -> Result<(Value, Etag), ClientError> {
         let path = format!("/{}", kind.folder());

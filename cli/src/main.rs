@@ -1,5 +1,5 @@
 //! `support-plans` (SPEC §12): the command line, parsed by hand (as the other
-//! binaries do: no argument-parsing crate for four subcommands), and one
+//! binaries do: no argument-parsing crate for five subcommands), and one
 //! command run. Exit status: 0 success, 1 problems or errors (a wrong
 //! command line too), 2 only for `diff`'s "something would change".
 
@@ -23,6 +23,7 @@ Usage:
   support-plans diff -f DIR       what apply would change, field by field
   support-plans apply -f DIR      create and replace what changed, with If-Match
   support-plans export -o DIR     write what the API holds as files
+  support-plans readiness [--svg FILE]   the readiness figures, and a chart of them
   support-plans help [COMMAND]    this text, or a command's in full
 
 Files: one plan or workload per .yaml, .yml or .json file, the folder telling which:
@@ -156,6 +157,25 @@ Exit status: 0 written; 1 an error.
 "
 );
 
+const HELP_READINESS: &str = concat!(
+    "\
+support-plans readiness [--svg FILE]: the readiness figures (SPEC §6) as GET
+/readiness answers them: workloads, plans and contacts; the gaps (workloads
+without an active plan, tier-1 workloads without a 24x7 channel, contacts
+overdue, owners reminders do not reach, reviews due, contracts lapsed or
+renewing); and the activity of the last 30 days. Each gap is marked `gap`
+when it is not zero, `ok` when it is.
+
+  --svg FILE   also draw them as a chart, an SVG a browser opens (960 × 810):
+               a bar per figure, red for a gap, amber for what is coming due,
+               green for none; the folder is created if need be
+",
+    CONNECTION!(),
+    "
+Exit status: 0 the figures were read (whatever they say); 1 an error.
+"
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
     Text,
@@ -170,12 +190,14 @@ enum Command {
     Remote(Remote),
 }
 
-/// `diff`, `apply` or `export` and their options.
+/// `diff`, `apply`, `export` or `readiness` and their options.
 #[derive(Debug, PartialEq)]
 struct Remote {
     command: &'static str,
-    /// `-f DIR` (diff, apply) or `-o DIR` (export).
+    /// `-f DIR` (diff, apply) or `-o DIR` (export); empty for readiness.
     dir: PathBuf,
+    /// readiness: `--svg FILE`.
+    svg: Option<PathBuf>,
     endpoint: Option<String>,
     /// From `--token` or `--as`/`--groups`; `None`: SUPPORT_PLANS_TOKEN, else SigV4.
     auth: Option<Auth>,
@@ -219,8 +241,9 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
         "diff" => parse_remote("diff", args),
         "apply" => parse_remote("apply", args),
         "export" => parse_remote("export", args),
+        "readiness" => parse_remote("readiness", args),
         _ => Err(format!(
-            "unknown command '{}': the commands are lint, diff, apply and export (see `support-plans --help`)",
+            "unknown command '{}': the commands are lint, diff, apply, export and readiness (see `support-plans --help`)",
             first.to_string_lossy().chars().take(64).collect::<String>()
         )),
     }
@@ -275,6 +298,7 @@ fn parse_remote(command: &'static str, mut args: impl Iterator<Item = OsString>)
     let mut r = Remote {
         command,
         dir: PathBuf::new(),
+        svg: None,
         endpoint: None,
         auth: None,
         output: Output::Text,
@@ -311,7 +335,7 @@ fn parse_remote(command: &'static str, mut args: impl Iterator<Item = OsString>)
         match name.as_str() {
             "-h" | "--help" => return Ok(Command::Help(Some(command.into()))),
             "-f" | "--file" | "--files" => {
-                applies(command != "export")?;
+                applies(command == "diff" || command == "apply")?;
                 dir = Some(PathBuf::from(value("a folder")?));
             }
             "-o" | "--out" => {
@@ -344,7 +368,7 @@ fn parse_remote(command: &'static str, mut args: impl Iterator<Item = OsString>)
                 };
             }
             "--prune" => {
-                applies(command != "export")?;
+                applies(command == "diff" || command == "apply")?;
                 r.prune = true;
             }
             "--yes" | "-y" => {
@@ -363,9 +387,18 @@ fn parse_remote(command: &'static str, mut args: impl Iterator<Item = OsString>)
                 applies(command == "export")?;
                 r.force = true;
             }
+            "--svg" => {
+                applies(command == "readiness")?;
+                r.svg = Some(PathBuf::from(value("a file")?));
+            }
             _ if text.starts_with('-') => {
                 return Err(format!(
                     "{command}: unknown option '{text}' (see `support-plans help {command}`)"
+                ));
+            }
+            _ if command == "readiness" => {
+                return Err(format!(
+                    "readiness: unexpected '{text}': it takes options only (see `support-plans help readiness`)"
                 ));
             }
             _ => {
@@ -375,9 +408,11 @@ fn parse_remote(command: &'static str, mut args: impl Iterator<Item = OsString>)
             }
         }
     }
-    r.dir = dir.ok_or_else(|| {
-        format!("{command}: no folder given: {dir_flag} DIR, e.g. `support-plans {command} {dir_flag} .`")
-    })?;
+    if command != "readiness" {
+        r.dir = dir.ok_or_else(|| {
+            format!("{command}: no folder given: {dir_flag} DIR, e.g. `support-plans {command} {dir_flag} .`")
+        })?;
+    }
     r.endpoint = endpoint;
     r.auth = match (token, principal, groups) {
         (Some(_), Some(_), _) => {
@@ -412,8 +447,11 @@ fn help(topic: Option<&str>) -> ExitCode {
         Some("diff") => HELP_DIFF,
         Some("apply") => HELP_APPLY,
         Some("export") => HELP_EXPORT,
+        Some("readiness") => HELP_READINESS,
         Some(other) => {
-            eprintln!("support-plans: no help for '{other}': the commands are lint, diff, apply and export");
+            eprintln!(
+                "support-plans: no help for '{other}': the commands are lint, diff, apply, export and readiness"
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -524,6 +562,43 @@ mod tests {
             parsed(&["lnit"])
                 .unwrap_err()
                 .starts_with("unknown command 'lnit'")
+        );
+    }
+
+    #[test]
+    fn readiness_takes_the_connection_and_an_svg_file() {
+        let Ok(Command::Remote(r)) = parsed(&[
+            "readiness",
+            "--endpoint",
+            "http://127.0.0.1:9000",
+            "--as",
+            "dana",
+            "--svg=out/readiness.svg",
+        ]) else {
+            panic!("parsed");
+        };
+        assert_eq!(r.command, "readiness");
+        assert_eq!(r.svg, Some(PathBuf::from("out/readiness.svg")));
+        assert_eq!(r.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(r.dir, PathBuf::new());
+        assert!(
+            parsed(&["readiness", "extra"])
+                .unwrap_err()
+                .contains("takes options only")
+        );
+        assert!(
+            parsed(&["readiness", "-f", "."])
+                .unwrap_err()
+                .contains("-f is not an option of readiness")
+        );
+        assert!(
+            parsed(&["diff", "-f", ".", "--svg", "x.svg"])
+                .unwrap_err()
+                .contains("--svg is not an option of diff")
+        );
+        assert_eq!(
+            parsed(&["readiness", "--help"]),
+            Ok(Command::Help(Some("readiness".into())))
         );
     }
 

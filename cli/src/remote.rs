@@ -1,7 +1,9 @@
-//! The binary's `diff`, `apply` and `export` (SPEC §12): the folder linted,
-//! the client made from the options, the engine (`support_plans::apply`)
-//! run, and what it did told: on stdout per resource (text or JSON), a
-//! summary and the failures on stderr. Exit 0 / 1 / 2 as SPEC §12.
+//! The binary's `diff`, `apply`, `export` and `readiness` (SPEC §12): the
+//! folder linted, the client made from the options, the engine
+//! (`support_plans::apply`) run, and what it did told: on stdout per
+//! resource (text or JSON), a summary and the failures on stderr. Exit
+//! 0 / 1 / 2 as SPEC §12. `readiness` reads the figures and draws them
+//! (`support_plans::readiness`).
 
 use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::process::ExitCode;
@@ -11,6 +13,7 @@ use serde_json::{Value, json};
 use support_plans::apply::{self, Action, Plan, Step};
 use support_plans::client::{Auth, Client};
 use support_plans::lint;
+use support_plans::readiness::{self, Readiness};
 
 use super::{Output, Remote};
 
@@ -24,6 +27,7 @@ pub fn run(r: Remote) -> ExitCode {
     runtime.block_on(async move {
         match command {
             "export" => export(&r).await,
+            "readiness" => show_readiness(&r).await,
             _ => diff_or_apply(&r).await,
         }
     })
@@ -320,4 +324,42 @@ async fn export(r: &Remote) -> ExitCode {
         }
         Err(e) => fail("export", &e),
     }
+}
+
+async fn show_readiness(r: &Remote) -> ExitCode {
+    let client = match client(r).await {
+        Ok(c) => c,
+        Err(e) => return fail("readiness", &e),
+    };
+    let answer = match client.readiness().await {
+        Ok(v) => v,
+        Err(e) => return fail("readiness", &e.to_string()),
+    };
+    let figures = match Readiness::from_json(&answer) {
+        Ok(f) => f,
+        Err(e) => return fail("readiness", &e),
+    };
+    match r.output {
+        Output::Text => print!("{}", readiness::text(&figures)),
+        Output::Json => println!("{answer}"),
+    }
+    if let Some(path) = &r.svg {
+        let chart = readiness::svg(&figures, &format!("GET {}/readiness", client.endpoint()));
+        let written = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, chart));
+        if let Err(e) = written {
+            return fail("readiness", &format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!(
+            "support-plans readiness: chart written to {} ({} × {} SVG; {} gap figure(s))",
+            path.display(),
+            readiness::WIDTH,
+            readiness::HEIGHT,
+            figures.gap_count()
+        );
+    }
+    ExitCode::SUCCESS
 }

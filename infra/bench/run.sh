@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: builds release binaries, measures every figure of SPEC §10 and
 # prints one table against the bars (also written to target/bench/table.md).
-# BENCH_SMOKE=1 (CI): few iterations, no 10k-plan freshness load, no
-# criterion run; still builds everything and goes through every other path.
+# BENCH_SMOKE=1 (CI): few iterations, no 10k-plan load (the scale part at
+# 10 plans), no criterion run; still builds everything and goes through
+# every other path.
 # A part that fails is reported in the table as not measured and makes the
 # run fail: a failed run is not a figure. Method: infra/bench/README.md.
 set -euo pipefail
@@ -16,7 +17,7 @@ FUNCTIONS=(plans-api incident-responder freshness-check incident-hooks)
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 if [ "$SMOKE" = 1 ]; then
-    RUNS=3 GETS=20 ITERATIONS=200
+    RUNS=3 GETS=20 ITERATIONS=200 SCALE_PLANS=10 SCALE_RUNS=1
     # The smoke run goes through every path, not for figures: on x86_64 it
     # takes the debug builds `make test` has made (no release build: about
     # 7 minutes less of CI on two cores). The arm64 zips keep the release
@@ -24,7 +25,7 @@ if [ "$SMOKE" = 1 ]; then
     BIN_DIR="$ROOT/target/debug"
     STACK_RELEASE=0
 else
-    RUNS=20 GETS=200 ITERATIONS=20000
+    RUNS=20 GETS=200 ITERATIONS=20000 SCALE_PLANS=10000 SCALE_RUNS=3
     BIN_DIR="$ROOT/target/release"
     STACK_RELEASE=1
 fi
@@ -61,7 +62,7 @@ else
     timed "command build" cargo build --release -p support-plans
 fi
 
-step "cold start, peak RSS ($RUNS runs each) and GET latency ($GETS GETs) against the local stack"
+step "cold start, peak RSS ($RUNS runs each), GET latency and GET /readiness at 10 plans ($GETS GETs each) against the local stack"
 timed "stack" env RELEASE="$STACK_RELEASE" infra/local/with-stack.sh "$BENCH" stack --bin-dir "$BIN_DIR" --out "$RESULTS/stack.json" --runs "$RUNS" --gets "$GETS" \
     || skip stack.json "FAILED: see the output above and target/bench/results/*.log"
 
@@ -85,12 +86,14 @@ step "responder critical path and end to end (the critical_path example)"
 example critical_path incident-responder responder.json
 step "follow-through: aged incidents, overlapping sweeps and a retry (the follow_up example)"
 example follow_up incident-responder follow_up.json
-if [ "$SMOKE" = 1 ]; then
-    skip freshness.json "skipped in the smoke run (BENCH_SMOKE=1)"
-else
-    step "freshness check over 10,000 plans / 100,000 contacts (the scale example; the load takes a while)"
-    example scale freshness-check freshness.json
-fi
+step "$SCALE_PLANS plans / $((SCALE_PLANS * 10)) contacts in one stack: the scale example loads them (10,000: a minute or two), then GET /readiness and $SCALE_RUNS freshness-check process dry run(s)"
+scale_example=(cargo run --quiet --release -p freshness-check --example scale --)
+[ "$SMOKE" = 1 ] && scale_example=("$BIN_DIR/examples/scale")
+timed "scale" env RELEASE="$STACK_RELEASE" SCALE_PLANS="$SCALE_PLANS" infra/local/with-stack.sh \
+    infra/bench/scale.sh "$BENCH" "$OUT" "$RESULTS" --bin-dir "$BIN_DIR" --gets "$GETS" --runs "$SCALE_RUNS" -- "${scale_example[@]}" \
+    || true
+[ -s "$RESULTS/freshness.json" ] || skip freshness.json "FAILED: see the output above and target/bench/scale.out"
+[ -s "$RESULTS/scale.json" ] || skip scale.json "FAILED: see the output above and target/bench/results/*-scale.log"
 
 step "API handler overhead, store faked ($ITERATIONS timed calls)"
 criterion=()

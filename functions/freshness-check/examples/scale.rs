@@ -8,20 +8,25 @@
 //! infra/local/with-stack.sh cargo run --release -p freshness-check --example scale -- --send
 //! ```
 //! `--send` also makes the real run (one SNS message per owner, through moto).
+//! `--stack-table` loads the stack's own table (`TABLE_NAME`, the one the
+//! functions under `cargo lambda watch` read) instead of a new one, so that
+//! `bench scale` can then time `GET /readiness` and the freshness-check
+//! process over the same 10,000 plans (infra/bench/run.sh).
 //!
 //! The last line on stdout is one JSON object for `make bench`: the read's and
 //! the whole dry run's process CPU, the evaluation's thread CPU (milliseconds),
 //! the dry run's table reads and the plan read's Query pages.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 use freshness_check::{App, Request, run};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use support_plans_aws::DynamoStore;
 use support_plans_aws::sns::SnsNotifier;
+use support_plans_aws::store::current_plan_item;
 use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::model::{Actor, PlanSpec, Status, SupportPlan};
 use support_plans_domain::reminders::{Settings, collect, decide, evaluate_all, reminder_messages};
@@ -75,39 +80,24 @@ fn plan(i: usize, now: Timestamp, actor: &Actor) -> SupportPlan {
     p
 }
 
-/// A plan's current item as `support_plans_aws::store` writes it (keys and the three indexes).
-fn current_item(p: &SupportPlan) -> HashMap<String, AttributeValue> {
-    let s = |v: String| AttributeValue::S(v);
-    let id = p.spec.id.to_string();
-    let record: HashMap<String, AttributeValue> = serde_dynamo::to_item(p).expect("a plan serializes");
-    HashMap::from([
-        ("pk".to_owned(), s(format!("PLAN#{id}"))),
-        ("sk".to_owned(), s("CURRENT".into())),
-        (
-            "version".to_owned(),
-            AttributeValue::N(p.meta.version.to_string()),
-        ),
-        ("gsi1pk".to_owned(), s("PLAN".into())),
-        ("gsi1sk".to_owned(), s(id.clone())),
-        ("gsi2pk".to_owned(), s(format!("PLAN#{}", p.spec.owner.team))),
-        ("gsi2sk".to_owned(), s(id.clone())),
-        ("gsi3pk".to_owned(), s("PLAN#active".into())),
-        ("gsi3sk".to_owned(), s(id)),
-        ("record".to_owned(), AttributeValue::M(record)),
-    ])
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let send = std::env::args().any(|a| a == "--send");
     let now = Timestamp::now();
     let config = support_plans_tests::local_config().await;
-    let store = support_plans_tests::fresh_store().await;
+    let store = if std::env::args().any(|a| a == "--stack-table") {
+        let table = std::env::var("TABLE_NAME").expect("--stack-table: TABLE_NAME is set by the stack's env");
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table)
+    } else {
+        support_plans_tests::fresh_store().await
+    };
     let actor = Actor::parse("scale-example").unwrap();
 
     // Loaded with BatchWriteItem (25 current items a call, no history): moto
     // copies every table on each TransactWriteItems, which at this size takes
-    // minutes and gigabytes. The read-back below checks the items are the store's.
+    // minutes and gigabytes. Each item is the one the store writes
+    // (`current_plan_item`: keys, indexes, record and whatever else the store
+    // keeps on it); the read-back below checks them.
     let started = Instant::now();
     // SCALE_PLANS: fewer plans, for profiling a phase; the bar is judged at PLANS.
     let n = std::env::var("SCALE_PLANS")
@@ -122,7 +112,7 @@ async fn main() {
             .iter()
             .map(|p| {
                 let put = PutRequest::builder()
-                    .set_item(Some(current_item(p)))
+                    .set_item(Some(current_plan_item(p).expect("a plan's item")))
                     .build()
                     .unwrap();
                 WriteRequest::builder().put_request(put).build()

@@ -1,8 +1,8 @@
-//! Cold start and peak RSS of one binary: spawn it as Lambda would (its
-//! environment, the Runtime API's address), time spawn → its first
-//! `/next`, serve it one event, and read its peak RSS (`VmHWM`) while it
-//! waits on the second `/next`. A run whose invocation fails is an error,
-//! not a figure.
+//! Cold start, CPU time and peak RSS of one binary: spawn it as Lambda
+//! would (its environment, the Runtime API's address), time spawn → its
+//! first `/next`, serve it one event, and read its CPU time (utime + stime)
+//! and peak RSS (`VmHWM`) while it waits on the second `/next`. A run whose
+//! invocation fails is an error, not a figure.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -29,6 +29,22 @@ pub struct Target {
     pub env: Vec<(String, String)>,
     pub event: Value,
     pub check: Check,
+    /// How long the invocation may take (30 s unless set: the freshness
+    /// check over 10,000 plans takes longer against moto).
+    pub invoke_timeout: Duration,
+}
+
+impl Target {
+    pub fn new(name: &str, bin: PathBuf, env: Vec<(String, String)>, event: Value, check: Check) -> Self {
+        Self {
+            name: name.to_owned(),
+            bin,
+            env,
+            event,
+            check,
+            invoke_timeout: INVOKE_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +55,18 @@ pub struct Sample {
     pub invoke_ms: f64,
     /// Peak resident set through the invocation (`VmHWM`), KiB.
     pub hwm_kib: u64,
+    /// CPU time of the process (all its threads, user + system) from its
+    /// start to its first `/next`, and to its second (the invocation
+    /// answered), ms; 10 ms resolution (clock ticks).
+    pub init_cpu_ms: f64,
+    pub cpu_ms: f64,
+}
+
+/// A run's figures and the function's answer.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub sample: Sample,
+    pub response: Vec<u8>,
 }
 
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,6 +91,27 @@ fn peak_rss_kib(pid: u32) -> Result<u64, String> {
         .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status"))
 }
 
+/// utime + stime of `pid` (every thread, the exited ones included), ms.
+pub fn cpu_ms(pid: u32) -> Result<f64, String> {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
+    // The fields after the command name, which is in parentheses: state is
+    // field 3, utime and stime fields 14 and 15 (1-based), in clock ticks.
+    let rest = stat
+        .rfind(')')
+        .map(|i| &stat[i + 1..])
+        .ok_or_else(|| format!("/proc/{pid}/stat: no command name"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| -> Result<u64, String> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| format!("/proc/{pid}/stat: no field {}", i + 3))
+    };
+    // USER_HZ is 100 on Linux, whatever the kernel's own tick.
+    Ok((tick(11)? + tick(12)?) as f64 * 10.0)
+}
+
 fn text(body: &[u8]) -> String {
     String::from_utf8_lossy(body).chars().take(600).collect()
 }
@@ -80,13 +129,18 @@ fn wait(api: &RuntimeApi, child: &mut Child, timeout: Duration, what: &str) -> R
             return Err(format!("the process exited ({status}) while waiting for {what}"));
         }
         if Instant::now() > until {
-            return Err(format!("no {what} within {timeout:?}"));
+            return Err(format!("{what} did not come within {timeout:?}"));
         }
     }
 }
 
 /// One cold start, one invocation; the process is killed after.
 pub fn run_once(api: &RuntimeApi, target: &Target, run: u32, log: &File) -> Result<Sample, String> {
+    measure(api, target, run, log).map(|m| m.sample)
+}
+
+/// [`run_once`], with the function's answer.
+pub fn measure(api: &RuntimeApi, target: &Target, run: u32, log: &File) -> Result<Measured, String> {
     let request_id = format!("bench-{}-{run}", target.name);
     let event = serde_json::to_vec(&target.event).expect("an event serializes");
     api.prepare(&target.name, &request_id, &event);
@@ -110,7 +164,8 @@ pub fn run_once(api: &RuntimeApi, target: &Target, run: u32, log: &File) -> Resu
             other => return Err(format!("expected the first /next, got {other:?}")),
         };
         let cold_ms = first.duration_since(start).as_secs_f64() * 1e3;
-        let (answered, body) = match wait(api, &mut child.0, INVOKE_TIMEOUT, "the response")? {
+        let init_cpu_ms = cpu_ms(child.0.id())?;
+        let (answered, body) = match wait(api, &mut child.0, target.invoke_timeout, "the response")? {
             Report::Response { id, body, at } if id == request_id => (at, body),
             Report::Error { body, .. } => return Err(format!("the invocation failed: {}", text(&body))),
             other => return Err(format!("expected the response, got {other:?}")),
@@ -127,13 +182,38 @@ pub fn run_once(api: &RuntimeApi, target: &Target, run: u32, log: &File) -> Resu
             other => return Err(format!("expected the second /next, got {other:?}")),
         }
         let hwm_kib = peak_rss_kib(child.0.id())?;
-        Ok(Sample {
-            cold_ms,
-            invoke_ms: answered.duration_since(first).as_secs_f64() * 1e3,
-            hwm_kib,
+        let cpu_ms = cpu_ms(child.0.id())?;
+        Ok(Measured {
+            sample: Sample {
+                cold_ms,
+                invoke_ms: answered.duration_since(first).as_secs_f64() * 1e3,
+                hwm_kib,
+                init_cpu_ms,
+                cpu_ms,
+            },
+            response: body.to_vec(),
         })
     })();
     drop(child);
     api.release();
     result.map_err(|e| format!("{} run {run}: {e}", target.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_counts_what_the_process_spent() {
+        let before = cpu_ms(std::process::id()).unwrap();
+        let start = Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(200) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let spent = cpu_ms(std::process::id()).unwrap() - before;
+        // 200 ms of wall time busy; some of it may go to other processes.
+        assert!((50.0..=2_000.0).contains(&spent), "{spent} ms");
+        assert!(cpu_ms(u32::MAX).unwrap_err().contains("/proc/"));
+    }
 }

@@ -3,10 +3,12 @@
 //! ([`runtime_api`], [`coldstart`]), the API handler over a faked store
 //! ([`overhead`]), the webhook handler over in-memory ports ([`webhook`]),
 //! `support-plans lint` over 1,000 plan files ([`lint`]),
-//! GET latency against the local stack ([`latency`]), and
+//! GET latency against the local stack ([`latency`]), the DynamoDB requests
+//! a spawned function makes, counted by a proxy ([`dynamo_calls`]), and
 //! the table ([`table`]) that reads every part's JSON result.
 
 pub mod coldstart;
+pub mod dynamo_calls;
 pub mod latency;
 pub mod lint;
 pub mod overhead;

@@ -3,7 +3,12 @@
 //!
 //!   bench stack --out FILE [--runs N] [--gets N] [--bin-dir DIR]
 //!       under infra/local/with-stack.sh: GET latency through the API, then
-//!       cold start and peak RSS of hello-world and the three functions
+//!       cold start and peak RSS of hello-world and the four functions, then
+//!       GET /readiness at 10 plans
+//!   bench scale --out FILE [--gets N] [--budget-s S] [--runs N] [--bin-dir DIR]
+//!       under infra/local/with-stack.sh, once the scale example has loaded
+//!       the stack's table: GET /readiness at that size, then the
+//!       freshness-check process's dry run (CPU, peak RSS, DynamoDB reads)
 //!   bench overhead --out FILE [--iterations N] [--criterion DIR]
 //!       the API handler over a faked store, timed call by call
 //!   bench lint --bin FILE --out FILE [--files N] [--runs N]
@@ -20,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bench::coldstart::{Check, Sample, Target, run_once};
+use bench::coldstart::{Check, Sample, Target, measure, run_once};
+use bench::dynamo_calls::{DynamoCalls, Reads};
 use bench::overhead::{Fixture, api_event};
 use bench::runtime_api::RuntimeApi;
 use bench::{last_json_line, quantile, table};
@@ -51,18 +57,19 @@ impl Args {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first().cloned() else {
-        eprintln!("usage: bench stack|overhead|table|last-json ... (see infra/bench/README.md)");
+        eprintln!("usage: bench stack|scale|overhead|lint|table|last-json ... (see infra/bench/README.md)");
         return ExitCode::from(2);
     };
     let args = Args(args);
     let result = match command.as_str() {
         "stack" => stack(&args),
+        "scale" => scale(&args),
         "overhead" => overhead(&args),
         "lint" => lint(&args),
         "table" => print_table(&args),
         "last-json" => last_json(),
         other => Err(format!(
-            "unknown command {other:?}: stack, overhead, table or last-json"
+            "unknown command {other:?}: stack, scale, overhead, lint, table or last-json"
         )),
     };
     match result {
@@ -159,17 +166,14 @@ fn stack(args: &Args) -> Result<()> {
     let bin_dir = args
         .value("--bin-dir")
         .map_or_else(|| root.join("target/release"), PathBuf::from);
-    let local_dir = std::env::var("LOCAL_DIR")
-        .map_err(|_| "LOCAL_DIR is not set: run under infra/local/with-stack.sh")?;
-    let api_url =
-        std::env::var("API_URL").map_err(|_| "API_URL is not set: run under infra/local/with-stack.sh")?;
-    let own = env_file(&Path::new(&local_dir).join("functions.env"))?;
+    let stack = Stack::from_env()?;
+    let (api_url, own) = (&stack.api_url, &stack.own);
     let plan_id = "bench-cold-start-plan";
 
     let rt = runtime();
-    rt.block_on(bench::latency::seed_plan(&api_url, plan_id))?;
+    rt.block_on(bench::latency::seed_plan(api_url, plan_id))?;
     eprintln!("==> {gets} sequential GET {api_url}/plans/{plan_id}");
-    let latencies = rt.block_on(bench::latency::get_latencies(&api_url, plan_id, gets))?;
+    let latencies = rt.block_on(bench::latency::get_latencies(api_url, plan_id, gets))?;
     let get = json!({
         "n": latencies.len(),
         "p50_ms": quantile(&latencies, 0.5),
@@ -190,12 +194,14 @@ fn stack(args: &Args) -> Result<()> {
         &std::env::var("PAGERDUTY_WEBHOOK_SECRET")
             .map_err(|_| "PAGERDUTY_WEBHOOK_SECRET is not set: run under infra/local/with-stack.sh")?,
     );
-    let target = |name: &str, memory: u32, event: Value, check: Check| Target {
-        name: name.to_owned(),
-        bin: bin_dir.join(name),
-        env: lambda_env(name, memory, &own),
-        event,
-        check,
+    let target = |name: &str, memory: u32, event: Value, check: Check| {
+        Target::new(
+            name,
+            bin_dir.join(name),
+            lambda_env(name, memory, own),
+            event,
+            check,
+        )
     };
     // The template's memory sizes: 128 MB, the freshness check 256 MB.
     let targets = [
@@ -247,7 +253,244 @@ fn stack(args: &Args) -> Result<()> {
         );
         cold.insert((*name).to_owned(), summary);
     }
-    write_json(out, &json!({"cold_start": cold, "get": get}))
+
+    // GET /readiness at 10 plans: the plan above and 9 more.
+    for n in 1..READINESS_PLANS {
+        rt.block_on(bench::latency::seed_plan(
+            api_url,
+            &format!("bench-readiness-{n}"),
+        ))?;
+    }
+    let proxy = DynamoCalls::start(&stack.moto).map_err(|e| format!("the DynamoDB proxy: {e}"))?;
+    let readiness = readiness(&rt, &api, &proxy, &stack, &bin_dir, gets, None, &log_dir)?;
+    if readiness["plans"] != READINESS_PLANS {
+        return Err(format!(
+            "GET /readiness counts {} plans, not the {READINESS_PLANS} created",
+            readiness["plans"]
+        ));
+    }
+    write_json(
+        out,
+        &json!({"cold_start": cold, "get": get, "readiness": readiness}),
+    )
+}
+
+/// The plans `bench stack` times `GET /readiness` at (SPEC §10 "readiness").
+const READINESS_PLANS: usize = 10;
+
+/// What a function spawned against the local stack gets, from the stack's
+/// env (`infra/local/with-stack.sh`).
+struct Stack {
+    api_url: String,
+    /// The functions' own variables (`functions.env`).
+    own: Vec<(String, String)>,
+    /// moto, where the DynamoDB proxy forwards.
+    moto: String,
+}
+
+impl Stack {
+    fn from_env() -> Result<Self> {
+        let var = |name: &str| {
+            std::env::var(name).map_err(|_| format!("{name} is not set: run under infra/local/with-stack.sh"))
+        };
+        let own = env_file(&Path::new(&var("LOCAL_DIR")?).join("functions.env"))?;
+        let moto = own
+            .iter()
+            .find(|(k, _)| k == "AWS_ENDPOINT_URL")
+            .map(|(_, v)| v.clone())
+            .ok_or("functions.env has no AWS_ENDPOINT_URL")?;
+        Ok(Self {
+            api_url: var("API_URL")?,
+            own,
+            moto,
+        })
+    }
+
+    /// `name` as Lambda would run it, its DynamoDB requests through `proxy`.
+    fn target(
+        &self,
+        bin_dir: &Path,
+        name: &str,
+        memory: u32,
+        event: Value,
+        check: Check,
+        proxy: &DynamoCalls,
+    ) -> Target {
+        let mut env = lambda_env(name, memory, &self.own);
+        env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.url.clone()));
+        Target::new(name, bin_dir.join(name), env, event, check)
+    }
+}
+
+fn log_file(dir: &Path, name: &str) -> Result<File> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{name}.log"));
+    File::create(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `GET /readiness` at the size the stack's table holds: one untimed GET
+/// through `cargo lambda watch` (the first computes the snapshot where there
+/// is none) saying how many plans, then up to `gets` timed (within `budget`);
+/// then one GET served by the plans-api binary spawned with the DynamoDB
+/// proxy: the requests one GET makes, counted outside the function.
+#[allow(clippy::too_many_arguments)]
+fn readiness(
+    rt: &tokio::runtime::Runtime,
+    api: &RuntimeApi,
+    proxy: &DynamoCalls,
+    stack: &Stack,
+    bin_dir: &Path,
+    gets: usize,
+    budget: Option<std::time::Duration>,
+    log_dir: &Path,
+) -> Result<Value> {
+    // Before GET /readiness reads one item, it reads every plan: minutes at
+    // 10,000 against moto.
+    let timeout = std::time::Duration::from_secs(900);
+    let first = rt.block_on(bench::latency::get_json(&stack.api_url, "/readiness", timeout))?;
+    let plans = first["plans"]
+        .as_u64()
+        .ok_or_else(|| format!("GET /readiness has no plans: {first}"))?;
+    eprintln!(
+        "==> up to {gets} sequential GET {}/readiness at {plans} plans",
+        stack.api_url
+    );
+    let options = bench::latency::Gets {
+        n: gets,
+        warmup: 1,
+        budget,
+        timeout,
+    };
+    let timed = rt.block_on(bench::latency::timed_gets(
+        &stack.api_url,
+        "/readiness",
+        &options,
+        |text| text.contains("\"plans\""),
+    ))?;
+    let t = &timed.ms;
+    eprintln!(
+        "    {} GETs: p50 {:.2} ms, p99 {:.2} ms{}",
+        t.len(),
+        quantile(t, 0.5).unwrap_or(f64::NAN),
+        quantile(t, 0.99).unwrap_or(f64::NAN),
+        if timed.stopped_by_budget {
+            " (the budget ran out)"
+        } else {
+            ""
+        }
+    );
+    let mut event = api_event("GET", "/readiness", &[], None);
+    event["headers"]["x-local-principal"] = json!("bench@example.com");
+    let mut target = stack.target(bin_dir, "plans-api", 128, event, Check::Status(200), proxy);
+    target.invoke_timeout = timeout;
+    proxy.take();
+    let measured = measure(api, &target, 0, &log_file(log_dir, "plans-api-readiness")?)
+        .map_err(|e| format!("{e} (its output: {}/plans-api-readiness.log)", log_dir.display()))?;
+    let reads = Reads::of(&proxy.take());
+    let answered: Value = serde_json::from_slice(&measured.response).map_err(|e| e.to_string())?;
+    let body: Value = serde_json::from_str(answered["body"].as_str().unwrap_or_default())
+        .map_err(|e| format!("GET /readiness (spawned): not JSON ({e}): {answered}"))?;
+    if body["plans"] != plans {
+        return Err(format!(
+            "GET /readiness answered {} plans through watch, {} spawned",
+            plans, body["plans"]
+        ));
+    }
+    let result = json!({
+        "plans": plans,
+        "n": t.len(),
+        "asked": gets,
+        "stopped_by_budget": timed.stopped_by_budget,
+        "p50_ms": quantile(t, 0.5),
+        "p99_ms": quantile(t, 0.99),
+        "max_ms": quantile(t, 1.0),
+        "dynamodb": reads,
+    });
+    eprintln!("    {result}");
+    Ok(result)
+}
+
+/// After the scale example loaded the stack's table: `GET /readiness` at
+/// that size, then `runs` dry runs of the freshness-check process (release
+/// in the full run), each spawned fresh: its CPU time and peak RSS through
+/// the invocation, its answer (the summary with `table_reads`) and the
+/// DynamoDB requests it made.
+fn scale(args: &Args) -> Result<()> {
+    let out = args.required("--out")?;
+    let gets = args.number("--gets", 200)?;
+    let budget = std::time::Duration::from_secs(args.number("--budget-s", 120)? as u64);
+    let runs = args.number("--runs", 3)?.max(1);
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let bin_dir = args
+        .value("--bin-dir")
+        .map_or_else(|| root.join("target/release"), PathBuf::from);
+    let log_dir = Path::new(out).parent().unwrap_or(Path::new(".")).to_path_buf();
+    let stack = Stack::from_env()?;
+    let rt = runtime();
+    let api = RuntimeApi::start().map_err(|e| format!("the runtime API: {e}"))?;
+    let proxy = DynamoCalls::start(&stack.moto).map_err(|e| format!("the DynamoDB proxy: {e}"))?;
+    let readiness = readiness(&rt, &api, &proxy, &stack, &bin_dir, gets, Some(budget), &log_dir)?;
+
+    // The template's 256 MB; the answer may take minutes against moto.
+    let mut target = stack.target(
+        &bin_dir,
+        "freshness-check",
+        256,
+        json!({"dry_run": true}),
+        Check::Answered,
+        &proxy,
+    );
+    target.invoke_timeout = std::time::Duration::from_secs(900);
+    let log = log_file(&log_dir, "freshness-check-scale")?;
+    let mut samples = Vec::new();
+    let mut answer = Value::Null;
+    let mut reads = Reads::default();
+    for run in 0..runs {
+        eprintln!(
+            "==> freshness-check {{\"dry_run\": true}}, the process spawned fresh: run {} of {runs}",
+            run + 1
+        );
+        proxy.take();
+        let measured = measure(&api, &target, run as u32, &log).map_err(|e| {
+            format!(
+                "{e} (its output: {}/freshness-check-scale.log)",
+                log_dir.display()
+            )
+        })?;
+        answer = serde_json::from_slice(&measured.response)
+            .map_err(|e| format!("the freshness check's answer is not JSON: {e}"))?;
+        reads = Reads::of(&proxy.take());
+        eprintln!(
+            "    CPU {:.0} ms (init {:.0} ms), peak RSS {:.1} MiB, {:.1} s; plans {}, table_reads {}; DynamoDB: {}",
+            measured.sample.cpu_ms,
+            measured.sample.init_cpu_ms,
+            measured.sample.hwm_kib as f64 / 1024.0,
+            measured.sample.invoke_ms / 1e3,
+            answer["plans"],
+            answer["table_reads"],
+            reads.ops()
+        );
+        samples.push(measured.sample);
+    }
+    let cpu: Vec<f64> = samples.iter().map(|s| s.cpu_ms).collect();
+    let init: Vec<f64> = samples.iter().map(|s| s.init_cpu_ms).collect();
+    let hwm: Vec<f64> = samples.iter().map(|s| s.hwm_kib as f64 / 1024.0).collect();
+    let wall: Vec<f64> = samples.iter().map(|s| s.invoke_ms).collect();
+    let freshness = json!({
+        "runs": runs,
+        "plans": answer["plans"],
+        "contacts": answer["contacts"],
+        "table_reads": answer["table_reads"],
+        "cpu_ms": cpu,
+        "cpu_ms_median": quantile(&cpu, 0.5),
+        "cpu_ms_max": quantile(&cpu, 1.0),
+        "init_cpu_ms_median": quantile(&init, 0.5),
+        "hwm_mib_median": quantile(&hwm, 0.5),
+        "hwm_mib_max": quantile(&hwm, 1.0),
+        "invoke_ms_median": quantile(&wall, 0.5),
+        "dynamodb": reads,
+    });
+    write_json(out, &json!({"readiness": readiness, "freshness": freshness}))
 }
 
 /// Criterion's estimate of the mean, from its `estimates.json`, in µs.
@@ -383,17 +626,12 @@ fn print_table(args: &Args) -> Result<()> {
     let md = table::markdown(&rows);
     print!("{md}");
     std::fs::write(md_path, &md).map_err(|e| format!("{md_path}: {e}"))?;
-    let missed = rows
-        .iter()
-        .filter(|r| r.verdict == table::Verdict::Missed)
-        .count();
-    let not_run = rows
-        .iter()
-        .filter(|r| r.verdict == table::Verdict::NotRun)
-        .count();
+    let count = |v: table::Verdict| rows.iter().filter(|r| r.verdict == v).count();
     println!(
-        "\n{} met, {missed} missed, {not_run} not run (table also in {md_path})",
-        rows.len() - missed - not_run
+        "\n{} met, {} missed, {} not run (table also in {md_path})",
+        count(table::Verdict::Met),
+        count(table::Verdict::Missed),
+        count(table::Verdict::NotRun),
     );
     Ok(())
 }

@@ -9,10 +9,10 @@ use bench::runtime_api::RuntimeApi;
 use serde_json::json;
 
 fn hello(event: serde_json::Value, check: Check) -> Target {
-    Target {
-        name: "hello-world".into(),
-        bin: PathBuf::from(env!("CARGO_BIN_EXE_hello-world")),
-        env: vec![
+    Target::new(
+        "hello-world",
+        PathBuf::from(env!("CARGO_BIN_EXE_hello-world")),
+        vec![
             ("AWS_LAMBDA_FUNCTION_NAME".into(), "hello-world".into()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()),
             ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -20,7 +20,7 @@ fn hello(event: serde_json::Value, check: Check) -> Target {
         ],
         event,
         check,
-    }
+    )
 }
 
 fn log() -> std::fs::File {
@@ -41,6 +41,10 @@ fn a_lambda_runtime_binary_starts_answers_and_is_measured() {
         assert!(sample.cold_ms > 0.0 && sample.cold_ms < 10_000.0, "{sample:?}");
         // A Rust process that ran tokio and answered has touched a few hundred KiB at least.
         assert!(sample.hwm_kib > 500, "{sample:?}");
+        // CPU in clock ticks: a whole number of 10 ms, no less at the end than at init.
+        assert!(sample.cpu_ms >= sample.init_cpu_ms, "{sample:?}");
+        assert_eq!(sample.cpu_ms % 10.0, 0.0, "{sample:?}");
+        assert!(sample.cpu_ms < 10_000.0, "{sample:?}");
     }
 }
 

@@ -554,23 +554,30 @@ def changed(link):
 
 
 def readiness():
-    step(16, "Readiness figures (GET /readiness; the same figures go to CloudWatch as EMF metrics)")
+    step(16, "Readiness, as an operations lead looks at it (support-plans readiness: GET /readiness, drawn)",
+         "The same figures go to CloudWatch as EMF metrics. The support-plans command reads them, prints "
+         "them and draws them as a chart a browser opens: a bar per figure, red where it is a gap, amber "
+         "where one is coming due, green where there is none.")
     status, _, text = http("GET", f"{API}/readiness", headers=caller("platform"))
     if status != 200:
         fail(f"GET /readiness: {status} {text}")
     figures = json.loads(text)
     if figures.get("owners_unreachable") != 1:
         fail(f"readiness should count the one owner who has not confirmed: {figures}")
-
-    def flat(prefix, value):
-        if isinstance(value, dict):
-            for k, v in value.items():
-                yield from flat(f"{prefix}{k}.", v)
-        else:
-            yield prefix.rstrip("."), value
-
-    for key, value in flat("", figures):
-        print(f"  {key:<44} {value}")
+    chart = os.path.join(ROOT, "target", "demo", "readiness.svg")
+    if os.path.exists(chart):
+        os.remove(chart)
+    cli = os.path.join(ROOT, "target", "debug", "support-plans")
+    args = ["readiness", "--endpoint", API, "--as", "lead@platform.example.com", "--groups", "platform",
+            "--svg", chart]
+    shown = " ".join(args).replace(API, "$API_URL").replace(ROOT + os.sep, "")
+    print(f"  $ support-plans {shown}")
+    run = subprocess.run([cli, *args], capture_output=True, text=True)
+    for line in (run.stdout + run.stderr).replace(ROOT + os.sep, "").splitlines():
+        print(f"    {line}")
+    if run.returncode != 0 or not os.path.exists(chart) or not os.path.getsize(chart):
+        fail(f"support-plans readiness exited {run.returncode} without the chart {chart}")
+    print(f"\n  {BOLD}The chart: {os.path.relpath(chart, ROOT)}{END} (open it in a browser)")
     return figures
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the story, locally. Starts a private local stack (moto, the
 # Incident Manager emulator, the PagerDuty stand-in, the functions under cargo
-# lambda watch), then infra/local/demo.py tells the story against it, and
-# everything is stopped.
+# lambda watch), then infra/local/demo.py tells the story against it, ending
+# with the readiness chart (target/demo/readiness.svg), and everything is
+# stopped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="$(mktemp -d "${TMPDIR:-/tmp}/support-plans-demo.XXXXXX")"
@@ -23,3 +24,4 @@ cargo build --quiet -p support-plans   # the plans-as-code command the story app
 bold "17. Stopping the local stack"
 "$ROOT/infra/local/down.sh"
 echo "everything stopped; the story took $((SECONDS - started)) s"
+echo "the readiness chart: target/demo/readiness.svg (open it in a browser)"

@@ -16,6 +16,7 @@ use crate::model::{Criticality, Status, SupportPlan, Workload};
 use crate::ports::{PlanStore, StoreError, WorkloadStore};
 use crate::reminders::subscriptions::{Record, SubscriptionRecords, owners_unreachable};
 
+pub mod compliance;
 pub mod snapshot;
 
 pub use snapshot::{Delta, ReadinessSnapshots, Stored};

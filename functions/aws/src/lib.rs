@@ -10,6 +10,8 @@ pub mod store;
 pub mod activity;
 pub mod adapters;
 pub mod calls;
+#[cfg(feature = "config")]
+pub mod config;
 pub mod deadlines;
 pub mod directory;
 pub mod failure;

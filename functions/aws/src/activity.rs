@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::readiness::{Activity, ActivityLog};
 
+use crate::snapshot::activity_fields as fields;
 use crate::store::{DynamoStore, PK, SK};
 
 pub const ACTIVITY_PK: &str = "ACTIVITY";
@@ -22,16 +23,6 @@ const DAY_PREFIX: &str = "DAY#";
 
 fn unexpected(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(e.to_string().into())
-}
-
-fn fields(a: &Activity) -> [(&'static str, u64); 5] {
-    [
-        ("reminders_sent", a.reminders_sent),
-        ("escalations_sent", a.escalations_sent),
-        ("incidents_matched", a.incidents_matched),
-        ("incidents_unmatched", a.incidents_unmatched),
-        ("incidents_without_plan", a.incidents_without_plan),
-    ]
 }
 
 fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
@@ -69,7 +60,8 @@ impl ActivityLog for DynamoStore {
             .send()
             .await
             .map_err(|e| unexpected(DisplayErrorContext(e)))?;
-        Ok(())
+        // The readiness snapshot counts it too (SPEC §15), when there is one.
+        self.add_activity_to_snapshot(counts).await
     }
 
     async fn since(&self, first_day: Date) -> Result<Activity, StoreError> {

@@ -33,6 +33,7 @@ pub mod responded;
 pub mod responder;
 pub mod sdk;
 pub mod secrets;
+pub mod snapshot;
 #[cfg(feature = "sns")]
 pub mod sns;
 pub mod subscription_records;

@@ -152,6 +152,21 @@ pub trait PlanStore: Send + Sync {
     fn all_plans(&self, status: Status) -> impl Future<Output = Res<(Vec<SupportPlan>, usize)>> + Send;
 }
 
+/// The active plans in owner order (SPEC §10, §15): read page by page, so
+/// that whole-directory work (the freshness check, the readiness figures)
+/// holds one page and one owner's plans at a time, whatever their number.
+pub trait OwnerIndex: Send + Sync {
+    /// One page of the active plans' digests ([`SupportPlan::digest`]), in
+    /// [`SupportPlan::owner_key`] order, after `cursor` (a previous page's),
+    /// and the next page's cursor if there is more.
+    fn active_plans_by_owner(
+        &self,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Res<(Vec<SupportPlan>, Option<String>)>> + Send;
+    /// The ids of at most `limit` active plans whose owner address is `email`.
+    fn active_plans_of(&self, email: &str, limit: u16) -> impl Future<Output = Res<Vec<Slug>>> + Send;
+}
+
 pub trait WorkloadStore: Send + Sync {
     fn create_workload(&self, workload: &Workload) -> impl Future<Output = Res<()>> + Send;
     fn get_workload(&self, name: &Slug) -> impl Future<Output = Res<Option<Workload>>> + Send;

@@ -4,22 +4,23 @@
 //! escalations, incidents) over the last `ACTIVITY_WINDOW_DAYS` days.
 //! [`Snapshot`] is the one assembly both use: read, evaluate, count.
 
-use std::collections::HashMap;
 use std::future::Future;
 
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan as _};
 use serde::Serialize;
 
-use crate::freshness::{self, ContractState, PlanFreshness, Policy, State};
-use crate::model::{Criticality, Status, SupportPlan, Workload};
+use crate::freshness::{self, PlanFreshness, Policy};
+use crate::model::{Status, SupportPlan, Workload};
 use crate::ports::{PlanStore, StoreError, WorkloadStore};
 use crate::reminders::subscriptions::{Record, SubscriptionRecords, owners_unreachable};
 
 pub mod compliance;
 pub mod snapshot;
+pub mod tally;
 
 pub use snapshot::{Delta, ReadinessSnapshots, Stored};
+pub use tally::{Standing, Tally, plan_share, plan_share_at, workload_share};
 
 /// The activity counts cover the last 30 days, today included.
 pub const ACTIVITY_WINDOW_DAYS: i32 = 30;
@@ -103,12 +104,8 @@ pub struct Readiness {
     pub activity: Activity,
 }
 
-fn count<T>(items: impl Iterator<Item = T>, pred: impl Fn(&T) -> bool) -> u64 {
-    items.filter(|t| pred(t)).count() as u64
-}
-
-/// The figures over `workloads` and `plans` (both: the active ones), each plan
-/// evaluated in `freshness` (same order).
+/// The figures over `workloads` and `plans` (both: the active ones), each
+/// plan evaluated in `freshness` (same order).
 pub fn figures(
     workloads: &[Workload],
     plans: &[SupportPlan],
@@ -117,54 +114,9 @@ pub fn figures(
     owners_unreachable: u64,
     now: Timestamp,
 ) -> Readiness {
-    debug_assert_eq!(plans.len(), freshness.len());
-    let active: HashMap<&str, &SupportPlan> = plans
-        .iter()
-        .filter(|p| p.is_active())
-        .map(|p| (p.id().as_str(), p))
-        .collect();
-    let workloads: Vec<&Workload> = workloads.iter().filter(|w| w.is_active()).collect();
-    let plans_of = |w: &Workload| -> Vec<&SupportPlan> {
-        w.spec
-            .dependencies
-            .iter()
-            .filter_map(|d| active.get(d.as_str()).copied())
-            .collect()
-    };
-    let without_plan = count(workloads.iter(), |w| plans_of(w).is_empty());
-    let tier1_without_24x7 = count(workloads.iter(), |w| {
-        w.spec.criticality == Criticality::Tier1
-            && !plans_of(w)
-                .iter()
-                .any(|p| p.spec.channels.iter().any(|c| c.is_24x7()))
-    });
-    let contacts: u64 = freshness.iter().map(|f| f.contacts.len() as u64).sum();
-    let overdue: u64 = freshness
-        .iter()
-        .map(|f| count(f.contacts.iter(), |c| c.due.state == State::Overdue))
-        .sum();
-    let fresh_percent = snapshot::fresh_percent(contacts, overdue);
-    let contract = |state: ContractState| {
-        count(freshness.iter(), |f| {
-            f.contract.is_some_and(|c| c.contract == state)
-        })
-    };
-    Readiness {
-        as_of: now,
-        workloads: workloads.len() as u64,
-        workloads_without_active_plan: without_plan,
-        tier1_workloads_without_24x7: tier1_without_24x7,
-        plans: plans.len() as u64,
-        contacts,
-        contacts_fresh_percent: fresh_percent,
-        contacts_overdue: overdue,
-        owners_unreachable,
-        plans_due_for_review: count(freshness.iter(), |f| f.review.state == State::Overdue),
-        contracts_renewing: contract(ContractState::Renewing),
-        contracts_lapsed: contract(ContractState::Lapsed),
-        window_days: ACTIVITY_WINDOW_DAYS,
-        activity,
-    }
+    let mut tally = Tally::new(workloads.to_vec());
+    tally.add(plans, freshness);
+    tally.finish(activity, owners_unreachable, now)
 }
 
 /// What the figures are computed from: the active plans and workloads, each

@@ -5,6 +5,8 @@
 //! Embedded Metric Format.
 //!
 //! The handler is a translation: event → [`Request`], one [`run`], summary out.
+//! The same function is the AWS Config rule's (SPEC §15, [`config_rule`]):
+//! [`Process::handle`] gives the rule's events to the rule.
 //! The clock is an argument of [`run`]; only tests pass another one.
 
 use jiff::Timestamp;
@@ -12,6 +14,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Map, Value, json};
 use support_plans_aws::DynamoStore;
 use support_plans_aws::adapters::FreshnessAdapters;
+use support_plans_aws::config::ConfigEvaluations;
 use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_aws::subscriptions::SnsSubscriptions;
@@ -23,6 +26,8 @@ use support_plans_domain::reminders::{Check, Settings, Summary};
 use support_plans_domain::settings::{self, SettingError};
 use support_plans_domain::token::Links;
 use tokio::sync::OnceCell;
+
+pub mod config_rule;
 
 /// The metrics' CloudWatch namespace.
 pub const NAMESPACE: &str = "SupportPlans";
@@ -120,12 +125,18 @@ pub struct Process {
     keys: SecretsManagerKeys,
     subscriptions: SnsSubscriptions,
     app: OnceCell<App>,
+    /// The AWS Config rule (SPEC §15): the snapshot and Config, no key.
+    rule: config_rule::Rule<DynamoStore, ConfigEvaluations>,
 }
 
 impl Process {
     /// Over the adapters `main` built; no request is made.
     pub fn new(config: Config, adapters: FreshnessAdapters) -> Self {
         Self {
+            rule: config_rule::Rule {
+                snapshots: adapters.store.clone(),
+                evaluations: adapters.evaluations,
+            },
             store: adapters.store,
             notifier: adapters.notifier,
             keys: adapters.keys,
@@ -160,8 +171,12 @@ impl Process {
             .await
     }
 
-    /// [`handle`] with the [`App`] of the process.
+    /// An AWS Config rule's event to the rule (no key read); anything
+    /// else to [`handle`] with the [`App`] of the process.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        if config_rule::is_rule_event(&event.payload) {
+            return self.rule.handle(&event.payload).await;
+        }
         let app = self.app().await.inspect_err(|e| {
             tracing::error!(error = %e, "freshness check not started");
         })?;
@@ -183,6 +198,12 @@ impl Request {
                 "the event must be a JSON object, e.g. {\"dry_run\": true}".into(),
             ));
         };
+        if config_rule::is_rule_event(event) {
+            // Never a run: the rule's events are the process's to answer.
+            return Err(CheckError::BadEvent(
+                "an AWS Config rule's event is answered by the rule (Process::handle), not a run".into(),
+            ));
+        }
         match fields.get("dry_run") {
             None | Some(Value::Null) => Ok(Self { dry_run: false }),
             Some(Value::Bool(b)) => Ok(Self { dry_run: *b }),

@@ -188,7 +188,10 @@ pub async fn compute(
     let mut tally = Tally::new(workloads);
     let mut pages = OwnerPages::default();
     while let Some(plans) = pages.next(store).await? {
-        let freshness: Vec<PlanFreshness> = plans.iter().map(|p| freshness::evaluate(p, now, policy)).collect();
+        let freshness: Vec<PlanFreshness> = plans
+            .iter()
+            .map(|p| freshness::evaluate(p, now, policy))
+            .collect();
         tally.add(&plans, &freshness);
         owners.extend(
             plans

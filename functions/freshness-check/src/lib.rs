@@ -16,9 +16,9 @@ use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::freshness::Policy;
-use support_plans_domain::ports::{StoreError, VerifyKeys as _};
 use support_plans_domain::model::Status;
 use support_plans_domain::ports::OwnerPages;
+use support_plans_domain::ports::{StoreError, VerifyKeys as _};
 use support_plans_domain::readiness::{
     Activity, ActivityLog as _, Readiness, ReadinessSnapshots as _, Tally, window_start,
 };
@@ -307,7 +307,9 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
                 }
                 Err(StoreError::Conflict { .. }) => {}
                 Err(e) => {
-                    summary.failures.push(format!("writing the readiness snapshot: {e}"));
+                    summary
+                        .failures
+                        .push(format!("writing the readiness snapshot: {e}"));
                     summary.snapshot = SnapshotOutcome::Failed;
                     break;
                 }

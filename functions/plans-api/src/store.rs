@@ -15,14 +15,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
+use support_plans_domain::freshness::Policy;
 use support_plans_domain::model::{Change, Revision, Status, SupportPlan, Workload};
 use support_plans_domain::ports::{
     Keep, KeysError, OwnerIndex, Page, PageRequest, PlanFilter, PlanStore, StoreError, VerifyKeys,
     WorkloadFilter, WorkloadStore,
 };
-use jiff::Timestamp;
-use support_plans_domain::freshness::Policy;
 use support_plans_domain::readiness::keep::{self, Kept};
 use support_plans_domain::readiness::{Activity, ActivityLog, Delta, Readiness, ReadinessSnapshots, Stored};
 use support_plans_domain::reminders::subscriptions::{Record, SubscriptionRecords, Topic};
@@ -70,11 +70,17 @@ trait Erased: Send + Sync + Any {
     fn records<'a>(&'a self, keys: &'a [(Topic, &'a str)]) -> Boxed<'a, Vec<Record>>;
     fn save_record<'a>(&'a self, record: &'a Record) -> Boxed<'a, ()>;
     fn forget_record<'a>(&'a self, topic: Topic, address: &'a str) -> Boxed<'a, ()>;
-    fn active_plans_by_owner<'a>(&'a self, cursor: Option<&'a str>)
-    -> Boxed<'a, (Vec<SupportPlan>, Option<String>)>;
+    fn active_plans_by_owner<'a>(
+        &'a self,
+        cursor: Option<&'a str>,
+    ) -> Boxed<'a, (Vec<SupportPlan>, Option<String>)>;
     fn active_plans_of<'a>(&'a self, email: &'a str, limit: u16) -> Boxed<'a, Vec<Slug>>;
     fn load_snapshot(&self) -> Boxed<'_, Option<Stored>>;
-    fn replace_snapshot<'a>(&'a self, readiness: &'a Readiness, expected: Option<(u64, u64)>) -> Boxed<'a, ()>;
+    fn replace_snapshot<'a>(
+        &'a self,
+        readiness: &'a Readiness,
+        expected: Option<(u64, u64)>,
+    ) -> Boxed<'a, ()>;
     fn adjust_snapshot<'a>(&'a self, delta: &'a Delta, as_of: Timestamp) -> Boxed<'a, ()>;
     fn as_any(&self) -> &dyn Any;
 }
@@ -167,7 +173,11 @@ impl<T: Ports + 'static> Erased for T {
     fn load_snapshot(&self) -> Boxed<'_, Option<Stored>> {
         Box::pin(ReadinessSnapshots::load_snapshot(self))
     }
-    fn replace_snapshot<'a>(&'a self, readiness: &'a Readiness, expected: Option<(u64, u64)>) -> Boxed<'a, ()> {
+    fn replace_snapshot<'a>(
+        &'a self,
+        readiness: &'a Readiness,
+        expected: Option<(u64, u64)>,
+    ) -> Boxed<'a, ()> {
         Box::pin(ReadinessSnapshots::replace_snapshot(self, readiness, expected))
     }
     fn adjust_snapshot<'a>(&'a self, delta: &'a Delta, as_of: Timestamp) -> Boxed<'a, ()> {
@@ -211,7 +221,9 @@ impl Store {
     fn kept(&self, what: &str, result: Result<Kept, StoreError>) {
         match result {
             Ok(kept) => tracing::debug!(what, ?kept, "readiness snapshot"),
-            Err(e) => tracing::warn!(what, error = %e, "the readiness snapshot misses this write until the next freshness run"),
+            Err(e) => {
+                tracing::warn!(what, error = %e, "the readiness snapshot misses this write until the next freshness run")
+            }
         }
     }
 

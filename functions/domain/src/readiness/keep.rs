@@ -91,7 +91,11 @@ pub async fn workload_written(
 
 /// Adds `d` to the snapshot taken at `at`; `None` when a run replaced it
 /// meanwhile (the caller computes the delta again at the new `as_of`).
-async fn add(store: &impl ReadinessSnapshots, d: &Delta, at: jiff::Timestamp) -> Result<Option<Kept>, StoreError> {
+async fn add(
+    store: &impl ReadinessSnapshots,
+    d: &Delta,
+    at: jiff::Timestamp,
+) -> Result<Option<Kept>, StoreError> {
     if d.is_empty() {
         return Ok(Some(Kept::Unchanged));
     }

@@ -4,6 +4,7 @@
 //! escalations, incidents) over the last `ACTIVITY_WINDOW_DAYS` days.
 //! [`Snapshot`] is the one assembly both use: read, evaluate, count.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 
 use jiff::civil::Date;
@@ -12,10 +13,11 @@ use serde::Serialize;
 
 use crate::freshness::{self, PlanFreshness, Policy};
 use crate::model::{Status, SupportPlan, Workload};
-use crate::ports::{PlanStore, StoreError, WorkloadStore};
-use crate::reminders::subscriptions::{Record, SubscriptionRecords, owners_unreachable};
+use crate::ports::{OwnerIndex, OwnerPages, PlanStore, StoreError, WorkloadStore};
+use crate::reminders::subscriptions::{Record, SubscriptionRecords, Topic, owners_unreachable};
 
 pub mod compliance;
+pub mod keep;
 pub mod snapshot;
 pub mod tally;
 
@@ -171,7 +173,51 @@ impl Snapshot {
     }
 }
 
-/// `GET /readiness`: the figures at `now`, read from the store.
+/// Every figure at `now`, the plans read page by page in owner order, so in
+/// memory bounded by a page and one owner's plans (SPEC §10, §15): what
+/// `GET /readiness` answers and keeps before any snapshot exists. Also the
+/// number of store reads.
+pub async fn compute(
+    store: &(impl OwnerIndex + WorkloadStore + SubscriptionRecords + ActivityLog),
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(Readiness, usize), StoreError> {
+    let (workloads, workload_reads) = store.all_workloads(Status::Active).await?;
+    let (records, record_reads) = store.all_records().await?;
+    let unreachable = unreachable_owners(&records);
+    let mut owners = BTreeSet::new();
+    let mut tally = Tally::new(workloads);
+    let mut pages = OwnerPages::default();
+    while let Some(plans) = pages.next(store).await? {
+        let freshness: Vec<PlanFreshness> = plans
+            .iter()
+            .map(|p| freshness::evaluate(p, now, policy))
+            .collect();
+        tally.add(&plans, &freshness);
+        owners.extend(
+            plans
+                .iter()
+                .map(|p| p.spec.owner.email.as_str())
+                .filter(|e| unreachable.contains(e))
+                .map(str::to_owned),
+        );
+    }
+    let activity = store.since(window_start(now)).await?;
+    let reads = workload_reads + record_reads + pages.reads + 1;
+    Ok((tally.finish(activity, owners.len() as u64, now), reads))
+}
+
+/// The owner addresses the records show as unreachable.
+pub fn unreachable_owners(records: &[Record]) -> BTreeSet<&str> {
+    records
+        .iter()
+        .filter(|r| r.topic == Topic::Reminder && !r.reach.is_reachable())
+        .map(|r| r.address.as_str())
+        .collect()
+}
+
+/// The figures at `now` with every active plan and workload in memory at
+/// once: the reference the snapshot is tested against.
 pub async fn current(
     store: &(impl PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords),
     now: Timestamp,

@@ -534,7 +534,13 @@ impl SupportPlan {
                 status: s.status,
                 owner: s.owner.clone(),
                 account_ref: None,
-                channels: s.channels.iter().filter(|c| c.is_24x7()).take(1).cloned().collect(),
+                channels: s
+                    .channels
+                    .iter()
+                    .filter(|c| c.is_24x7())
+                    .take(1)
+                    .cloned()
+                    .collect(),
                 severities: Vec::new(),
                 escalation_steps: Vec::new(),
                 contacts: s.contacts.clone(),

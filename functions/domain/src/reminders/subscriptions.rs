@@ -412,7 +412,10 @@ pub struct Look {
 }
 
 fn by_key(records: &[Record]) -> HashMap<(Topic, &str), &Record> {
-    records.iter().map(|r| ((r.topic, r.address.as_str()), r)).collect()
+    records
+        .iter()
+        .map(|r| ((r.topic, r.address.as_str()), r))
+        .collect()
 }
 
 fn slot(topic: Topic) -> usize {

@@ -467,7 +467,11 @@ impl OwnerIndex for InMemoryStore {
         plans.sort_by(|a, b| a.0.cmp(&b.0));
         let more = plans.len() > OWNER_PAGE;
         plans.truncate(OWNER_PAGE);
-        let next = if more { plans.last().map(|(k, _)| k.clone()) } else { None };
+        let next = if more {
+            plans.last().map(|(k, _)| k.clone())
+        } else {
+            None
+        };
         Ok((plans.into_iter().map(|(_, p)| p.digest()).collect(), next))
     }
 

@@ -664,12 +664,10 @@ class ConfigExtras:
 
     def handle(self, environ):
         """An answer instead of moto's, or None."""
-        if environ.get("PATH_INFO") != "/_support_plans/config-rule-event" or environ.get("REQUEST_METHOD") != "POST":
+        if not is_hook(environ, "/_support_plans/config-rule-event"):
             return None
         try:
-            size = int(environ.get("CONTENT_LENGTH") or 0)
-            spec = json.loads(environ["wsgi.input"].read(size) or b"{}")
-            status, payload = config_rule_event(spec)
+            status, payload = config_rule_event(posted_json(environ))
         except (ValueError, KeyError, TypeError) as e:
             return json_answer("400 Bad Request", {"message": f"expected {{config_rule_name, region?, account_id?}}: {e}"})
         return json_answer(status, payload)
@@ -772,16 +770,25 @@ class SupportExtras:
         return None
 
 
+def posted_json(environ):
+    """The JSON body of a hook's POST (ValueError when it is not JSON)."""
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(size) or b"{}")
+
+
+def is_hook(environ, path):
+    return environ.get("PATH_INFO") == path and environ.get("REQUEST_METHOD") == "POST"
+
+
 class SnsExtras:
     """The confirmation hook (see the module doc)."""
 
     def handle(self, environ):
         """An answer instead of moto's, or None."""
-        if environ.get("PATH_INFO") != "/_support_plans/sns-confirm" or environ.get("REQUEST_METHOD") != "POST":
+        if not is_hook(environ, "/_support_plans/sns-confirm"):
             return None
         try:
-            size = int(environ.get("CONTENT_LENGTH") or 0)
-            spec = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            spec = posted_json(environ)
             topic_arn, endpoint = spec["topic_arn"], spec["endpoint"]
             if not isinstance(topic_arn, str) or not isinstance(endpoint, str):
                 raise TypeError("topic_arn and endpoint are strings")

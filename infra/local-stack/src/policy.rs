@@ -671,6 +671,16 @@ mod tests {
         assert_eq!(t.undefined_conditions(), ["B", "C"]);
     }
 
+    /// The `(condition, action)` pairs of function `id`'s `!If` statements
+    /// whose action starts with `prefix`.
+    fn conditional_of(t: &Template, id: &str, prefix: &str) -> Vec<(String, String)> {
+        conditional_actions(t, id)
+            .unwrap()
+            .into_iter()
+            .filter(|(_, a)| a.starts_with(prefix))
+            .collect()
+    }
+
     /// SPEC §14: the freshness check lists the two topics' subscriptions
     /// and reads a hand-made one's filter policy; it may subscribe and
     /// unsubscribe on those two topics only, and only when the stack's
@@ -704,13 +714,8 @@ mod tests {
                     .collect::<Vec<_>>()
             )
         );
-        let conditional: Vec<(String, String)> = conditional_actions(&t, "FreshnessCheckFunction")
-            .unwrap()
-            .into_iter()
-            .filter(|(_, a)| a.starts_with("sns:"))
-            .collect();
         assert_eq!(
-            conditional,
+            conditional_of(&t, "FreshnessCheckFunction", "sns:"),
             [
                 ("ManagesSubscriptions".to_owned(), "sns:Subscribe".to_owned()),
                 ("ManagesSubscriptions".to_owned(), "sns:Unsubscribe".to_owned())
@@ -763,13 +768,8 @@ mod tests {
             config("FreshnessCheckFunction"),
             pairs(&[("config:PutEvaluations", "*")])
         );
-        let conditional: Vec<(String, String)> = conditional_actions(&t, "FreshnessCheckFunction")
-            .unwrap()
-            .into_iter()
-            .filter(|(_, a)| a.starts_with("config:"))
-            .collect();
         assert_eq!(
-            conditional,
+            conditional_of(&t, "FreshnessCheckFunction", "config:"),
             [("AddsConfigRule".to_owned(), "config:PutEvaluations".to_owned())]
         );
         let snapshot_reads: Vec<String> = t

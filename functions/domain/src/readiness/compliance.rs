@@ -11,9 +11,10 @@
 //! §15: no active workload at all is NON_COMPLIANT (nothing shows the
 //! practice in place), and figures older than [`STALE_AFTER_DAYS`] are
 //! NON_COMPLIANT (the freshness check stopped; what it last saw says nothing
-//! of today). Without a snapshot (the freshness check never ran) nothing is
-//! put: Config's own answer for a rule without results is INSUFFICIENT_DATA,
-//! which `PutEvaluations` refuses from a rule's function.
+//! of today). Without a snapshot (neither a freshness run nor a
+//! `GET /readiness` has written one yet) nothing is put: Config's own answer
+//! for a rule without results is INSUFFICIENT_DATA, which `PutEvaluations`
+//! refuses from a rule's function.
 
 use std::future::Future;
 
@@ -218,7 +219,7 @@ pub trait Evaluations: Send + Sync {
 pub enum Reported {
     /// The account's evaluation, put.
     Evaluation(ResourceEvaluation),
-    /// No snapshot yet (the freshness check has not run): nothing put.
+    /// No snapshot yet (no freshness run has written one): nothing put.
     Nothing { why: String },
 }
 
@@ -241,8 +242,8 @@ pub async fn report(
 ) -> Result<Reported, ReportError> {
     let Some(stored) = snapshots.load_snapshot().await? else {
         return Ok(Reported::Nothing {
-            why: "no readiness figures yet: the freshness check has not run; \
-                  Config shows the rule's result as INSUFFICIENT_DATA until it has"
+            why: "no readiness snapshot yet (the first freshness run writes it); \
+                  Config shows the rule's result as INSUFFICIENT_DATA until then"
                 .into(),
         });
     };

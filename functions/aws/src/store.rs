@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | index keys |
 //! |---|---|---|---|
-//! | current plan | `PLAN#<id>` | `CURRENT` | by-kind `PLAN`/id · by-owner-team `PLAN#<team>`/id · by-status `PLAN#<status>`/id |
+//! | current plan | `PLAN#<id>` | `CURRENT` | by-kind `PLAN`/id · by-owner-team `PLAN#<team>`/id · by-status `PLAN#<status>`/id · active only: by-owner `PLAN`/`<e-mail>#<team>#<id>` with the `digest` |
 //! | plan version | `PLAN#<id>` | `V#<version, 20 digits>` | none (not in any index) |
 //! | current workload | `WORKLOAD#<name>` | `CURRENT` | as plans, with `WORKLOAD` |
 //! | workload version | `WORKLOAD#<name>` | `V#<version>` | none |

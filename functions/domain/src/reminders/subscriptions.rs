@@ -746,11 +746,7 @@ impl PlanReach {
 /// The owner addresses of `plans` (active ones) that the records show as
 /// unreachable: readiness's `owners_unreachable`.
 pub fn owners_unreachable(plans: &[SupportPlan], records: &[Record]) -> u64 {
-    let bad: BTreeSet<&str> = records
-        .iter()
-        .filter(|r| r.topic == Topic::Reminder && !r.reach.is_reachable())
-        .map(|r| r.address.as_str())
-        .collect();
+    let bad = crate::readiness::unreachable_owners(records);
     let owners: BTreeSet<&str> = plans
         .iter()
         .filter(|p| p.is_active())

@@ -617,8 +617,9 @@ impl DynamoStore {
     }
 
     /// Every plan with `status`, read once through the index, page by page,
-    /// for whole-table jobs (the freshness check). Also returns the number of
-    /// requests it took.
+    /// all in memory (the readiness reference the tests compare the snapshot
+    /// with; the freshness check reads the owner index instead). Also returns
+    /// the number of requests it took.
     pub async fn all_plans(&self, status: Status) -> Result<(Vec<SupportPlan>, usize), StoreError> {
         self.all_with_status(status).await
     }

@@ -259,6 +259,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     budget: ReadBudget,
+    /// The owner index's page size in items; `None`: DynamoDB's 1 MB pages.
+    owner_page: Option<i32>,
 }
 
 impl DynamoStore {
@@ -267,7 +269,16 @@ impl DynamoStore {
             client,
             table: table.into(),
             budget: FILTERED_LIST_BUDGET,
+            owner_page: None,
         }
+    }
+
+    /// The same store reading the owner index `items` at a time (tests that
+    /// cross pages without a megabyte of plans).
+    #[must_use]
+    pub fn with_owner_page(mut self, items: u16) -> Self {
+        self.owner_page = Some(i32::from(items.max(1)));
+        self
     }
 
     /// The same store with another read budget for filtered lists (tests).
@@ -689,6 +700,7 @@ impl OwnerIndex for DynamoStore {
             .expression_attribute_names("#d", DIGEST)
             .expression_attribute_values(":pk", s(OWNER_PARTITION))
             .set_exclusive_start_key(start)
+            .set_limit(self.owner_page)
             .send()
             .await
             .map_err(service_error)?;

@@ -56,12 +56,17 @@ impl ActivityLog for DynamoStore {
                 .expression_attribute_names(format!("#f{i}"), *name)
                 .expression_attribute_values(format!(":v{i}"), AttributeValue::N(n.to_string()));
         }
-        update
-            .send()
-            .await
-            .map_err(|e| unexpected(DisplayErrorContext(e)))?;
-        // The readiness snapshot counts it too (SPEC §15), when there is one.
-        self.add_activity_to_snapshot(counts).await
+        // The readiness snapshot counts it too (SPEC §15), when there is one:
+        // both at once, so the count adds no round trip to the responder's
+        // path. The day's count is what the caller retries on failure; a
+        // snapshot that missed it is corrected by the next freshness run
+        // (failing here would count the day twice on the retry).
+        let (day, snapshot) = tokio::join!(update.send(), self.add_activity_to_snapshot(counts));
+        if let Err(e) = snapshot {
+            tracing::warn!(error = %e, "the readiness snapshot misses this count until the next freshness run");
+        }
+        day.map_err(|e| unexpected(DisplayErrorContext(e)))?;
+        Ok(())
     }
 
     async fn since(&self, first_day: Date) -> Result<Activity, StoreError> {

@@ -259,6 +259,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     budget: ReadBudget,
+    /// The owner index's page size in items; `None`: DynamoDB's 1 MB pages.
+    owner_page: Option<i32>,
 }
 
 impl DynamoStore {
@@ -267,7 +269,16 @@ impl DynamoStore {
             client,
             table: table.into(),
             budget: FILTERED_LIST_BUDGET,
+            owner_page: None,
         }
+    }
+
+    /// The same store reading the owner index `items` at a time (tests that
+    /// cross pages without a megabyte of plans).
+    #[must_use]
+    pub fn with_owner_page(mut self, items: u16) -> Self {
+        self.owner_page = Some(i32::from(items.max(1)));
+        self
     }
 
     /// The same store with another read budget for filtered lists (tests).
@@ -617,8 +628,9 @@ impl DynamoStore {
     }
 
     /// Every plan with `status`, read once through the index, page by page,
-    /// for whole-table jobs (the freshness check). Also returns the number of
-    /// requests it took.
+    /// all in memory (the readiness reference the tests compare the snapshot
+    /// with; the freshness check reads the owner index instead). Also returns
+    /// the number of requests it took.
     pub async fn all_plans(&self, status: Status) -> Result<(Vec<SupportPlan>, usize), StoreError> {
         self.all_with_status(status).await
     }
@@ -688,6 +700,7 @@ impl OwnerIndex for DynamoStore {
             .expression_attribute_names("#d", DIGEST)
             .expression_attribute_values(":pk", s(OWNER_PARTITION))
             .set_exclusive_start_key(start)
+            .set_limit(self.owner_page)
             .send()
             .await
             .map_err(service_error)?;

@@ -2,7 +2,10 @@
 //! metrics by the freshness check: computed from the active workloads, the
 //! active plans and `now`, plus the activity counted as it happens (reminders,
 //! escalations, incidents) over the last `ACTIVITY_WINDOW_DAYS` days.
-//! [`Snapshot`] is the one assembly both use: read, evaluate, count.
+//! [`Tally`] counts them plan by plan, so that the freshness check and
+//! [`compute`] read the plans page by page; the result is kept as one item,
+//! the [`snapshot`], which `GET /readiness` reads and each write keeps
+//! current ([`keep`]). [`current`] is the reference: everything in memory.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -121,8 +124,8 @@ pub fn figures(
     tally.finish(activity, owners_unreachable, now)
 }
 
-/// What the figures are computed from: the active plans and workloads, each
-/// read once through the status index, and every plan evaluated at `now`.
+/// Every active plan and workload read into memory at once and evaluated at
+/// `now`: the reference computation (see [`current`]).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub plans: Vec<SupportPlan>,

@@ -1,8 +1,9 @@
 //! The freshness check (SPEC §5): on a schedule, or on demand with
-//! `{"dry_run": true}`, it reads the active plans once (paginated), reminds
-//! each owner with something due through SNS, escalates what is long
-//! overdue, and reports the readiness figures of SPEC §6 as CloudWatch
-//! Embedded Metric Format.
+//! `{"dry_run": true}`, it reads the active plans once, page by page in owner
+//! order, reminds each owner with something due through SNS, escalates what
+//! is long overdue, keeps the topics' subscriptions in step (SPEC §14),
+//! replaces the readiness snapshot (SPEC §15) and reports the figures of
+//! SPEC §6 as CloudWatch Embedded Metric Format.
 //!
 //! The handler is a translation: event → [`Request`], one [`run`], summary out.
 //! The same function is the AWS Config rule's (SPEC §15, [`config_rule`]):

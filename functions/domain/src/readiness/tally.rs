@@ -94,23 +94,29 @@ impl std::ops::AddAssign for Delta {
     }
 }
 
+impl std::ops::Neg for Delta {
+    type Output = Delta;
+    fn neg(self) -> Delta {
+        Delta {
+            workloads: -self.workloads,
+            workloads_without_active_plan: -self.workloads_without_active_plan,
+            tier1_workloads_without_24x7: -self.tier1_workloads_without_24x7,
+            plans: -self.plans,
+            contacts: -self.contacts,
+            contacts_overdue: -self.contacts_overdue,
+            owners_unreachable: -self.owners_unreachable,
+            plans_due_for_review: -self.plans_due_for_review,
+            contracts_renewing: -self.contracts_renewing,
+            contracts_lapsed: -self.contracts_lapsed,
+        }
+    }
+}
+
 impl std::ops::Sub for Delta {
     type Output = Delta;
     fn sub(self, o: Delta) -> Delta {
-        let neg = |v: i64| -v;
         let mut out = self;
-        out += Delta {
-            workloads: neg(o.workloads),
-            workloads_without_active_plan: neg(o.workloads_without_active_plan),
-            tier1_workloads_without_24x7: neg(o.tier1_workloads_without_24x7),
-            plans: neg(o.plans),
-            contacts: neg(o.contacts),
-            contacts_overdue: neg(o.contacts_overdue),
-            owners_unreachable: neg(o.owners_unreachable),
-            plans_due_for_review: neg(o.plans_due_for_review),
-            contracts_renewing: neg(o.contracts_renewing),
-            contracts_lapsed: neg(o.contracts_lapsed),
-        };
+        std::ops::AddAssign::add_assign(&mut out, std::ops::Neg::neg(o));
         out
     }
 }

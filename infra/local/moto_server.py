@@ -87,6 +87,43 @@ import (`patch_sns`):
   the pending subscriptions of endpoint E on topic T and answers
   `{"confirmed": [ARN, ...]}` (empty when none was pending; 404 for a topic
   that does not exist).
+
+AWS Config (SPEC §15, the readiness rule), where moto keeps rules but no
+evaluations: PutEvaluations works only with TestMode, and there is no
+GetComplianceDetailsByConfigRule. Patched at import (`patch_config`):
+- PutConfigRule of a CUSTOM_LAMBDA rule accepts, besides moto's own Lambda
+  functions, the functions `cargo lambda watch` serves (LOCAL_FUNCTIONS, by
+  their ARN in the rule's account and region): AWS checks that Config may
+  invoke the function; moto, that its Lambda has it.
+- Config invoking a rule's function is this hook, for tests and the demo:
+  `POST /_support_plans/config-rule-event {"config_rule_name": R, "region"?,
+  "account_id"?}` answers the event AWS Config sends a periodic custom rule's
+  function (messageType ScheduledNotification, notificationCreationTime now,
+  configRuleName, configRuleArn, configRuleId, accountId, ruleParameters)
+  with a fresh result token bound to that rule; the caller invokes the
+  function with it. A rule that does not exist, or is not a periodic custom
+  rule, is refused (400, NoSuchConfigRuleException or
+  InvalidParameterValueException).
+- PutEvaluations: at most 100 evaluations, each with ComplianceResourceType
+  (1-256 characters), ComplianceResourceId (1-768), ComplianceType
+  (COMPLIANT, NON_COMPLIANT or NOT_APPLICABLE: INSUFFICIENT_DATA is refused,
+  as Config refuses it from a rule's function), Annotation (1-256
+  characters, counted as characters) and OrderingTimestamp, else
+  ValidationException or InvalidParameterValueException; a token this
+  server did not issue is InvalidResultTokenException, one of a rule deleted
+  since is NoSuchConfigRuleException. With TestMode, checked and kept
+  nowhere. Otherwise each evaluation is kept as the rule's result for its
+  resource, unless the one kept has a later OrderingTimestamp; FailedEvaluations
+  is always empty. Deleting the rule deletes its results.
+- GetComplianceDetailsByConfigRule reads them back (ComplianceTypes filter,
+  Limit 0-100 with 0 the default 10, NextToken), in Config's shape
+  (EvaluationResultIdentifier with its qualifier, EvaluationMode DETECTIVE,
+  OrderingTimestamp, ResultRecordedTime, ConfigRuleInvokedTime, Annotation).
+- Not modelled: the configuration recorder a rule needs
+  (NoAvailableConfigurationRecorderException: moto takes a rule without
+  one), Config invoking the function on its own schedule, the rule's
+  compliance summaries (DescribeComplianceByConfigRule and the like), and
+  Config's exact error messages (the codes and shapes are the API's).
 """
 
 import argparse
@@ -351,6 +388,291 @@ def patch_sns():
 patch_sns()
 
 
+# The functions `cargo lambda watch` serves (infra/local/up.sh): a rule may
+# name them as its function, by their ARN in its account and region.
+LOCAL_FUNCTIONS = ("plans-api", "freshness-check", "incident-responder", "incident-hooks")
+COMPLIANCE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
+# What a rule's function may put (Config refuses INSUFFICIENT_DATA from it).
+PUT_COMPLIANCE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+
+
+class ConfigState:
+    """The result tokens issued and the evaluations kept (see the module doc)."""
+
+    def __init__(self):
+        self.tokens = {}  # token -> (account, region, rule name, rule id, invoked at)
+        self.results = {}  # (account, region, rule id) -> {(type, id): result}
+
+
+CONFIG = ConfigState()
+
+
+def utc_now():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def patch_config():
+    """Makes moto's Config keep a rule's evaluations (module doc)."""
+    from moto.awslambda import utils as lambda_utils
+    from moto.config import models, responses
+    from moto.config.exceptions import (
+        InvalidNextTokenException,
+        InvalidParameterValueException,
+        InvalidResultTokenException,
+        NoSuchConfigRuleException,
+        ValidationException,
+    )
+
+    class LocalFunctions:
+        """What Source asks of moto's Lambda backend, for a local function."""
+
+        def get_function(self, arn):
+            return arn
+
+    original_source_init = models.Source.__init__
+
+    def is_local_function(arn, account_id, region):
+        prefix = f"arn:aws:lambda:{region}:{account_id}:function:"
+        return isinstance(arn, str) and arn.startswith(prefix) and arn[len(prefix):] in LOCAL_FUNCTIONS
+
+    def source_init(self, account_id, region, owner, source_identifier, source_details=None):
+        if owner != "CUSTOM_LAMBDA" or not is_local_function(source_identifier, account_id, region):
+            return original_source_init(self, account_id, region, owner, source_identifier, source_details)
+        real = lambda_utils.get_backend
+        lambda_utils.get_backend = lambda *args: LocalFunctions()
+        try:
+            return original_source_init(self, account_id, region, owner, source_identifier, source_details)
+        finally:
+            lambda_utils.get_backend = real
+
+    def too_long(value, where, most):
+        return ValidationException(
+            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {most}"
+        )
+
+    def too_short(where):
+        return ValidationException(
+            f"1 validation error detected: Value at '{where}' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"
+        )
+
+    def checked(evaluations):
+        if len(evaluations) > 100:
+            raise too_long("[...]", "evaluations", 100)
+        out = []
+        for n, e in enumerate(evaluations, start=1):
+            where = f"evaluations.{n}.member"
+            if not isinstance(e, dict):
+                raise ValidationException(f"1 validation error detected: {where} is not a structure")
+            for field, most in (("ComplianceResourceType", 256), ("ComplianceResourceId", 768)):
+                value = e.get(field)
+                if not isinstance(value, str) or not value:
+                    raise too_short(f"{where}.{field[0].lower() + field[1:]}")
+                if len(value) > most:
+                    raise too_long(value, f"{where}.{field[0].lower() + field[1:]}", most)
+            kind = e.get("ComplianceType")
+            if kind not in COMPLIANCE_TYPES:
+                raise ValidationException(
+                    f"1 validation error detected: Value '{kind}' at '{where}.complianceType' failed to satisfy "
+                    f"constraint: Member must satisfy enum value set: [{', '.join(COMPLIANCE_TYPES)}]"
+                )
+            if kind not in PUT_COMPLIANCE_TYPES:
+                raise InvalidParameterValueException(
+                    f"The ComplianceType {kind} is not valid in PutEvaluations: use "
+                    f"{', '.join(PUT_COMPLIANCE_TYPES)}"
+                )
+            annotation = e.get("Annotation")
+            if annotation is not None:
+                if not isinstance(annotation, str) or not annotation:
+                    raise too_short(f"{where}.annotation")
+                if len(annotation) > 256:
+                    raise too_long(annotation, f"{where}.annotation", 256)
+            ordering = e.get("OrderingTimestamp")
+            if not isinstance(ordering, (int, float)) or isinstance(ordering, bool):
+                raise ValidationException(
+                    f"1 validation error detected: Value at '{where}.orderingTimestamp' failed to satisfy "
+                    "constraint: Member must not be null"
+                )
+            out.append(e)
+        return out
+
+    def put_evaluations(self):
+        evaluations = self._get_param("Evaluations")
+        token = self._get_param("ResultToken")
+        test_mode = self._get_param("TestMode") or False
+        if not evaluations:
+            # As moto has it (the API reference allows none; nobody sends none here).
+            raise InvalidParameterValueException(
+                "The Evaluations object in your request cannot be null."
+                "Add the required parameters and try again."
+            )
+        if not token:
+            raise InvalidResultTokenException()
+        evaluations = checked(evaluations)
+        if test_mode:
+            return json.dumps({"FailedEvaluations": []})
+        issued = CONFIG.tokens.get(token)
+        if issued is None or issued[:2] != (self.current_account, self.region):
+            raise InvalidResultTokenException()
+        account, region, name, rule_id, invoked_at = issued
+        rule = self.config_backend.config_rules.get(name)
+        if rule is None or rule.config_rule_id != rule_id:
+            raise NoSuchConfigRuleException(name)
+        kept = CONFIG.results.setdefault((account, region, rule_id), {})
+        recorded = utc_now().timestamp()
+        for e in evaluations:
+            key = (e["ComplianceResourceType"], e["ComplianceResourceId"])
+            before = kept.get(key)
+            if before is not None and before["OrderingTimestamp"] > e["OrderingTimestamp"]:
+                continue
+            kept[key] = {
+                "ConfigRuleName": name,
+                "ResourceType": key[0],
+                "ResourceId": key[1],
+                "ComplianceType": e["ComplianceType"],
+                "Annotation": e.get("Annotation"),
+                "OrderingTimestamp": e["OrderingTimestamp"],
+                "ResultRecordedTime": recorded,
+                "ConfigRuleInvokedTime": invoked_at,
+            }
+        return json.dumps({"FailedEvaluations": []})
+
+    def get_compliance_details_by_config_rule(self):
+        name = self._get_param("ConfigRuleName")
+        kinds = self._get_param("ComplianceTypes") or []
+        limit = self._get_param("Limit") or 10
+        token = self._get_param("NextToken")
+        rule = self.config_backend.config_rules.get(name)
+        if rule is None:
+            raise NoSuchConfigRuleException(name)
+        for kind in kinds:
+            if kind not in COMPLIANCE_TYPES:
+                raise ValidationException(
+                    f"1 validation error detected: Value '[{kind}]' at 'complianceTypes' failed to satisfy "
+                    f"constraint: Member must satisfy enum value set: [{', '.join(COMPLIANCE_TYPES)}]"
+                )
+            if kind == "INSUFFICIENT_DATA":
+                raise InvalidParameterValueException(
+                    "INSUFFICIENT_DATA cannot be used as a ComplianceType for filtering results"
+                )
+        if not isinstance(limit, int) or not 0 <= limit <= 100:
+            raise ValidationException(
+                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
+                "Member must have value less than or equal to 100"
+            )
+        try:
+            start = int(token or 0)
+            if start < 0:
+                raise ValueError(token)
+        except ValueError:
+            raise InvalidNextTokenException()
+        kept = CONFIG.results.get((self.current_account, self.region, rule.config_rule_id), {})
+        chosen = [r for _, r in sorted(kept.items()) if not kinds or r["ComplianceType"] in kinds]
+        answer = []
+        for r in chosen[start:start + limit]:
+            result = {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": r["ConfigRuleName"],
+                        "ResourceType": r["ResourceType"],
+                        "ResourceId": r["ResourceId"],
+                        "EvaluationMode": "DETECTIVE",
+                    },
+                    "OrderingTimestamp": r["OrderingTimestamp"],
+                },
+                "ComplianceType": r["ComplianceType"],
+                "ResultRecordedTime": r["ResultRecordedTime"],
+                "ConfigRuleInvokedTime": r["ConfigRuleInvokedTime"],
+            }
+            if r["Annotation"] is not None:
+                result["Annotation"] = r["Annotation"]
+            answer.append(result)
+        more = start + limit < len(chosen)
+        return json.dumps({"EvaluationResults": answer, **({"NextToken": str(start + limit)} if more else {})})
+
+    original_delete = models.ConfigBackend.delete_config_rule
+
+    def delete_config_rule(self, rule_name):
+        rule = self.config_rules.get(rule_name)
+        original_delete(self, rule_name)
+        CONFIG.results.pop((self.account_id, self.region_name, rule.config_rule_id), None)
+
+    models.Source.__init__ = source_init
+    models.ConfigBackend.delete_config_rule = delete_config_rule
+    responses.ConfigResponse.put_evaluations = put_evaluations
+    responses.ConfigResponse.get_compliance_details_by_config_rule = get_compliance_details_by_config_rule
+
+
+patch_config()
+
+
+def config_rule_event(spec):
+    """The event AWS Config sends a periodic custom rule's function, with a
+    new result token (module doc); (status, payload)."""
+    import secrets
+
+    from moto.config.models import config_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    name = spec["config_rule_name"]
+    region = str(spec.get("region") or "us-east-1")
+    account = str(spec.get("account_id") or DEFAULT_ACCOUNT_ID)
+    if not isinstance(name, str):
+        raise TypeError("config_rule_name is a string")
+    rule = config_backends[account][region].config_rules.get(name)
+    if rule is None:
+        return "400 Bad Request", {
+            "__type": "NoSuchConfigRuleException",
+            "message": f"The ConfigRule '{name}' provided in the request is invalid. Please check the configRule name",
+        }
+    periodic = rule.source.owner == "CUSTOM_LAMBDA" and any(
+        d.message_type == "ScheduledNotification" for d in rule.source.source_details or []
+    )
+    if not periodic:
+        return "400 Bad Request", {
+            "__type": "InvalidParameterValueException",
+            "message": f"The rule {name} is not a periodic custom rule (CUSTOM_LAMBDA, ScheduledNotification)",
+        }
+    now = utc_now()
+    token = secrets.token_urlsafe(48)
+    CONFIG.tokens[token] = (account, region, name, rule.config_rule_id, now.timestamp())
+    invoking = {
+        "awsAccountId": account,
+        "notificationCreationTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        "messageType": "ScheduledNotification",
+        "recordVersion": "1.0",
+    }
+    return "200 OK", {
+        "configRuleId": rule.config_rule_id,
+        "version": "1.0",
+        "configRuleName": name,
+        "configRuleArn": rule.config_rule_arn,
+        "invokingEvent": json.dumps(invoking, separators=(",", ":")),
+        "resultToken": token,
+        "eventLeftScope": False,
+        "ruleParameters": rule.input_parameters or "{}",
+        "executionRoleArn": f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        "accountId": account,
+    }
+
+
+class ConfigExtras:
+    """Config invoking a rule's function: the event and its token (module doc)."""
+
+    def handle(self, environ):
+        """An answer instead of moto's, or None."""
+        if not is_hook(environ, "/_support_plans/config-rule-event"):
+            return None
+        try:
+            status, payload = config_rule_event(posted_json(environ))
+        except (ValueError, KeyError, TypeError) as e:
+            return json_answer("400 Bad Request", {"message": f"expected {{config_rule_name, region?, account_id?}}: {e}"})
+        return json_answer(status, payload)
+
+
 def confirm_pending(topic_arn, endpoint):
     """Confirms the pending subscriptions of `endpoint` on `topic_arn`, as
     their owner following SNS's link would; their ARNs, or None when the
@@ -448,16 +770,25 @@ class SupportExtras:
         return None
 
 
+def posted_json(environ):
+    """The JSON body of a hook's POST (ValueError when it is not JSON)."""
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(size) or b"{}")
+
+
+def is_hook(environ, path):
+    return environ.get("PATH_INFO") == path and environ.get("REQUEST_METHOD") == "POST"
+
+
 class SnsExtras:
     """The confirmation hook (see the module doc)."""
 
     def handle(self, environ):
         """An answer instead of moto's, or None."""
-        if environ.get("PATH_INFO") != "/_support_plans/sns-confirm" or environ.get("REQUEST_METHOD") != "POST":
+        if not is_hook(environ, "/_support_plans/sns-confirm"):
             return None
         try:
-            size = int(environ.get("CONTENT_LENGTH") or 0)
-            spec = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            spec = posted_json(environ)
             topic_arn, endpoint = spec["topic_arn"], spec["endpoint"]
             if not isinstance(topic_arn, str) or not isinstance(endpoint, str):
                 raise TypeError("topic_arn and endpoint are strings")
@@ -531,10 +862,13 @@ def serialized(app):
     extras = DynamoExtras()
     support = SupportExtras()
     sns = SnsExtras()
+    config = ConfigExtras()
 
     def wrapper(environ, start_response):
         with lock:
-            status, headers, body = support.handle(environ) or sns.handle(environ) or extras.handle(app, environ)
+            status, headers, body = (
+                support.handle(environ) or sns.handle(environ) or config.handle(environ) or extras.handle(app, environ)
+            )
         start_response(status, headers)
         return [body]
 

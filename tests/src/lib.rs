@@ -192,6 +192,28 @@ pub fn as_team(team: &str) -> [(&'static str, String); 2] {
     ]
 }
 
+/// `function` under `cargo lambda watch` invoked with `event` through the
+/// Lambda Invoke API, as its trigger would.
+pub async fn invoke(function: &str, event: &Value) -> http::Reply {
+    let url = format!(
+        "{}/2015-03-31/functions/{function}/invocations",
+        stack_env("LAMBDA_ENDPOINT")
+    );
+    http::request("POST", &url, &[], Some(event)).await
+}
+
+/// The answer of an invocation that succeeded; panics with the function's
+/// error otherwise.
+pub fn succeeded(function: &str, r: &http::Reply) -> Value {
+    assert_eq!(r.status, 200, "{function}: {}", r.body);
+    assert!(
+        r.header("x-amz-function-error").is_none(),
+        "{function} failed: {}",
+        r.body
+    );
+    r.json()
+}
+
 /// A call to the plans API under `cargo lambda watch`, as a lead of `team`.
 pub async fn api(method: &str, path: &str, team: &str, body: Option<&Value>) -> http::Reply {
     let who = as_team(team);

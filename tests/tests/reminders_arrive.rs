@@ -18,7 +18,7 @@ use aws_sdk_sns::Client as Sns;
 use serde_json::{Value, json};
 use support_plans_tests::http::request;
 use support_plans_tests::stack_env as env;
-use support_plans_tests::{api, as_team, local_config, plan_body};
+use support_plans_tests::{api, as_team, invoke, local_config, plan_body, succeeded};
 
 fn run_id() -> String {
     let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -27,23 +27,8 @@ fn run_id() -> String {
 
 /// The freshness check, invoked as its schedule would; its summary.
 async fn freshness(dry_run: bool) -> Value {
-    let r = request(
-        "POST",
-        &format!(
-            "{}/2015-03-31/functions/freshness-check/invocations",
-            env("LAMBDA_ENDPOINT")
-        ),
-        &[],
-        Some(&json!({"dry_run": dry_run})),
-    )
-    .await;
-    assert_eq!(r.status, 200, "freshness-check: {}", r.body);
-    assert!(
-        r.header("x-amz-function-error").is_none(),
-        "freshness-check failed: {}",
-        r.body
-    );
-    r.json()
+    let r = invoke("freshness-check", &json!({"dry_run": dry_run})).await;
+    succeeded("freshness-check", &r)
 }
 
 /// `(topic, address)` pairs of a summary's `created` or `removed`, for `ours` only.

@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use support_plans_domain::ports::StoreError;
 use support_plans_domain::readiness::{Activity, ActivityLog};
 
+use crate::snapshot::activity_fields as fields;
 use crate::store::{DynamoStore, PK, SK};
 
 pub const ACTIVITY_PK: &str = "ACTIVITY";
@@ -22,16 +23,6 @@ const DAY_PREFIX: &str = "DAY#";
 
 fn unexpected(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(e.to_string().into())
-}
-
-fn fields(a: &Activity) -> [(&'static str, u64); 5] {
-    [
-        ("reminders_sent", a.reminders_sent),
-        ("escalations_sent", a.escalations_sent),
-        ("incidents_matched", a.incidents_matched),
-        ("incidents_unmatched", a.incidents_unmatched),
-        ("incidents_without_plan", a.incidents_without_plan),
-    ]
 }
 
 fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
@@ -65,10 +56,16 @@ impl ActivityLog for DynamoStore {
                 .expression_attribute_names(format!("#f{i}"), *name)
                 .expression_attribute_values(format!(":v{i}"), AttributeValue::N(n.to_string()));
         }
-        update
-            .send()
-            .await
-            .map_err(|e| unexpected(DisplayErrorContext(e)))?;
+        // The readiness snapshot counts it too (SPEC §15), when there is one:
+        // both at once, so the count adds no round trip to the responder's
+        // path. The day's count is what the caller retries on failure; a
+        // snapshot that missed it is corrected by the next freshness run
+        // (failing here would count the day twice on the retry).
+        let (day, snapshot) = tokio::join!(update.send(), self.add_activity_to_snapshot(counts));
+        if let Err(e) = snapshot {
+            tracing::warn!(error = %e, "the readiness snapshot misses this count until the next freshness run");
+        }
+        day.map_err(|e| unexpected(DisplayErrorContext(e)))?;
         Ok(())
     }
 

@@ -26,8 +26,9 @@ impl ApiAdapters {
 }
 
 /// The freshness check's adapters (SPEC §5): the table, the SNS notifier
-/// and the verification keys' secret.
-#[cfg(feature = "sns")]
+/// and the verification keys' secret; and, as the AWS Config rule's
+/// function (SPEC §15), Config's `PutEvaluations`.
+#[cfg(all(feature = "sns", feature = "config"))]
 #[derive(Debug, Clone)]
 pub struct FreshnessAdapters {
     pub store: DynamoStore,
@@ -35,9 +36,11 @@ pub struct FreshnessAdapters {
     pub keys: SecretsManagerKeys,
     /// The two topics' subscriptions (SPEC §14).
     pub subscriptions: crate::subscriptions::SnsSubscriptions,
+    /// Where the readiness rule's evaluations go (SPEC §15).
+    pub evaluations: crate::config::ConfigEvaluations,
 }
 
-#[cfg(feature = "sns")]
+#[cfg(all(feature = "sns", feature = "config"))]
 impl FreshnessAdapters {
     /// Builds the clients; no request is made.
     pub fn new(sdk: &SdkConfig, table: &str, key_secret: &str, topics: [&str; 2]) -> Self {
@@ -48,6 +51,7 @@ impl FreshnessAdapters {
             notifier: crate::sns::SnsNotifier::new(sns.clone()),
             keys: SecretsManagerKeys::from_sdk(sdk, key_secret),
             subscriptions: crate::subscriptions::SnsSubscriptions::new(sns, reminder, escalation),
+            evaluations: crate::config::ConfigEvaluations::new(aws_sdk_config::Client::new(sdk)),
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod store;
 pub mod activity;
 pub mod adapters;
 pub mod calls;
+#[cfg(feature = "config")]
+pub mod config;
 pub mod deadlines;
 pub mod directory;
 pub mod failure;
@@ -31,6 +33,7 @@ pub mod responded;
 pub mod responder;
 pub mod sdk;
 pub mod secrets;
+pub mod snapshot;
 #[cfg(feature = "sns")]
 pub mod sns;
 pub mod subscription_records;

@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | index keys |
 //! |---|---|---|---|
-//! | current plan | `PLAN#<id>` | `CURRENT` | by-kind `PLAN`/id · by-owner-team `PLAN#<team>`/id · by-status `PLAN#<status>`/id |
+//! | current plan | `PLAN#<id>` | `CURRENT` | by-kind `PLAN`/id · by-owner-team `PLAN#<team>`/id · by-status `PLAN#<status>`/id · active only: by-owner `PLAN`/`<e-mail>#<team>#<id>` with the `digest` |
 //! | plan version | `PLAN#<id>` | `V#<version, 20 digits>` | none (not in any index) |
 //! | current workload | `WORKLOAD#<name>` | `CURRENT` | as plans, with `WORKLOAD` |
 //! | workload version | `WORKLOAD#<name>` | `V#<version>` | none |
@@ -27,7 +27,8 @@ use serde::de::DeserializeOwned;
 use support_plans_domain::model::{Change, Meta, Revision, Status, SupportPlan, Workload};
 pub use support_plans_domain::ports::Keep;
 use support_plans_domain::ports::{
-    Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore, encode_cursor,
+    OwnerIndex, Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore,
+    encode_cursor,
 };
 use support_plans_domain::types::Slug;
 
@@ -38,12 +39,19 @@ pub const SK: &str = "sk";
 const CURRENT: &str = "CURRENT";
 const VERSION_PREFIX: &str = "V#";
 
+/// The owner index's one partition: the active plans.
+const OWNER_PARTITION: &str = "PLAN";
+/// The current item's attribute holding the plan's digest (JSON).
+const DIGEST: &str = "digest";
+
 /// The table's global secondary indexes, as `template.yaml` defines them.
 #[derive(Debug, Clone, Copy)]
 enum Index {
     Kind,
     OwnerTeam,
     Status,
+    /// Active plans only, by owner address, team and id; projects the digest.
+    Owner,
 }
 
 impl Index {
@@ -52,6 +60,7 @@ impl Index {
             Index::Kind => "by-kind",
             Index::OwnerTeam => "by-owner-team",
             Index::Status => "by-status",
+            Index::Owner => "by-owner",
         }
     }
     fn keys(self) -> (&'static str, &'static str) {
@@ -59,6 +68,7 @@ impl Index {
             Index::Kind => ("gsi1pk", "gsi1sk"),
             Index::OwnerTeam => ("gsi2pk", "gsi2sk"),
             Index::Status => ("gsi3pk", "gsi3sk"),
+            Index::Owner => ("gsi4pk", "gsi4sk"),
         }
     }
 }
@@ -72,6 +82,11 @@ trait Record: Serialize + DeserializeOwned + Send + Sync {
     fn meta(&self) -> &Meta;
     fn version(&self) -> u64 {
         self.meta().version
+    }
+    /// Attributes of the current item beyond the record and the three indexes.
+    fn extra(&self, item: &mut Item) -> Result<(), StoreError> {
+        let _ = item;
+        Ok(())
     }
 }
 
@@ -88,6 +103,17 @@ impl Record for SupportPlan {
     }
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+    /// An active plan is in the owner index with its digest (SPEC §15).
+    fn extra(&self, item: &mut Item) -> Result<(), StoreError> {
+        if self.is_active() {
+            let (pk, sk) = Index::Owner.keys();
+            item.insert(pk.into(), s(OWNER_PARTITION));
+            item.insert(sk.into(), s(self.owner_key()));
+            let digest = serde_json::to_string(&self.digest()).map_err(unexpected)?;
+            item.insert(DIGEST.into(), s(digest));
+        }
+        Ok(())
     }
 }
 
@@ -142,6 +168,7 @@ fn index_values<R: Record>(r: &R, index: Index) -> (String, String) {
         Index::Kind => (R::KIND.to_owned(), r.key().to_owned()),
         Index::OwnerTeam => (format!("{}#{}", R::KIND, r.team()), r.key().to_owned()),
         Index::Status => (format!("{}#{}", R::KIND, r.status()), r.key().to_owned()),
+        Index::Owner => unreachable!("set by Record::extra"),
     }
 }
 
@@ -161,6 +188,7 @@ fn current_item<R: Record>(r: &R) -> Result<Item, StoreError> {
         item.insert(pk.into(), s(pv));
         item.insert(sk.into(), s(sv));
     }
+    r.extra(&mut item)?;
     item.insert("record".into(), record_value(r)?);
     Ok(item)
 }
@@ -231,6 +259,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     budget: ReadBudget,
+    /// The owner index's page size in items; `None`: DynamoDB's 1 MB pages.
+    owner_page: Option<i32>,
 }
 
 impl DynamoStore {
@@ -239,7 +269,16 @@ impl DynamoStore {
             client,
             table: table.into(),
             budget: FILTERED_LIST_BUDGET,
+            owner_page: None,
         }
+    }
+
+    /// The same store reading the owner index `items` at a time (tests that
+    /// cross pages without a megabyte of plans).
+    #[must_use]
+    pub fn with_owner_page(mut self, items: u16) -> Self {
+        self.owner_page = Some(i32::from(items.max(1)));
+        self
     }
 
     /// The same store with another read budget for filtered lists (tests).
@@ -589,8 +628,9 @@ impl DynamoStore {
     }
 
     /// Every plan with `status`, read once through the index, page by page,
-    /// for whole-table jobs (the freshness check). Also returns the number of
-    /// requests it took.
+    /// all in memory (the readiness reference the tests compare the snapshot
+    /// with; the freshness check reads the owner index instead). Also returns
+    /// the number of requests it took.
     pub async fn all_plans(&self, status: Status) -> Result<(Vec<SupportPlan>, usize), StoreError> {
         self.all_with_status(status).await
     }
@@ -628,6 +668,84 @@ impl DynamoStore {
                 _ => return Ok((records, reads)),
             }
         }
+    }
+}
+
+impl OwnerIndex for DynamoStore {
+    async fn active_plans_by_owner(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<SupportPlan>, Option<String>), StoreError> {
+        let (ipk, isk) = Index::Owner.keys();
+        // The cursor is the last item's owner key, whose last part is the plan's id.
+        let start: Option<Item> = cursor.map(|after| {
+            let id = after.rsplit('#').next().unwrap_or_default();
+            [
+                (PK.to_owned(), s(pk_of::<SupportPlan>(id))),
+                (SK.to_owned(), s(CURRENT)),
+                (ipk.to_owned(), s(OWNER_PARTITION)),
+                (isk.to_owned(), s(after)),
+            ]
+            .into()
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(Index::Owner.name())
+            .key_condition_expression("#pk = :pk")
+            .projection_expression("#sk, #d")
+            .expression_attribute_names("#pk", ipk)
+            .expression_attribute_names("#sk", isk)
+            .expression_attribute_names("#d", DIGEST)
+            .expression_attribute_values(":pk", s(OWNER_PARTITION))
+            .set_exclusive_start_key(start)
+            .set_limit(self.owner_page)
+            .send()
+            .await
+            .map_err(service_error)?;
+        let items = out.items.unwrap_or_default();
+        let mut last = None;
+        let mut plans = Vec::with_capacity(items.len());
+        for mut item in items {
+            let Some(AttributeValue::S(digest)) = item.remove(DIGEST) else {
+                return Err(StoreError::Unexpected("an owner index item has no digest".into()));
+            };
+            plans.push(serde_json::from_str(&digest).map_err(unexpected)?);
+            if let Some(AttributeValue::S(k)) = item.remove(isk) {
+                last = Some(k);
+            }
+        }
+        let more = out.last_evaluated_key.is_some_and(|k| !k.is_empty());
+        Ok((plans, last.filter(|_| more)))
+    }
+
+    async fn active_plans_of(&self, email: &str, limit: u16) -> Result<Vec<Slug>, StoreError> {
+        let (ipk, isk) = Index::Owner.keys();
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(Index::Owner.name())
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :owner)")
+            .projection_expression("#sk")
+            .expression_attribute_names("#pk", ipk)
+            .expression_attribute_names("#sk", isk)
+            .expression_attribute_values(":pk", s(OWNER_PARTITION))
+            .expression_attribute_values(":owner", s(format!("{email}#")))
+            .limit(i32::from(limit.max(1)))
+            .send()
+            .await
+            .map_err(service_error)?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| match i.get(isk) {
+                Some(AttributeValue::S(k)) => k.rsplit('#').next().and_then(|id| Slug::parse(id).ok()),
+                _ => None,
+            })
+            .collect())
     }
 }
 

@@ -152,6 +152,65 @@ pub trait PlanStore: Send + Sync {
     fn all_plans(&self, status: Status) -> impl Future<Output = Res<(Vec<SupportPlan>, usize)>> + Send;
 }
 
+/// The active plans in owner order (SPEC §10, §15): read page by page, so
+/// that whole-directory work (the freshness check, the readiness figures)
+/// holds one page and one owner's plans at a time, whatever their number.
+pub trait OwnerIndex: Send + Sync {
+    /// One page of the active plans' digests ([`SupportPlan::digest`]), in
+    /// [`SupportPlan::owner_key`] order, after `cursor` (a previous page's),
+    /// and the next page's cursor if there is more.
+    fn active_plans_by_owner(
+        &self,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Res<(Vec<SupportPlan>, Option<String>)>> + Send;
+    /// The ids of at most `limit` active plans whose owner address is `email`.
+    fn active_plans_of(&self, email: &str, limit: u16) -> impl Future<Output = Res<Vec<Slug>>> + Send;
+}
+
+/// The owner index read page by page, in batches of whole owners: an
+/// owner's plans that run on into the next page are held back and come
+/// with it. Holds one page and one owner's plans at a time.
+#[derive(Debug, Default)]
+pub struct OwnerPages {
+    cursor: Option<String>,
+    carry: Vec<SupportPlan>,
+    done: bool,
+    /// The index queries made.
+    pub reads: usize,
+}
+
+impl OwnerPages {
+    /// The next batch (whole owners, in owner order); `None` at the end.
+    pub async fn next(&mut self, store: &impl OwnerIndex) -> Res<Option<Vec<SupportPlan>>> {
+        let owner = |p: &SupportPlan| (p.spec.owner.email.clone(), p.spec.owner.team.clone());
+        loop {
+            if self.done {
+                return Ok((!self.carry.is_empty()).then(|| std::mem::take(&mut self.carry)));
+            }
+            let (page, next) = store.active_plans_by_owner(self.cursor.as_deref()).await?;
+            self.reads += 1;
+            self.carry.extend(page);
+            self.done = next.is_none();
+            self.cursor = next;
+            if self.done {
+                continue;
+            }
+            let Some(last) = self.carry.last().map(owner) else {
+                continue;
+            };
+            let cut = self
+                .carry
+                .iter()
+                .rposition(|p| owner(p) != last)
+                .map_or(0, |i| i + 1);
+            if cut > 0 {
+                let rest = self.carry.split_off(cut);
+                return Ok(Some(std::mem::replace(&mut self.carry, rest)));
+            }
+        }
+    }
+}
+
 pub trait WorkloadStore: Send + Sync {
     fn create_workload(&self, workload: &Workload) -> impl Future<Output = Res<()>> + Send;
     fn get_workload(&self, name: &Slug) -> impl Future<Output = Res<Option<Workload>>> + Send;

@@ -2,23 +2,30 @@
 //! metrics by the freshness check: computed from the active workloads, the
 //! active plans and `now`, plus the activity counted as it happens (reminders,
 //! escalations, incidents) over the last `ACTIVITY_WINDOW_DAYS` days.
-//! [`Snapshot`] is the one assembly both use: read, evaluate, count.
+//! [`Tally`] counts them plan by plan, so that the freshness check and
+//! [`compute`] read the plans page by page; the result is kept as one item,
+//! the [`snapshot`], which `GET /readiness` reads and each write keeps
+//! current ([`keep`]). [`current`] is the reference: everything in memory.
 
-use std::collections::HashMap;
+use std::collections::BTreeSet;
 use std::future::Future;
 
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan as _};
 use serde::Serialize;
 
-use crate::freshness::{self, ContractState, PlanFreshness, Policy, State};
-use crate::model::{Criticality, Status, SupportPlan, Workload};
-use crate::ports::{PlanStore, StoreError, WorkloadStore};
-use crate::reminders::subscriptions::{Record, SubscriptionRecords, owners_unreachable};
+use crate::freshness::{self, PlanFreshness, Policy};
+use crate::model::{Status, SupportPlan, Workload};
+use crate::ports::{OwnerIndex, OwnerPages, PlanStore, StoreError, WorkloadStore};
+use crate::reminders::subscriptions::{Record, SubscriptionRecords, Topic, owners_unreachable};
 
+pub mod compliance;
+pub mod keep;
 pub mod snapshot;
+pub mod tally;
 
 pub use snapshot::{Delta, ReadinessSnapshots, Stored};
+pub use tally::{Standing, Tally, plan_share, plan_share_at, workload_share};
 
 /// The activity counts cover the last 30 days, today included.
 pub const ACTIVITY_WINDOW_DAYS: i32 = 30;
@@ -102,12 +109,8 @@ pub struct Readiness {
     pub activity: Activity,
 }
 
-fn count<T>(items: impl Iterator<Item = T>, pred: impl Fn(&T) -> bool) -> u64 {
-    items.filter(|t| pred(t)).count() as u64
-}
-
-/// The figures over `workloads` and `plans` (both: the active ones), each plan
-/// evaluated in `freshness` (same order).
+/// The figures over `workloads` and `plans` (both: the active ones), each
+/// plan evaluated in `freshness` (same order).
 pub fn figures(
     workloads: &[Workload],
     plans: &[SupportPlan],
@@ -116,58 +119,13 @@ pub fn figures(
     owners_unreachable: u64,
     now: Timestamp,
 ) -> Readiness {
-    debug_assert_eq!(plans.len(), freshness.len());
-    let active: HashMap<&str, &SupportPlan> = plans
-        .iter()
-        .filter(|p| p.is_active())
-        .map(|p| (p.id().as_str(), p))
-        .collect();
-    let workloads: Vec<&Workload> = workloads.iter().filter(|w| w.is_active()).collect();
-    let plans_of = |w: &Workload| -> Vec<&SupportPlan> {
-        w.spec
-            .dependencies
-            .iter()
-            .filter_map(|d| active.get(d.as_str()).copied())
-            .collect()
-    };
-    let without_plan = count(workloads.iter(), |w| plans_of(w).is_empty());
-    let tier1_without_24x7 = count(workloads.iter(), |w| {
-        w.spec.criticality == Criticality::Tier1
-            && !plans_of(w)
-                .iter()
-                .any(|p| p.spec.channels.iter().any(|c| c.is_24x7()))
-    });
-    let contacts: u64 = freshness.iter().map(|f| f.contacts.len() as u64).sum();
-    let overdue: u64 = freshness
-        .iter()
-        .map(|f| count(f.contacts.iter(), |c| c.due.state == State::Overdue))
-        .sum();
-    let fresh_percent = snapshot::fresh_percent(contacts, overdue);
-    let contract = |state: ContractState| {
-        count(freshness.iter(), |f| {
-            f.contract.is_some_and(|c| c.contract == state)
-        })
-    };
-    Readiness {
-        as_of: now,
-        workloads: workloads.len() as u64,
-        workloads_without_active_plan: without_plan,
-        tier1_workloads_without_24x7: tier1_without_24x7,
-        plans: plans.len() as u64,
-        contacts,
-        contacts_fresh_percent: fresh_percent,
-        contacts_overdue: overdue,
-        owners_unreachable,
-        plans_due_for_review: count(freshness.iter(), |f| f.review.state == State::Overdue),
-        contracts_renewing: contract(ContractState::Renewing),
-        contracts_lapsed: contract(ContractState::Lapsed),
-        window_days: ACTIVITY_WINDOW_DAYS,
-        activity,
-    }
+    let mut tally = Tally::new(workloads.to_vec());
+    tally.add(plans, freshness);
+    tally.finish(activity, owners_unreachable, now)
 }
 
-/// What the figures are computed from: the active plans and workloads, each
-/// read once through the status index, and every plan evaluated at `now`.
+/// Every active plan and workload read into memory at once and evaluated at
+/// `now`: the reference computation (see [`current`]).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub plans: Vec<SupportPlan>,
@@ -218,7 +176,51 @@ impl Snapshot {
     }
 }
 
-/// `GET /readiness`: the figures at `now`, read from the store.
+/// Every figure at `now`, the plans read page by page in owner order, so in
+/// memory bounded by a page and one owner's plans (SPEC §10, §15): what
+/// `GET /readiness` answers and keeps before any snapshot exists. Also the
+/// number of store reads.
+pub async fn compute(
+    store: &(impl OwnerIndex + WorkloadStore + SubscriptionRecords + ActivityLog),
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(Readiness, usize), StoreError> {
+    let (workloads, workload_reads) = store.all_workloads(Status::Active).await?;
+    let (records, record_reads) = store.all_records().await?;
+    let unreachable = unreachable_owners(&records);
+    let mut owners = BTreeSet::new();
+    let mut tally = Tally::new(workloads);
+    let mut pages = OwnerPages::default();
+    while let Some(plans) = pages.next(store).await? {
+        let freshness: Vec<PlanFreshness> = plans
+            .iter()
+            .map(|p| freshness::evaluate(p, now, policy))
+            .collect();
+        tally.add(&plans, &freshness);
+        owners.extend(
+            plans
+                .iter()
+                .map(|p| p.spec.owner.email.as_str())
+                .filter(|e| unreachable.contains(e))
+                .map(str::to_owned),
+        );
+    }
+    let activity = store.since(window_start(now)).await?;
+    let reads = workload_reads + record_reads + pages.reads + 1;
+    Ok((tally.finish(activity, owners.len() as u64, now), reads))
+}
+
+/// The owner addresses the records show as unreachable.
+pub fn unreachable_owners(records: &[Record]) -> BTreeSet<&str> {
+    records
+        .iter()
+        .filter(|r| r.topic == Topic::Reminder && !r.reach.is_reachable())
+        .map(|r| r.address.as_str())
+        .collect()
+}
+
+/// The figures at `now` with every active plan and workload in memory at
+/// once: the reference the snapshot is tested against.
 pub async fn current(
     store: &(impl PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords),
     now: Timestamp,

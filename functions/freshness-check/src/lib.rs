@@ -1,10 +1,13 @@
 //! The freshness check (SPEC §5): on a schedule, or on demand with
-//! `{"dry_run": true}`, it reads the active plans once (paginated), reminds
-//! each owner with something due through SNS, escalates what is long
-//! overdue, and reports the readiness figures of SPEC §6 as CloudWatch
-//! Embedded Metric Format.
+//! `{"dry_run": true}`, it reads the active plans once, page by page in owner
+//! order, reminds each owner with something due through SNS, escalates what
+//! is long overdue, keeps the topics' subscriptions in step (SPEC §14),
+//! replaces the readiness snapshot (SPEC §15) and reports the figures of
+//! SPEC §6 as CloudWatch Embedded Metric Format.
 //!
 //! The handler is a translation: event → [`Request`], one [`run`], summary out.
+//! The same function is the AWS Config rule's (SPEC §15, [`config_rule`]):
+//! [`Process::handle`] gives the rule's events to the rule.
 //! The clock is an argument of [`run`]; only tests pass another one.
 
 use jiff::Timestamp;
@@ -12,17 +15,24 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Map, Value, json};
 use support_plans_aws::DynamoStore;
 use support_plans_aws::adapters::FreshnessAdapters;
+use support_plans_aws::config::ConfigEvaluations;
 use support_plans_aws::secrets::SecretsManagerKeys;
 use support_plans_aws::sns::SnsNotifier;
 use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::freshness::Policy;
+use support_plans_domain::model::Status;
+use support_plans_domain::ports::OwnerPages;
 use support_plans_domain::ports::{StoreError, VerifyKeys as _};
-use support_plans_domain::readiness::{Activity, ActivityLog as _, Readiness, Snapshot};
-use support_plans_domain::reminders::subscriptions::{Keeper, SubscriptionRecords as _};
-use support_plans_domain::reminders::{Check, Settings, Summary};
+use support_plans_domain::readiness::{
+    Activity, ActivityLog as _, Readiness, ReadinessSnapshots as _, Tally, window_start,
+};
+use support_plans_domain::reminders::subscriptions::Keeper;
+use support_plans_domain::reminders::{Check, Settings, SnapshotOutcome, Summary, evaluate_all};
 use support_plans_domain::settings::{self, SettingError};
 use support_plans_domain::token::Links;
 use tokio::sync::OnceCell;
+
+pub mod config_rule;
 
 /// The metrics' CloudWatch namespace.
 pub const NAMESPACE: &str = "SupportPlans";
@@ -120,12 +130,18 @@ pub struct Process {
     keys: SecretsManagerKeys,
     subscriptions: SnsSubscriptions,
     app: OnceCell<App>,
+    /// The AWS Config rule (SPEC §15): the snapshot and Config, no key.
+    rule: config_rule::Rule<DynamoStore, ConfigEvaluations>,
 }
 
 impl Process {
     /// Over the adapters `main` built; no request is made.
     pub fn new(config: Config, adapters: FreshnessAdapters) -> Self {
         Self {
+            rule: config_rule::Rule {
+                snapshots: adapters.store.clone(),
+                evaluations: adapters.evaluations,
+            },
             store: adapters.store,
             notifier: adapters.notifier,
             keys: adapters.keys,
@@ -160,8 +176,12 @@ impl Process {
             .await
     }
 
-    /// [`handle`] with the [`App`] of the process.
+    /// An AWS Config rule's event to the rule (no key read); anything
+    /// else to [`handle`] with the [`App`] of the process.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        if config_rule::is_rule_event(&event.payload) {
+            return self.rule.handle(&event.payload).await;
+        }
         let app = self.app().await.inspect_err(|e| {
             tracing::error!(error = %e, "freshness check not started");
         })?;
@@ -183,6 +203,12 @@ impl Request {
                 "the event must be a JSON object, e.g. {\"dry_run\": true}".into(),
             ));
         };
+        if config_rule::is_rule_event(event) {
+            // Never a run: the rule's events are the process's to answer.
+            return Err(CheckError::BadEvent(
+                "an AWS Config rule's event is answered by the rule (Process::handle), not a run".into(),
+            ));
+        }
         match fields.get("dry_run") {
             None | Some(Value::Null) => Ok(Self { dry_run: false }),
             Some(Value::Bool(b)) => Ok(Self { dry_run: *b }),
@@ -233,39 +259,47 @@ pub struct Outcome {
     pub metrics: Option<String>,
 }
 
-/// One run at `now`: read, keep the subscriptions in step (SPEC §14),
-/// evaluate, remind, escalate, count.
+/// One run at `now` (SPEC §5, §14, §15): the active plans read once, page
+/// by page through the owner index, each batch of whole owners evaluated,
+/// counted and reminded before the next is read; then the subscriptions kept
+/// in step, what was sent counted, and (unless dry) the readiness snapshot
+/// replaced. Memory holds the workloads, the subscription records, one page
+/// and one owner's plans, whatever the number of plans.
 pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome, CheckError> {
-    let mut snapshot = Snapshot::read(&app.store, now, &app.settings.policy).await?;
+    let policy = &app.settings.policy;
+    let started = app.store.load_snapshot().await?;
+    let (workloads, workload_reads) = app.store.all_workloads(Status::Active).await?;
     let keeper = Keeper {
         sns: &app.subscriptions,
         records: &app.store,
         manage: app.manage_subscriptions,
     };
-    let upkeep = keeper.run(&snapshot.plans, now, request.dry_run).await?;
-    let check = Check {
-        states: &app.store,
-        notifier: &app.notifier,
-        links: &app.links,
-        settings: app.settings,
-        reminder_topic: &app.reminder_topic,
-        escalation_topic: &app.escalation_topic,
-        reach: &upkeep,
-    };
-    let mut summary = check
-        .run(&snapshot.plans, &snapshot.freshness, now, request.dry_run)
-        .await?;
-    summary.table_reads += snapshot.reads;
-    if !request.dry_run {
-        // Readiness counts what upkeep just found and recorded.
-        let (records, reads) = app.store.all_records().await?;
-        snapshot.subscriptions = records;
-        summary.table_reads += reads;
+    let mut look = keeper.look().await?;
+    let mut tally = Tally::new(workloads);
+    let mut pages = OwnerPages::default();
+    let mut summary = Summary::default();
+    while let Some(plans) = pages.next(&app.store).await? {
+        let freshness = evaluate_all(&plans, now, policy);
+        tally.add(&plans, &freshness);
+        let reach = keeper.reach(&mut look, &plans).await;
+        let check = Check {
+            states: &app.store,
+            notifier: &app.notifier,
+            links: &app.links,
+            settings: app.settings,
+            reminder_topic: &app.reminder_topic,
+            escalation_topic: &app.escalation_topic,
+            reach: &reach,
+        };
+        summary.absorb(check.run(&plans, &freshness, now, request.dry_run).await?);
     }
+    let upkeep = keeper.finish(look, now, request.dry_run).await;
+    summary.table_reads += 1 + workload_reads + pages.reads;
     summary.errors += upkeep.failures.len();
     summary
         .failures
         .extend(upkeep.failures.iter().map(|f| format!("subscriptions: {f}")));
+    let owners_unreachable = upkeep.owners_unreachable.len() as u64;
     summary.subscriptions = upkeep;
     let sent = Activity {
         reminders_sent: summary.reminders as u64,
@@ -279,12 +313,47 @@ pub async fn run(app: &App, request: Request, now: Timestamp) -> Result<Outcome,
             summary.failures.push(format!("counting what was sent: {e}"));
         }
     }
-    let figures = snapshot.figures(&app.store).await?;
+    let figures = |activity| tally.clone().finish(activity, owners_unreachable, now);
+    let mut readiness = figures(app.store.since(window_start(now)).await?);
     summary.table_reads += 1;
-    let metrics = (!request.dry_run).then(|| emf_line(&figures, &summary, now));
+    if request.dry_run {
+        summary.snapshot = SnapshotOutcome::NotWritten;
+    } else {
+        let mut expected = started.map(|s| (s.seq, s.activity_seq));
+        summary.snapshot = SnapshotOutcome::Kept;
+        for _ in 0..3 {
+            match app.store.replace_snapshot(&readiness, expected).await {
+                Ok(()) => {
+                    summary.snapshot = SnapshotOutcome::Replaced;
+                    break;
+                }
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => {
+                    summary
+                        .failures
+                        .push(format!("writing the readiness snapshot: {e}"));
+                    summary.snapshot = SnapshotOutcome::Failed;
+                    break;
+                }
+            }
+            // Activity counted meanwhile: count the window again. A plan or
+            // workload written meanwhile: keep the snapshot the writes kept
+            // current (this run may have read the plan before or after).
+            let now_stored = app.store.load_snapshot().await?;
+            summary.table_reads += 1;
+            let Some(stored) = now_stored else { break };
+            if expected.is_some_and(|(seq, _)| seq != stored.seq) || expected.is_none() {
+                break;
+            }
+            expected = Some((stored.seq, stored.activity_seq));
+            readiness = figures(app.store.since(window_start(now)).await?);
+            summary.table_reads += 1;
+        }
+    }
+    let metrics = (!request.dry_run).then(|| emf_line(&readiness, &summary, now));
     Ok(Outcome {
         summary,
-        readiness: figures,
+        readiness,
         metrics,
     })
 }

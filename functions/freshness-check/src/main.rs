@@ -1,6 +1,7 @@
 //! `freshness-check`: reads the configuration and builds the clients once;
 //! the first invocation reads the verification key (kept for the process),
-//! then every invocation runs the check.
+//! then every invocation runs the check, except AWS Config's, which put the
+//! readiness rule's evaluation (SPEC §15).
 
 use freshness_check::{Config, Process};
 use lambda_runtime::{Error, run, service_fn};

@@ -14,7 +14,7 @@ use support_plans_aws::sns::SnsNotifier;
 use support_plans_aws::subscriptions::SnsSubscriptions;
 use support_plans_domain::model::{Actor, Change, PlanSpec, Status, SupportPlan};
 use support_plans_domain::ports::{PageRequest, PlanFilter, PlanStore as _, WorkloadStore as _};
-use support_plans_domain::reminders::{SNS_MAX_BYTES, Settings};
+use support_plans_domain::reminders::{SNS_MAX_BYTES, Settings, SnapshotOutcome};
 use support_plans_domain::token::{KeySet, Links, TokenError, VerifyClaims, VerifyKey, verify};
 use support_plans_domain::types::Slug;
 
@@ -453,15 +453,20 @@ async fn a_dry_run_sends_nothing_and_returns_the_same_summary() {
     assert!(stack.drain(&stack.escalations).await.is_empty());
     // Nothing was recorded either: the real run decides exactly the same.
     let real = stack.run(now()).await;
-    // The real run also made the SNS calls and table writes the dry run
-    // only reported, and read back what it recorded for readiness.
+    // The real run read what the dry run read; it also made the SNS calls
+    // and table writes the dry run only reported, and wrote the readiness
+    // snapshot.
     let (mut d, mut r) = (dry.summary.clone(), real.summary.clone());
-    assert_eq!(r.table_reads, d.table_reads + 1);
+    assert_eq!(r.table_reads, d.table_reads);
     assert_eq!(d.subscriptions.created.len(), 5, "{d:?}");
+    assert_eq!(
+        (d.snapshot, r.snapshot),
+        (SnapshotOutcome::NotWritten, SnapshotOutcome::Replaced)
+    );
     for s in [&mut d, &mut r] {
-        s.table_reads = 0;
         s.subscriptions.sns_calls = 0;
         s.subscriptions.table_requests = 0;
+        s.snapshot = SnapshotOutcome::NotWritten;
     }
     assert_eq!(d, r);
     assert_eq!(stack.drain(&stack.reminders).await.len(), 3);

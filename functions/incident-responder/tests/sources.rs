@@ -186,8 +186,11 @@ async fn the_slot_is_taken_alongside_the_claims_within_three_sequential_round_tr
     assert!(sequential_depth(&path) <= 3, "{rounds:?}");
     // GetItem (claims) ‖ Query (workloads); then BatchGetItem (plans) ‖
     // UpdateItem (claims) ‖ UpdateItem (the slot); then Publish ‖ UpdateItem
-    // (the day's count).
+    // (the day's count) ‖ UpdateItem (the readiness snapshot's, SPEC §15).
     let updates = path.iter().filter(|c| c.operation == "UpdateItem").count();
-    assert_eq!(updates, 3, "the claims, the slot and the count: {rounds:?}");
+    assert_eq!(
+        updates, 4,
+        "the claims, the slot, the day's count and the snapshot's: {rounds:?}"
+    );
     assert_eq!(threads(&w, &w.incident_queue).await, ["INC-FAST"]);
 }

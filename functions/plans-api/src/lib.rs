@@ -50,7 +50,7 @@ impl AppState {
     /// Over `store`, with the default policy and links, no verification key.
     pub fn new(store: impl store::Ports + 'static, auth: AuthConfig) -> Self {
         Self {
-            store: Store::new(store),
+            store: Store::new(store, Policy::default()),
             auth,
             policy: Policy::default(),
             clock: Timestamp::now,
@@ -62,9 +62,12 @@ impl AppState {
     /// Over `store`, as `config` says (the key source is wired apart).
     pub fn with_config(store: impl store::Ports + 'static, config: Config) -> Self {
         Self {
+            store: Store::new(store, config.policy),
             policy: config.policy,
             links: config.links,
-            ..Self::new(store, config.auth)
+            auth: config.auth,
+            clock: Timestamp::now,
+            verify_key: verify::KeySource::Off,
         }
     }
 

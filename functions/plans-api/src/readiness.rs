@@ -1,9 +1,12 @@
-//! `GET /readiness`: the figures of SPEC §6, from the active workloads and
-//! plans (each read once through the status index) and the activity counts.
+//! `GET /readiness`: the figures of SPEC §6 from the snapshot (SPEC §15),
+//! one item read whatever the number of plans. Before the first freshness
+//! run there is none: the first request computes every figure (the plans
+//! read page by page) and keeps it as the snapshot.
 
 use axum::Json;
 use axum::extract::State;
-use support_plans_domain::readiness::{self, Readiness};
+use support_plans_domain::ports::StoreError;
+use support_plans_domain::readiness::{self, Readiness, ReadinessSnapshots as _};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -22,5 +25,14 @@ pub async fn readiness(
     params: Params,
 ) -> Result<Json<Readiness>, ApiError> {
     params.only(&[])?;
-    Ok(Json(readiness::current(&st.store, st.now(), &st.policy).await?))
+    if let Some(stored) = st.store.load_snapshot().await? {
+        return Ok(Json(stored.readiness));
+    }
+    let (figures, _) = readiness::compute(&st.store, st.now(), &st.policy).await?;
+    match st.store.replace_snapshot(&figures, None).await {
+        // Another request or a freshness run wrote one meanwhile: either is as good.
+        Ok(()) | Err(StoreError::Conflict { .. }) => {}
+        Err(e) => tracing::warn!(error = %e, "the readiness snapshot was not kept"),
+    }
+    Ok(Json(figures))
 }

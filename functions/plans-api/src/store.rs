@@ -15,13 +15,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
+use support_plans_domain::freshness::Policy;
 use support_plans_domain::model::{Change, Revision, Status, SupportPlan, Workload};
 use support_plans_domain::ports::{
-    Keep, KeysError, Page, PageRequest, PlanFilter, PlanStore, StoreError, VerifyKeys, WorkloadFilter,
-    WorkloadStore,
+    Keep, KeysError, OwnerIndex, Page, PageRequest, PlanFilter, PlanStore, StoreError, VerifyKeys,
+    WorkloadFilter, WorkloadStore,
 };
-use support_plans_domain::readiness::{Activity, ActivityLog};
+use support_plans_domain::readiness::keep::{self, Kept};
+use support_plans_domain::readiness::{Activity, ActivityLog, Delta, Readiness, ReadinessSnapshots, Stored};
 use support_plans_domain::reminders::subscriptions::{Record, SubscriptionRecords, Topic};
 use support_plans_domain::token::KeySet;
 use support_plans_domain::types::Slug;
@@ -67,6 +70,18 @@ trait Erased: Send + Sync + Any {
     fn records<'a>(&'a self, keys: &'a [(Topic, &'a str)]) -> Boxed<'a, Vec<Record>>;
     fn save_record<'a>(&'a self, record: &'a Record) -> Boxed<'a, ()>;
     fn forget_record<'a>(&'a self, topic: Topic, address: &'a str) -> Boxed<'a, ()>;
+    fn active_plans_by_owner<'a>(
+        &'a self,
+        cursor: Option<&'a str>,
+    ) -> Boxed<'a, (Vec<SupportPlan>, Option<String>)>;
+    fn active_plans_of<'a>(&'a self, email: &'a str, limit: u16) -> Boxed<'a, Vec<Slug>>;
+    fn load_snapshot(&self) -> Boxed<'_, Option<Stored>>;
+    fn replace_snapshot<'a>(
+        &'a self,
+        readiness: &'a Readiness,
+        expected: Option<(u64, u64)>,
+    ) -> Boxed<'a, ()>;
+    fn adjust_snapshot<'a>(&'a self, delta: &'a Delta, as_of: Timestamp) -> Boxed<'a, ()>;
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -146,29 +161,87 @@ impl<T: Ports + 'static> Erased for T {
     fn forget_record<'a>(&'a self, topic: Topic, address: &'a str) -> Boxed<'a, ()> {
         Box::pin(SubscriptionRecords::forget_record(self, topic, address))
     }
+    fn active_plans_by_owner<'a>(
+        &'a self,
+        cursor: Option<&'a str>,
+    ) -> Boxed<'a, (Vec<SupportPlan>, Option<String>)> {
+        Box::pin(OwnerIndex::active_plans_by_owner(self, cursor))
+    }
+    fn active_plans_of<'a>(&'a self, email: &'a str, limit: u16) -> Boxed<'a, Vec<Slug>> {
+        Box::pin(OwnerIndex::active_plans_of(self, email, limit))
+    }
+    fn load_snapshot(&self) -> Boxed<'_, Option<Stored>> {
+        Box::pin(ReadinessSnapshots::load_snapshot(self))
+    }
+    fn replace_snapshot<'a>(
+        &'a self,
+        readiness: &'a Readiness,
+        expected: Option<(u64, u64)>,
+    ) -> Boxed<'a, ()> {
+        Box::pin(ReadinessSnapshots::replace_snapshot(self, readiness, expected))
+    }
+    fn adjust_snapshot<'a>(&'a self, delta: &'a Delta, as_of: Timestamp) -> Boxed<'a, ()> {
+        Box::pin(ReadinessSnapshots::adjust_snapshot(self, delta, as_of))
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }
 }
 
 /// The ports the API reads and writes through.
-pub trait Ports: PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords {}
+pub trait Ports:
+    PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords + OwnerIndex + ReadinessSnapshots
+{
+}
 
-impl<T: PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords> Ports for T {}
+impl<T> Ports for T where
+    T: PlanStore + WorkloadStore + ActivityLog + SubscriptionRecords + OwnerIndex + ReadinessSnapshots
+{
+}
 
-/// Any store implementing the plan and workload stores, the activity log
-/// and the subscription records.
+/// Any store implementing the ports. Every plan or workload written through
+/// it also keeps the readiness snapshot current (SPEC §15), whichever route
+/// wrote: the plans API, the verification page, a review.
 #[derive(Clone)]
-pub struct Store(Arc<dyn Erased>);
+pub struct Store(Arc<dyn Erased>, Policy);
 
 impl Store {
-    pub fn new(store: impl Ports + 'static) -> Self {
-        Self(Arc::new(store))
+    pub fn new(store: impl Ports + 'static, policy: Policy) -> Self {
+        Self(Arc::new(store), policy)
     }
 
     /// The implementation, when it is a `T` (tests look inside their table).
     pub fn downcast_ref<T: 'static>(&self) -> Option<&T> {
         self.0.as_any().downcast_ref()
+    }
+
+    /// After a write: the snapshot gets its change. A failure leaves the
+    /// write as it is (it is done) and is logged; the snapshot is off by
+    /// that write until the next freshness run computes every figure.
+    fn kept(&self, what: &str, result: Result<Kept, StoreError>) {
+        match result {
+            Ok(kept) => tracing::debug!(what, ?kept, "readiness snapshot"),
+            Err(e) => {
+                tracing::warn!(what, error = %e, "the readiness snapshot misses this write until the next freshness run")
+            }
+        }
+    }
+
+    async fn plan_written(&self, before: Option<&SupportPlan>, after: &SupportPlan) {
+        let result = keep::plan_written(self, before, after, &self.1).await;
+        self.kept(after.spec.id.as_str(), result);
+    }
+
+    async fn workload_written(&self, before: Option<&Workload>, after: &Workload) {
+        let result = keep::workload_written(self, before, after).await;
+        self.kept(after.spec.name.as_str(), result);
+    }
+
+    /// The version `next` replaces, read before the write (`None` when the
+    /// current one is not it: the conditional write then fails anyway).
+    async fn replaced_plan(&self, next: &SupportPlan) -> Result<Option<SupportPlan>, StoreError> {
+        let current = self.0.get_plan(&next.spec.id).await?;
+        Ok(current.filter(|c| c.meta.version + 1 == next.meta.version))
     }
 }
 
@@ -180,7 +253,9 @@ impl std::fmt::Debug for Store {
 
 impl PlanStore for Store {
     async fn create_plan(&self, plan: &SupportPlan) -> Result<(), StoreError> {
-        self.0.create_plan(plan).await
+        self.0.create_plan(plan).await?;
+        self.plan_written(None, plan).await;
+        Ok(())
     }
     async fn get_plan(&self, id: &Slug) -> Result<Option<SupportPlan>, StoreError> {
         self.0.get_plan(id).await
@@ -189,7 +264,10 @@ impl PlanStore for Store {
         self.0.get_plans(ids).await
     }
     async fn put_plan_version(&self, next: &SupportPlan, change: Change) -> Result<(), StoreError> {
-        self.0.put_plan_version(next, change).await
+        let before = self.replaced_plan(next).await?;
+        self.0.put_plan_version(next, change).await?;
+        self.plan_written(before.as_ref(), next).await;
+        Ok(())
     }
     async fn plan_history(
         &self,
@@ -213,13 +291,22 @@ impl PlanStore for Store {
 
 impl WorkloadStore for Store {
     async fn create_workload(&self, workload: &Workload) -> Result<(), StoreError> {
-        self.0.create_workload(workload).await
+        self.0.create_workload(workload).await?;
+        self.workload_written(None, workload).await;
+        Ok(())
     }
     async fn get_workload(&self, name: &Slug) -> Result<Option<Workload>, StoreError> {
         self.0.get_workload(name).await
     }
     async fn put_workload_version(&self, next: &Workload, change: Change) -> Result<(), StoreError> {
-        self.0.put_workload_version(next, change).await
+        let before = self
+            .0
+            .get_workload(&next.spec.name)
+            .await?
+            .filter(|c| c.meta.version + 1 == next.meta.version);
+        self.0.put_workload_version(next, change).await?;
+        self.workload_written(before.as_ref(), next).await;
+        Ok(())
     }
     async fn workload_history(
         &self,
@@ -262,6 +349,34 @@ impl SubscriptionRecords for Store {
     }
     async fn forget_record(&self, topic: Topic, address: &str) -> Result<(), StoreError> {
         self.0.forget_record(topic, address).await
+    }
+}
+
+impl OwnerIndex for Store {
+    async fn active_plans_by_owner(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<SupportPlan>, Option<String>), StoreError> {
+        self.0.active_plans_by_owner(cursor).await
+    }
+    async fn active_plans_of(&self, email: &str, limit: u16) -> Result<Vec<Slug>, StoreError> {
+        self.0.active_plans_of(email, limit).await
+    }
+}
+
+impl ReadinessSnapshots for Store {
+    async fn load_snapshot(&self) -> Result<Option<Stored>, StoreError> {
+        self.0.load_snapshot().await
+    }
+    async fn replace_snapshot(
+        &self,
+        readiness: &Readiness,
+        expected: Option<(u64, u64)>,
+    ) -> Result<(), StoreError> {
+        self.0.replace_snapshot(readiness, expected).await
+    }
+    async fn adjust_snapshot(&self, delta: &Delta, as_of: Timestamp) -> Result<(), StoreError> {
+        self.0.adjust_snapshot(delta, as_of).await
     }
 }
 

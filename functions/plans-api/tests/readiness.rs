@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{Api, READER, Who};
+use common::{ADMIN, Api, READER, Who};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use support_plans_domain::model::{Actor, Change, PlanSpec, SupportPlan, Workload, WorkloadSpec};
 use support_plans_domain::ports::{PlanStore as _, WorkloadStore as _};
-use support_plans_domain::readiness::{Activity, ActivityLog as _};
+use support_plans_domain::readiness::{Activity, ActivityLog as _, ReadinessSnapshots as _};
 use support_plans_domain::reminders::subscriptions::{Reach, Record, SubscriptionRecords as _, Topic};
 
 const NOW: &str = "2026-11-21T08:00:00Z";
@@ -181,4 +181,160 @@ async fn readiness_needs_an_identity_and_takes_no_parameters() {
     let r = api.get("/readiness", &READER).await.json();
     assert_eq!(r["workloads"], 0);
     assert_eq!(r["contacts_fresh_percent"], json!(null));
+}
+
+/// SPEC §15: `GET /readiness` answers from the snapshot, and every write
+/// through the API keeps it equal to a full recomputation at its `as_of`
+/// over the current data (the reference: every plan and workload in memory,
+/// `readiness::current`). Through the real handler and DynamoDB (moto).
+#[tokio::test]
+async fn the_snapshot_after_writes_and_retirements_equals_a_full_recomputation() {
+    let mut state = Api::new().await.state;
+    state.clock = now;
+    let api = Api::from_state(state);
+    let store = &api.state.store;
+    let samples = local_stack::seed::load(&local_stack::seed::samples_dir(), now()).unwrap();
+    for p in &samples.plans {
+        store.create_plan(p).await.unwrap();
+    }
+    for w in &samples.workloads {
+        store.create_workload(w).await.unwrap();
+    }
+    for address in ["platform-team@example.com", "new-owner@example.com"] {
+        store
+            .save_record(&Record {
+                topic: Topic::Reminder,
+                address: address.into(),
+                managed_arn: None,
+                reach: Reach::PendingConfirmation,
+                checked_at: now(),
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .record(
+            day("2026-11-20"),
+            &Activity {
+                incidents_matched: 2,
+                ..Activity::default()
+            },
+        )
+        .await
+        .unwrap();
+    let policy = api.state.policy;
+    let check = |step: &'static str| {
+        let api = &api;
+        async move {
+            let served = api.get("/readiness", &READER).await;
+            assert_eq!(served.status, 200, "{step}: {}", served.text);
+            let reference = support_plans_domain::readiness::current(api.dynamo(), now(), &policy)
+                .await
+                .unwrap();
+            assert_eq!(
+                served.json(),
+                serde_json::to_value(&reference).unwrap(),
+                "after {step}"
+            );
+            served.json()
+        }
+    };
+    let before = check("the first GET, which computes and keeps the snapshot").await;
+    assert!(
+        api.dynamo().load_snapshot().await.unwrap().is_some(),
+        "the first GET keeps what it computed"
+    );
+
+    // Each write, then the snapshot against the recomputation.
+    let edit = |id: &'static str, change: fn(&mut serde_json::Value)| {
+        let api = &api;
+        async move {
+            let r = api.get(&format!("/plans/{id}"), &ADMIN).await;
+            let mut body = r.json();
+            for server in [
+                "version",
+                "created_at",
+                "updated_at",
+                "updated_by",
+                "reachability",
+                "reviewed_at",
+                "reviewed_by",
+            ] {
+                body.as_object_mut().unwrap().remove(server);
+            }
+            change(&mut body);
+            let w = api
+                .put(&format!("/plans/{id}"), &ADMIN, Some(&r.etag()), &body)
+                .await;
+            assert_eq!(w.status, 200, "{id}: {}", w.text);
+        }
+    };
+    // An owner replaced by an unreachable address that owned nothing.
+    edit("mongodb-atlas", |b| {
+        b["owner"]["email"] = json!("new-owner@example.com")
+    })
+    .await;
+    let after_owner = check("mongodb-atlas's owner replaced").await;
+    assert_eq!(after_owner["owners_unreachable"], 2, "{after_owner}");
+    // A contact verified.
+    let r = api
+        .post(
+            "/plans/stripe-premium/contacts/stripe-support/verify",
+            &ADMIN,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let verified = check("stripe-support verified").await;
+    assert_eq!(
+        verified["contacts_overdue"].as_u64().unwrap() + 1,
+        before["contacts_overdue"].as_u64().unwrap()
+    );
+    // A plan every workload relies on retired; its owner owns nothing more.
+    let etag = api.get("/plans/aws-business", &ADMIN).await.etag();
+    let r = api.delete("/plans/aws-business", &ADMIN, Some(&etag)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let retired = check("aws-business retired").await;
+    assert_eq!(retired["owners_unreachable"], 1, "{retired}");
+    // A tier-1 workload's only 24x7 plan made business hours only.
+    let r = api
+        .post(
+            "/workloads",
+            &ADMIN,
+            &common::workload_body("ledger", "payments", &["mongodb-atlas"]),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    check("a tier-1 workload created").await;
+    edit("mongodb-atlas", |b| {
+        for c in b["channels"].as_array_mut().unwrap() {
+            c["hours"] = json!("business-hours");
+        }
+    })
+    .await;
+    let hours = check("mongodb-atlas's channels made business hours").await;
+    assert_eq!(hours["tier1_workloads_without_24x7"], 1, "{hours}");
+    // A workload retired, another's dependencies replaced.
+    let etag = api.get("/workloads/analytics", &ADMIN).await.etag();
+    assert_eq!(
+        api.delete("/workloads/analytics", &ADMIN, Some(&etag))
+            .await
+            .status,
+        200
+    );
+    check("analytics retired").await;
+    // A plan retired and made active again is the same as never retired.
+    let etag = api.get("/plans/stripe-premium", &ADMIN).await.etag();
+    assert_eq!(
+        api.delete("/plans/stripe-premium", &ADMIN, Some(&etag))
+            .await
+            .status,
+        200
+    );
+    check("stripe-premium retired").await;
+    edit("stripe-premium", |b| b["status"] = json!("active")).await;
+    check("stripe-premium active again").await;
+    // A new plan.
+    api.seed_plan("pagerduty-business", "observability").await;
+    check("a plan created").await;
 }

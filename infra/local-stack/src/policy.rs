@@ -4,8 +4,10 @@
 //! `dynamodb:LeadingKeys` condition), what else its role may do, which
 //! function may read which secret, which routes need no authorizer, which
 //! function each route reaches and how the HTTP API throttles them
-//! (SPEC §3, §7, §8, §11). Tests hold the template to them, and the plans
-//! API's tests check what it really writes against them.
+//! (SPEC §3, §7, §8, §11); who may put AWS Config evaluations and invoke
+//! the rule's function, and which metrics the dashboard draws (SPEC §15).
+//! Tests hold the template to them, and the plans API's tests check what
+//! it really writes against them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -669,6 +671,16 @@ mod tests {
         assert_eq!(t.undefined_conditions(), ["B", "C"]);
     }
 
+    /// The `(condition, action)` pairs of function `id`'s `!If` statements
+    /// whose action starts with `prefix`.
+    fn conditional_of(t: &Template, id: &str, prefix: &str) -> Vec<(String, String)> {
+        conditional_actions(t, id)
+            .unwrap()
+            .into_iter()
+            .filter(|(_, a)| a.starts_with(prefix))
+            .collect()
+    }
+
     /// SPEC §14: the freshness check lists the two topics' subscriptions
     /// and reads a hand-made one's filter policy; it may subscribe and
     /// unsubscribe on those two topics only, and only when the stack's
@@ -703,7 +715,7 @@ mod tests {
             )
         );
         assert_eq!(
-            conditional_actions(&t, "FreshnessCheckFunction").unwrap(),
+            conditional_of(&t, "FreshnessCheckFunction", "sns:"),
             [
                 ("ManagesSubscriptions".to_owned(), "sns:Subscribe".to_owned()),
                 ("ManagesSubscriptions".to_owned(), "sns:Unsubscribe".to_owned())
@@ -728,13 +740,249 @@ mod tests {
         }
     }
 
+    // ---- readiness where the organisation looks (SPEC §15)
+
+    /// Every function and role of the template.
+    fn principals(t: &Template) -> Vec<&str> {
+        t.resources_of_type("AWS::Serverless::Function")
+            .chain(t.resources_of_type("AWS::IAM::Role"))
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Only the freshness check may put Config evaluations, only when the
+    /// stack adds the rule, and it may do nothing else with Config; it reads
+    /// the readiness snapshot, one partition. No other function or role has
+    /// any Config action.
+    #[test]
+    fn only_the_freshness_check_puts_config_evaluations_and_nothing_more_of_config() {
+        let t = template();
+        let config = |f: &str| -> Vec<(String, String)> {
+            t.grants(f)
+                .unwrap()
+                .into_iter()
+                .filter(|(a, _)| a.starts_with("config:") || a == "*")
+                .collect()
+        };
+        assert_eq!(
+            config("FreshnessCheckFunction"),
+            pairs(&[("config:PutEvaluations", "*")])
+        );
+        assert_eq!(
+            conditional_of(&t, "FreshnessCheckFunction", "config:"),
+            [("AddsConfigRule".to_owned(), "config:PutEvaluations".to_owned())]
+        );
+        let snapshot_reads: Vec<String> = t
+            .statements("FreshnessCheckFunction")
+            .unwrap()
+            .into_iter()
+            .filter(|st| st.actions.iter().any(|a| a == "dynamodb:GetItem"))
+            .map(|st| {
+                st.condition
+                    .as_ref()
+                    .and_then(|c| c.get("ForAllValues:StringLike"))
+                    .and_then(|c| c.get("dynamodb:LeadingKeys"))
+                    .map(render)
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert!(
+            snapshot_reads.contains(&"- READINESS".to_owned()),
+            "the rule reads the snapshot: {snapshot_reads:?}"
+        );
+        for f in principals(&t) {
+            if f != "FreshnessCheckFunction" {
+                assert_eq!(config(f), [], "{f} may not call AWS Config");
+            }
+        }
+    }
+
+    /// The rule is the freshness check's, periodic, with the frequency a
+    /// parameter; Config may invoke the function for this account only, and
+    /// the rule waits for that permission (Config checks it at creation).
+    /// Both only when the stack adds the rule, which it does not by default.
+    #[test]
+    fn the_config_rule_invokes_the_freshness_check_with_permission_from_this_account() {
+        let t = template();
+        let params = t.0.get("Parameters").unwrap();
+        assert_eq!(render(&params["AddConfigRule"]["Default"]), "false");
+        assert_eq!(
+            render(&params["ConfigRuleFrequency"]["Default"]),
+            "TwentyFour_Hours"
+        );
+        let rules: Vec<&str> = t
+            .resources_of_type("AWS::Config::ConfigRule")
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(rules, ["ReadinessConfigRule"]);
+        let rule = t.resource("ReadinessConfigRule").unwrap();
+        assert_eq!(render(&rule["Condition"]), "AddsConfigRule");
+        assert_eq!(render(&rule["DependsOn"]), "FreshnessCheckConfigPermission");
+        let source = &rule["Properties"]["Source"];
+        assert_eq!(render(&source["Owner"]), "CUSTOM_LAMBDA");
+        assert_eq!(
+            render(&source["SourceIdentifier"]),
+            "!GetAtt FreshnessCheckFunction.Arn"
+        );
+        let details = source["SourceDetails"].as_sequence().unwrap();
+        assert_eq!(details.len(), 1);
+        assert_eq!(render(&details[0]["EventSource"]), "aws.config");
+        assert_eq!(
+            render(&details[0]["MessageType"]),
+            freshness_check::config_rule::MESSAGE_TYPE
+        );
+        assert_eq!(
+            render(&details[0]["MaximumExecutionFrequency"]),
+            "!Ref ConfigRuleFrequency"
+        );
+
+        let config_permissions: Vec<&Value> = t
+            .resources_of_type("AWS::Lambda::Permission")
+            .filter(|(_, p)| {
+                p.get("Properties").and_then(|p| p.get("Principal")).map(render)
+                    == Some("config.amazonaws.com".into())
+            })
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(config_permissions.len(), 1);
+        let permission = t.resource("FreshnessCheckConfigPermission").unwrap();
+        assert_eq!(render(&permission["Condition"]), "AddsConfigRule");
+        let p = &permission["Properties"];
+        assert_eq!(render(&p["Action"]), "lambda:InvokeFunction");
+        assert_eq!(render(&p["FunctionName"]), "!Ref FreshnessCheckFunction");
+        assert_eq!(render(&p["SourceAccount"]), "!Ref AWS::AccountId");
+    }
+
+    /// The dashboard's body with `${AWS::Region}` given.
+    fn dashboard_body(t: &Template) -> serde_json::Value {
+        let (_, dashboard) = t
+            .resources_of_type("AWS::CloudWatch::Dashboard")
+            .next()
+            .expect("a dashboard");
+        let body = match &dashboard["Properties"]["DashboardBody"] {
+            Value::Tagged(s) if tag_is(&s.tag, "Sub") => s.value.as_str().unwrap().to_owned(),
+            other => panic!("a DashboardBody that is not !Sub \"...\": {}", render(other)),
+        };
+        let body = body.replace("${AWS::Region}", "eu-west-1");
+        assert!(!body.contains("${"), "an unresolved ${{...}} in the body");
+        serde_json::from_str(&body).expect("the DashboardBody is JSON")
+    }
+
+    /// The names, unit-less, of the freshness check's Embedded Metric
+    /// Format line, and its namespace and dimensions.
+    fn emitted() -> (String, Vec<Vec<String>>, String, BTreeSet<String>) {
+        use support_plans_domain::readiness::{Activity, figures};
+        let now = "2026-11-21T08:00:00Z".parse().unwrap();
+        let mut r = figures(&[], &[], &[], Activity::default(), 0, now);
+        r.contacts_fresh_percent = Some(72.2);
+        let line: serde_json::Value = serde_json::from_str(&freshness_check::emf_line(
+            &r,
+            &support_plans_domain::reminders::Summary::default(),
+            now,
+        ))
+        .unwrap();
+        let m = &line["_aws"]["CloudWatchMetrics"][0];
+        let names = m["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["Name"].as_str().unwrap().to_owned())
+            .collect();
+        (
+            m["Namespace"].as_str().unwrap().to_owned(),
+            serde_json::from_value(m["Dimensions"].clone()).unwrap(),
+            line["Service"].as_str().unwrap().to_owned(),
+            names,
+        )
+    }
+
+    /// The metric of each metric widget: `[namespace, name, dimension,
+    /// value]`; a widget with other than one metric, or not over time, fails.
+    fn widget_metrics(body: &serde_json::Value) -> Vec<[String; 4]> {
+        let mut out = Vec::new();
+        for w in body["widgets"].as_array().unwrap() {
+            if w["type"] != "metric" {
+                continue;
+            }
+            let p = &w["properties"];
+            assert_eq!(p["region"], "eu-west-1", "{w}");
+            assert_eq!(p["view"], "timeSeries", "{w}: over time");
+            let metrics = p["metrics"].as_array().unwrap();
+            assert_eq!(metrics.len(), 1, "one figure a widget: {w}");
+            let m = metrics[0].as_array().unwrap();
+            out.push(std::array::from_fn(|i| {
+                m[i].as_str().unwrap_or_default().to_owned()
+            }));
+        }
+        out
+    }
+
+    /// What `body` draws that the freshness check does not emit, as written.
+    fn not_emitted(body: &serde_json::Value) -> Vec<String> {
+        let (namespace, _, service, names) = emitted();
+        widget_metrics(body)
+            .into_iter()
+            .filter(|[ns, name, dim, value]| {
+                *ns != namespace || !names.contains(name) || dim != "Service" || *value != service
+            })
+            .map(|m| m.join(" "))
+            .collect()
+    }
+
+    /// SPEC §15: a widget per figure, over time, each naming a metric the
+    /// freshness check emits as it emits it (namespace, dimension and its
+    /// value): a misspelt name would draw an empty graph, and fails here.
+    #[test]
+    fn the_dashboard_draws_each_figure_from_a_metric_the_freshness_check_emits() {
+        let t = template();
+        let (_, dimensions, _, _) = emitted();
+        assert_eq!(dimensions, [vec!["Service".to_owned()]]);
+        let body = dashboard_body(&t);
+        assert_eq!(not_emitted(&body), Vec::<String>::new());
+        let mut drawn: Vec<String> = widget_metrics(&body).into_iter().map(|[_, n, _, _]| n).collect();
+        drawn.sort();
+        let mut expected = vec![
+            "ContactsFreshPercent",
+            "ContactsOverdue",
+            "WorkloadsWithoutActivePlan",
+            "Tier1WorkloadsWithout24x7",
+            "RemindersSent",
+            "EscalationsSent",
+            "IncidentsMatched30Days",
+            "IncidentsUnmatched30Days",
+            "OwnersUnreachable",
+        ];
+        expected.sort_unstable();
+        assert_eq!(drawn, expected);
+
+        // A misspelt name, or another service's dimension, is found.
+        let mut wrong = body.clone();
+        wrong["widgets"][1]["properties"]["metrics"][0][1] = "ContactFreshPercent".into();
+        wrong["widgets"][2]["properties"]["metrics"][0][3] = "incident-responder".into();
+        assert_eq!(
+            not_emitted(&wrong),
+            [
+                "SupportPlans ContactFreshPercent Service freshness-check",
+                "SupportPlans ContactsOverdue Service incident-responder"
+            ]
+        );
+
+        // Its URL is an output.
+        let url = t.0["Outputs"]["ReadinessDashboardUrl"]["Value"].clone();
+        assert_eq!(
+            render(&url),
+            "!Sub https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${ReadinessDashboard}"
+        );
+    }
+
     #[test]
     fn the_plans_api_may_write_only_plans_and_workloads() {
         // functions/aws/src/store.rs: PLAN#<id> and WORKLOAD#<name>, current
-        // item and versions; nothing else of the table is the API's.
+        // item and versions, and the readiness snapshot each write keeps
+        // current (functions/aws/src/snapshot.rs); nothing else of the table.
         assert_eq!(
             template().write_prefixes("PlansApiFunction").unwrap(),
-            ["PLAN#*", "WORKLOAD#*"]
+            ["PLAN#*", "WORKLOAD#*", support_plans_aws::snapshot::READINESS_PK]
         );
     }
 
@@ -743,11 +991,11 @@ mod tests {
         let t = template();
         assert_eq!(
             t.write_prefixes("FreshnessCheckFunction").unwrap(),
-            ["REMINDER#*", "ACTIVITY", "SUBSCRIPTIONS"]
+            ["READINESS", "REMINDER#*", "ACTIVITY", "SUBSCRIPTIONS"]
         );
         assert_eq!(
             t.write_prefixes("IncidentResponderFunction").unwrap(),
-            ["CLAIM#*", "ACTIVITY", "RATE#*"]
+            ["CLAIM#*", "ACTIVITY", "READINESS", "RATE#*"]
         );
     }
 

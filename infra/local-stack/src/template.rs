@@ -204,7 +204,19 @@ mod tests {
                 .map(|t| t.attribute_name.as_str()),
             Some("expires_at")
         );
-        assert_eq!(def.index_names(), vec!["by-kind", "by-owner-team", "by-status"]);
+        assert_eq!(
+            def.index_names(),
+            vec!["by-kind", "by-owner-team", "by-status", "by-owner"]
+        );
+        // The owner index carries only the digest (SPEC §10, §15: the
+        // freshness check reads what it needs, page by page).
+        let owner = def
+            .global_secondary_indexes
+            .iter()
+            .find(|i| i.index_name == "by-owner")
+            .unwrap();
+        assert_eq!(owner.projection.projection_type, "INCLUDE");
+        assert_eq!(owner.projection.non_key_attributes, ["digest"]);
     }
 
     #[test]

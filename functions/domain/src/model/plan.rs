@@ -515,3 +515,53 @@ pub(super) fn parse_contact(v: &Value, cx: &mut Cx) -> Option<Contact> {
         verified_note: None,
     })
 }
+
+impl SupportPlan {
+    /// What the freshness check and the readiness figures read of a plan,
+    /// stored beside it for reading page by page (SPEC §10, §15): the plan
+    /// without its severities, escalation steps, account reference, docs,
+    /// case settings and the channels that are not open 24x7 (whether one is
+    /// is all the figures ask of them). Every rule that reads a digest
+    /// answers as it does for the whole plan.
+    pub fn digest(&self) -> SupportPlan {
+        let s = &self.spec;
+        SupportPlan {
+            spec: PlanSpec {
+                id: s.id.clone(),
+                vendor: s.vendor.clone(),
+                product: s.product.clone(),
+                tier: s.tier.clone(),
+                status: s.status,
+                owner: s.owner.clone(),
+                account_ref: None,
+                channels: s
+                    .channels
+                    .iter()
+                    .filter(|c| c.is_24x7())
+                    .take(1)
+                    .cloned()
+                    .collect(),
+                severities: Vec::new(),
+                escalation_steps: Vec::new(),
+                contacts: s.contacts.clone(),
+                verify_every_days: s.verify_every_days,
+                review_every_days: s.review_every_days,
+                renews_on: s.renews_on,
+                docs_url: None,
+                open_case: None,
+            },
+            reviewed_at: self.reviewed_at,
+            reviewed_by: self.reviewed_by.clone(),
+            reactivated_at: self.reactivated_at,
+            meta: self.meta.clone(),
+        }
+    }
+
+    /// The owner index's sort key: plans in order of owner address, then
+    /// team, then id, so that one owner's plans come together. An address
+    /// ends with its host name, which has no `#`.
+    pub fn owner_key(&self) -> String {
+        let o = &self.spec.owner;
+        format!("{}#{}#{}", o.email, o.team, self.spec.id)
+    }
+}

@@ -70,8 +70,46 @@ pub struct Summary {
     /// The topics' subscriptions kept in step (SPEC §14): created, removed,
     /// who is unreachable, the SNS calls it took.
     pub subscriptions: Report,
+    /// What became of the readiness snapshot (SPEC §15).
+    pub snapshot: SnapshotOutcome,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
+}
+
+/// What a run did with the readiness snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotOutcome {
+    /// A dry run writes nothing.
+    #[default]
+    NotWritten,
+    /// Replaced with this run's figures.
+    Replaced,
+    /// Plans or workloads were written while the run read: the snapshot
+    /// those writes kept current stays (its `as_of` the previous run's).
+    Kept,
+    /// The write failed (in `failures`); the next run tries again.
+    Failed,
+}
+
+impl Summary {
+    /// Adds a batch's counts (the check runs batch by batch).
+    pub fn absorb(&mut self, b: Summary) {
+        self.plans += b.plans;
+        self.contacts += b.contacts;
+        self.due_soon += b.due_soon;
+        self.overdue += b.overdue;
+        self.owners_due += b.owners_due;
+        self.reminders += b.reminders;
+        self.reminder_messages += b.reminder_messages;
+        self.escalations += b.escalations;
+        self.escalation_messages += b.escalation_messages;
+        self.not_due_again += b.not_due_again;
+        self.claimed_elsewhere += b.claimed_elsewhere;
+        self.errors += b.errors;
+        self.table_reads += b.table_reads;
+        self.failures.extend(b.failures);
+    }
 }
 
 /// The freshness check over its ports.

@@ -24,7 +24,7 @@ mod reminder;
 mod state;
 pub mod subscriptions;
 
-pub use check::{Check, Notifier, NotifyError, ReminderStates, Summary};
+pub use check::{Check, Notifier, NotifyError, ReminderStates, SnapshotOutcome, Summary};
 pub use due::{DueItem, OwnerDue, OwnerKey, Subject, Tally, collect, evaluate_all};
 pub use escalation::{Reminded, escalation_groups, escalation_messages};
 pub use message::{AttrValue, Message, MessageKind};

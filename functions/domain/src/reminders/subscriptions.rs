@@ -67,7 +67,7 @@ impl fmt::Display for Topic {
 }
 
 /// The subscription an address of an active plan needs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Wanted {
     pub topic: Topic,
     pub address: String,
@@ -398,43 +398,135 @@ pub struct Keeper<'a, S, R> {
     pub manage: bool,
 }
 
+/// What SNS and the table say, read once per run before the plans: the
+/// table's records, each topic's subscriptions (`None`: SNS could not list
+/// it, and the topic is left for the next run), the hand-made
+/// subscriptions' verdicts as asked, and every address wanted so far.
+#[derive(Debug, Default)]
+pub struct Look {
+    records: Vec<Record>,
+    listed: [Option<Vec<Listed>>; 2],
+    hand_made: HashMap<Wanted, Reach>,
+    wanted: BTreeSet<Wanted>,
+    report: Report,
+}
+
+fn by_key(records: &[Record]) -> HashMap<(Topic, &str), &Record> {
+    records
+        .iter()
+        .map(|r| ((r.topic, r.address.as_str()), r))
+        .collect()
+}
+
+fn slot(topic: Topic) -> usize {
+    match topic {
+        Topic::Reminder => 0,
+        Topic::Escalation => 1,
+    }
+}
+
 impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
-    /// Keeps both topics in step with `plans`. A dry run reads, decides and
-    /// reports, and changes nothing, in SNS or in the table. A topic SNS
-    /// cannot list is reported in `failures` and left for the next run; a
-    /// failed call fails that address only.
+    /// Keeps both topics in step with `plans`: [`Self::look`], [`Self::reach`]
+    /// over all of them, [`Self::finish`].
     pub async fn run(
         &self,
         plans: &[SupportPlan],
         now: Timestamp,
         dry_run: bool,
     ) -> Result<Report, StoreError> {
-        let wanted = wanted(plans);
+        let mut look = self.look().await?;
+        self.reach(&mut look, plans).await;
+        Ok(self.finish(look, now, dry_run).await)
+    }
+
+    /// Reads the records (one table read) and lists both topics. A topic SNS
+    /// cannot list is reported in `failures` and left for the next run.
+    pub async fn look(&self) -> Result<Look, StoreError> {
         let (records, reads) = self.records.all_records().await?;
-        let mut report = Report {
-            addresses: wanted.len(),
-            table_requests: reads,
+        let mut look = Look {
+            records,
+            report: Report {
+                table_requests: reads,
+                ..Report::default()
+            },
+            ..Look::default()
+        };
+        for topic in Topic::ALL {
+            match self.sns.list(topic).await {
+                Ok((listed, calls)) => {
+                    look.report.sns_calls += calls;
+                    look.listed[slot(topic)] = Some(listed);
+                }
+                Err(e) => look
+                    .report
+                    .failures
+                    .push(format!("listing the {topic} topic: {e}")),
+            }
+        }
+        Ok(look)
+    }
+
+    /// Whether the addresses of `plans` will be reached once upkeep is done
+    /// (a subscription to create will be pending confirmation), for the
+    /// reminders of these plans' owners; the addresses are remembered as
+    /// wanted for [`Self::finish`]. Asks SNS only for hand-made confirmed
+    /// subscriptions' filter policies, once per address.
+    pub async fn reach(&self, look: &mut Look, plans: &[SupportPlan]) -> Report {
+        let batch = wanted(plans);
+        let mut out = Report {
+            addresses: batch.len(),
             ..Report::default()
         };
-        let known: HashMap<(Topic, &str), &Record> = records
-            .iter()
-            .map(|r| ((r.topic, r.address.as_str()), r))
-            .collect();
         for topic in Topic::ALL {
-            let listed = match self.sns.list(topic).await {
-                Ok((listed, calls)) => {
-                    report.sns_calls += calls;
-                    listed
-                }
-                Err(e) => {
-                    report.failures.push(format!("listing the {topic} topic: {e}"));
-                    continue;
-                }
+            let Some(listed) = look.listed[slot(topic)].as_ref() else {
+                continue;
             };
-            let plan = upkeep(topic, &wanted, &listed, &records, self.manage);
+            let plan = upkeep(topic, &batch, listed, &look.records, self.manage);
             let mut reach = plan.reach;
+            for w in plan.create {
+                reach.insert(w, Reach::PendingConfirmation);
+            }
             for (w, arns) in plan.ask {
-                let r = self.hand_made(&w, &arns, &mut report).await;
+                let r = match look.hand_made.get(&w) {
+                    Some(r) => *r,
+                    None => {
+                        let r = self.hand_made(&w, &arns, &mut look.report).await;
+                        look.hand_made.insert(w.clone(), r);
+                        r
+                    }
+                };
+                reach.insert(w, r);
+            }
+            let known = by_key(&look.records);
+            tell(&mut out, topic, &reach, &known);
+        }
+        look.wanted.extend(batch);
+        out
+    }
+
+    /// Creates what is missing and removes what is no longer wanted, for
+    /// every address [`Self::reach`] saw, and records what it found. A dry
+    /// run decides and reports, and changes nothing, in SNS or in the table.
+    /// A failed call fails that address only.
+    pub async fn finish(&self, look: Look, now: Timestamp, dry_run: bool) -> Report {
+        let Look {
+            records,
+            listed,
+            hand_made,
+            wanted,
+            mut report,
+        } = look;
+        report.addresses = wanted.len();
+        let known = by_key(&records);
+        for topic in Topic::ALL {
+            let Some(listed) = listed[slot(topic)].as_ref() else {
+                continue;
+            };
+            let plan = upkeep(topic, &wanted, listed, &records, self.manage);
+            let mut reach = plan.reach;
+            for (w, _) in plan.ask {
+                // Every wanted address went through `reach`, which asked.
+                let r = hand_made.get(&w).copied().unwrap_or(Reach::Confirmed);
                 reach.insert(w, r);
             }
             let mut created: HashMap<String, String> = HashMap::new();
@@ -489,21 +581,9 @@ impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
                     self.forget(r, &mut report).await;
                 }
             }
+            tell(&mut report, topic, &reach, &known);
             for (w, r) in reach {
-                let unreachable = match topic {
-                    Topic::Reminder => &mut report.owners_unreachable,
-                    Topic::Escalation => &mut report.escalations_unreachable,
-                };
-                if !r.is_reachable() {
-                    unreachable.insert(w.address.clone(), r);
-                }
                 let before = known.get(&(topic, w.address.as_str()));
-                if topic == Topic::Reminder
-                    && r.is_reachable()
-                    && before.is_some_and(|b| !b.reach.is_reachable())
-                {
-                    report.owners_now_reachable.insert(w.address.clone());
-                }
                 if dry_run {
                     continue;
                 }
@@ -531,7 +611,7 @@ impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
                 }
             }
         }
-        Ok(report)
+        report
     }
 
     /// An address served only by subscriptions made by hand: reachable if
@@ -565,6 +645,29 @@ impl<S: Subscriptions, R: SubscriptionRecords> Keeper<'_, S, R> {
                 "forgetting {}'s subscription on the {} topic: {e}",
                 r.address, r.topic
             ));
+        }
+    }
+}
+
+/// Adds `reach` (one topic's addresses) to `report`: who is unreachable,
+/// and which owners the last look found unreachable and this one reachable.
+fn tell(
+    report: &mut Report,
+    topic: Topic,
+    reach: &BTreeMap<Wanted, Reach>,
+    known: &HashMap<(Topic, &str), &Record>,
+) {
+    for (w, r) in reach {
+        let unreachable = match topic {
+            Topic::Reminder => &mut report.owners_unreachable,
+            Topic::Escalation => &mut report.escalations_unreachable,
+        };
+        if !r.is_reachable() {
+            unreachable.insert(w.address.clone(), *r);
+        }
+        let before = known.get(&(topic, w.address.as_str()));
+        if topic == Topic::Reminder && r.is_reachable() && before.is_some_and(|b| !b.reach.is_reachable()) {
+            report.owners_now_reachable.insert(w.address.clone());
         }
     }
 }
@@ -643,11 +746,7 @@ impl PlanReach {
 /// The owner addresses of `plans` (active ones) that the records show as
 /// unreachable: readiness's `owners_unreachable`.
 pub fn owners_unreachable(plans: &[SupportPlan], records: &[Record]) -> u64 {
-    let bad: BTreeSet<&str> = records
-        .iter()
-        .filter(|r| r.topic == Topic::Reminder && !r.reach.is_reachable())
-        .map(|r| r.address.as_str())
-        .collect();
+    let bad = crate::readiness::unreachable_owners(records);
     let owners: BTreeSet<&str> = plans
         .iter()
         .filter(|p| p.is_active())

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod chat;
 pub mod claims;
 pub mod directory;
+pub mod evaluations;
 pub mod hand_off;
 pub mod incidents;
 pub mod keys;

@@ -12,7 +12,8 @@ use jiff::civil::Date;
 
 use crate::model::{Change, Meta, Revision, Status, SupportPlan, Workload};
 use crate::ports::{
-    Keep, Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore, encode_cursor,
+    Keep, OwnerIndex, Page, PageRequest, PlanFilter, PlanStore, StoreError, WorkloadFilter, WorkloadStore,
+    encode_cursor,
 };
 use jiff::Timestamp;
 
@@ -444,5 +445,47 @@ impl ReadinessSnapshots for InMemoryStore {
         s.readiness = delta.apply(&s.readiness);
         s.seq += 1;
         Ok(())
+    }
+}
+
+/// The owner index's page size here: small, so that tests cross pages.
+pub const OWNER_PAGE: usize = 3;
+
+impl OwnerIndex for InMemoryStore {
+    async fn active_plans_by_owner(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<SupportPlan>, Option<String>), StoreError> {
+        let mut plans: Vec<(String, SupportPlan)> = self
+            .data()
+            .plans
+            .all(Status::Active)
+            .into_iter()
+            .map(|p| (p.owner_key(), p))
+            .filter(|(k, _)| cursor.is_none_or(|c| k.as_str() > c))
+            .collect();
+        plans.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = plans.len() > OWNER_PAGE;
+        plans.truncate(OWNER_PAGE);
+        let next = if more {
+            plans.last().map(|(k, _)| k.clone())
+        } else {
+            None
+        };
+        Ok((plans.into_iter().map(|(_, p)| p.digest()).collect(), next))
+    }
+
+    async fn active_plans_of(&self, email: &str, limit: u16) -> Result<Vec<Slug>, StoreError> {
+        let mut ids: Vec<Slug> = self
+            .data()
+            .plans
+            .all(Status::Active)
+            .into_iter()
+            .filter(|p| p.spec.owner.email.as_str() == email)
+            .map(|p| p.spec.id)
+            .collect();
+        ids.sort();
+        ids.truncate(usize::from(limit));
+        Ok(ids)
     }
 }

@@ -16,7 +16,7 @@ use support_plans_domain::freshness::Policy;
 use support_plans_domain::readiness;
 use support_plans_tests::http::request;
 use support_plans_tests::stack_env as env;
-use support_plans_tests::{api, as_team, local_config, plan_body};
+use support_plans_tests::{api, as_team, invoke, local_config, plan_body, succeeded};
 
 fn run_id() -> String {
     let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -24,23 +24,7 @@ fn run_id() -> String {
 }
 
 async fn freshness() -> Value {
-    let r = request(
-        "POST",
-        &format!(
-            "{}/2015-03-31/functions/freshness-check/invocations",
-            env("LAMBDA_ENDPOINT")
-        ),
-        &[],
-        Some(&json!({})),
-    )
-    .await;
-    assert_eq!(r.status, 200, "freshness-check: {}", r.body);
-    assert!(
-        r.header("x-amz-function-error").is_none(),
-        "freshness-check failed: {}",
-        r.body
-    );
-    r.json()
+    succeeded("freshness-check", &invoke("freshness-check", &json!({})).await)
 }
 
 /// `GET /readiness` and the recomputation at its `as_of`; read again when

@@ -119,37 +119,47 @@ where
 }
 
 impl DynamoStore {
-    /// Adds `counts` to the snapshot, if there is one (the first freshness
-    /// run, or the first `GET /readiness`, writes it with the window's sums).
-    pub(crate) async fn add_activity_to_snapshot(&self, counts: &Activity) -> Result<(), StoreError> {
-        let adds: Vec<(&str, u64)> = activity_fields(counts)
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        if adds.is_empty() {
-            return Ok(());
-        }
-        let mut expr: Vec<String> = adds
-            .iter()
-            .enumerate()
-            .map(|(i, _)| format!("#f{i} :v{i}"))
-            .collect();
-        expr.push("#aseq :one".into());
+    /// `UpdateItem … ADD` of `adds` (attribute, number) and 1 to `counter`
+    /// on the snapshot, conditional on `condition` (which names the key as
+    /// `#pk`).
+    fn add_to_snapshot(
+        &self,
+        adds: &[(&str, String)],
+        counter: &str,
+        condition: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut expr: Vec<String> = (0..adds.len()).map(|i| format!("#f{i} :v{i}")).collect();
+        expr.push("#counter :one".into());
         let mut update = self
             .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key()))
             .update_expression(format!("ADD {}", expr.join(", ")))
-            .condition_expression("attribute_exists(#pk)")
+            .condition_expression(condition)
             .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#aseq", "activity_seq")
+            .expression_attribute_names("#counter", counter)
             .expression_attribute_values(":one", num(1));
         for (i, (name, n)) in adds.iter().enumerate() {
             update = update
                 .expression_attribute_names(format!("#f{i}"), *name)
-                .expression_attribute_values(format!(":v{i}"), num(n));
+                .expression_attribute_values(format!(":v{i}"), AttributeValue::N(n.clone()));
         }
+        update
+    }
+
+    /// Adds `counts` to the snapshot, if there is one (the first freshness
+    /// run, or the first `GET /readiness`, writes it with the window's sums).
+    pub(crate) async fn add_activity_to_snapshot(&self, counts: &Activity) -> Result<(), StoreError> {
+        let adds: Vec<(&str, String)> = activity_fields(counts)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| (name, n.to_string()))
+            .collect();
+        if adds.is_empty() {
+            return Ok(());
+        }
+        let update = self.add_to_snapshot(&adds, "activity_seq", "attribute_exists(#pk)");
         match update.send().await {
             Ok(_) => Ok(()),
             Err(e) if conditional_failed(&e) => Ok(()),
@@ -214,33 +224,19 @@ impl ReadinessSnapshots for DynamoStore {
     }
 
     async fn adjust_snapshot(&self, delta: &Delta, as_of: Timestamp) -> Result<(), StoreError> {
-        let adds: Vec<(&str, i64)> = delta.fields().into_iter().filter(|(_, d)| *d != 0).collect();
-        let mut expr: Vec<String> = adds
-            .iter()
-            .enumerate()
-            .map(|(i, _)| format!("#f{i} :v{i}"))
+        let adds: Vec<(&str, String)> = delta
+            .fields()
+            .into_iter()
+            .filter(|(_, d)| *d != 0)
+            .map(|(name, d)| (name, d.to_string()))
             .collect();
-        expr.push("#seq :one".into());
-        let mut update = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key()))
-            .update_expression(format!("ADD {}", expr.join(", ")))
-            .condition_expression("attribute_exists(#pk) AND #as_of = :as_of")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#seq", "seq")
+        let update = self
+            .add_to_snapshot(&adds, "seq", "attribute_exists(#pk) AND #as_of = :as_of")
             .expression_attribute_names("#as_of", "as_of")
-            .expression_attribute_values(":one", num(1))
             .expression_attribute_values(":as_of", AttributeValue::S(as_of.to_string()))
             .return_values_on_condition_check_failure(
                 aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
             );
-        for (i, (name, d)) in adds.iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#f{i}"), *name)
-                .expression_attribute_values(format!(":v{i}"), num(d));
-        }
         match update.send().await {
             Ok(_) => Ok(()),
             Err(e) if conditional_failed(&e) => {

@@ -342,3 +342,14 @@ async fn an_endpoint_that_never_answers_ends_at_the_answer_timeout() {
     assert!(e.to_string().contains("no answer within 0.5 s"), "{e}");
     silent.abort();
 }
+
+/// The chart's contract with the API: every figure it draws is in the answer.
+#[tokio::test]
+async fn readiness_answers_every_figure_the_chart_draws() {
+    let client = as_member("platform").await;
+    let answer = client.readiness().await.expect("GET /readiness");
+    let figures =
+        support_plans::readiness::Readiness::from_json(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_eq!(figures.gaps.len() + figures.activity.len(), 12);
+    assert_eq!(Some(figures.plans), answer["plans"].as_u64());
+}

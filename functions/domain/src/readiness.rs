@@ -135,8 +135,6 @@ pub struct Snapshot {
     /// What the last subscription upkeep found (SPEC §14).
     pub subscriptions: Vec<Record>,
     pub now: Timestamp,
-    /// The store reads it took.
-    pub reads: usize,
 }
 
 impl Snapshot {
@@ -145,9 +143,9 @@ impl Snapshot {
         now: Timestamp,
         policy: &Policy,
     ) -> Result<Self, StoreError> {
-        let (plans, plan_reads) = store.all_plans(Status::Active).await?;
-        let (workloads, workload_reads) = store.all_workloads(Status::Active).await?;
-        let (subscriptions, subscription_reads) = store.all_records().await?;
+        let (plans, _) = store.all_plans(Status::Active).await?;
+        let (workloads, _) = store.all_workloads(Status::Active).await?;
+        let (subscriptions, _) = store.all_records().await?;
         let freshness = plans
             .iter()
             .map(|p| freshness::evaluate(p, now, policy))
@@ -158,7 +156,6 @@ impl Snapshot {
             freshness,
             subscriptions,
             now,
-            reads: plan_reads + workload_reads + subscription_reads,
         })
     }
 

@@ -56,14 +56,17 @@ impl FreshnessAdapters {
     }
 }
 
-/// The webhook edge's adapters (SPEC §11, §13): the table (webhook ids,
-/// response marks, the claims' `done`), the two webhook secrets, the
-/// responded links' keys and the responder's asynchronous invocation, on
-/// clients with the edge's short deadlines ([`crate::deadlines::hooks_timeouts`]).
+/// The webhook edge's adapters (SPEC §11, §13): the table (webhook ids;
+/// response marks and the claims' `done`), the two webhook secrets, the
+/// responded links' keys and the responder's asynchronous invocation. The
+/// webhook routes' clients have the edge's short deadlines
+/// ([`crate::deadlines::hooks_timeouts`]); the responded routes' (`marks`,
+/// `responded_key`) longer ones ([`crate::deadlines::responded_timeouts`]).
 #[cfg(feature = "hooks")]
 #[derive(Debug, Clone)]
 pub struct HooksAdapters {
     pub ids: DynamoStore,
+    pub marks: DynamoStore,
     pub pagerduty_secret: crate::secrets::SecretsManagerText,
     pub incident_secret: crate::secrets::SecretsManagerText,
     pub responded_key: crate::secrets::SecretsManagerText,
@@ -81,17 +84,25 @@ impl HooksAdapters {
         responded_key: &str,
         responder: &str,
     ) -> Self {
-        let sdk = sdk
+        let webhooks = sdk
             .to_builder()
             .timeout_config(crate::deadlines::hooks_timeouts())
             .build();
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let people = sdk
+            .to_builder()
+            .timeout_config(crate::deadlines::responded_timeouts())
+            .build();
+        let secrets = aws_sdk_secretsmanager::Client::new(&webhooks);
         Self {
-            ids: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+            ids: DynamoStore::new(aws_sdk_dynamodb::Client::new(&webhooks), table),
+            marks: DynamoStore::new(aws_sdk_dynamodb::Client::new(&people), table),
             pagerduty_secret: crate::secrets::SecretsManagerText::new(secrets.clone(), pagerduty_secret),
-            incident_secret: crate::secrets::SecretsManagerText::new(secrets.clone(), incident_secret),
-            responded_key: crate::secrets::SecretsManagerText::new(secrets, responded_key),
-            hand_off: crate::hand_off::LambdaHandOff::new(aws_sdk_lambda::Client::new(&sdk), responder),
+            incident_secret: crate::secrets::SecretsManagerText::new(secrets, incident_secret),
+            responded_key: crate::secrets::SecretsManagerText::new(
+                aws_sdk_secretsmanager::Client::new(&people),
+                responded_key,
+            ),
+            hand_off: crate::hand_off::LambdaHandOff::new(aws_sdk_lambda::Client::new(&webhooks), responder),
         }
     }
 }

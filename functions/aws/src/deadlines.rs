@@ -3,7 +3,8 @@
 //! function may run (`template.yaml`'s `IncidentResponderFunction.Timeout`,
 //! which a test holds to [`RESPONDER_TIMEOUT`]), and how long a claimed part
 //! stays leased ([`LEASE`]). The webhook edge's budget (SPEC §11) is at the
-//! end ([`hooks_timeouts`]).
+//! end ([`hooks_timeouts`]), with that of the routes where people and portals
+//! mark a vendor as responding (SPEC §13, [`responded_timeouts`]).
 //!
 //! The arithmetic:
 //!
@@ -92,9 +93,10 @@ pub const HOOKS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const HOOKS_OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
 /// The most calls one delivery makes one after the other.
 pub const HOOKS_SEQUENTIAL_CALLS: u32 = 4;
-/// The function's timeout (`template.yaml`, `IncidentHooksFunction`): every
-/// call at its deadline still ends before Lambda stops it.
-pub const HOOKS_TIMEOUT: Duration = Duration::from_secs(10);
+/// The function's timeout (`template.yaml`, `IncidentHooksFunction`, which a
+/// test holds to it): every call of either kind of route at its deadline
+/// still ends before Lambda stops it, and before API Gateway's 29 s.
+pub const HOOKS_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// The webhook edge's SDK timeouts.
 pub fn hooks_timeouts() -> TimeoutConfig {
@@ -102,6 +104,37 @@ pub fn hooks_timeouts() -> TimeoutConfig {
         .connect_timeout(HOOKS_CONNECT_TIMEOUT)
         .operation_attempt_timeout(HOOKS_ATTEMPT_TIMEOUT)
         .operation_timeout(HOOKS_OPERATION_TIMEOUT)
+        .build()
+}
+
+// ---- The responded routes (SPEC §13, function `incident-hooks`) -------------
+//
+// `POST /responded/{token}` (a person's click) and `POST
+// /incidents/{incident}/plans/{plan}/responded` (a portal's call) are not
+// deliveries their sender gives up on after 5 s: only API Gateway's 29 s
+// bounds them, and an answer of 503 makes a person try again by hand. So the
+// table and the links' keys are called with longer deadlines there than on
+// the webhook routes, and a storage hiccup of a second or two is waited out.
+// A mark makes at most [`RESPONDED_SEQUENTIAL_CALLS`] (4) such calls one
+// after the other (the links' keys, once per process and five minutes;
+// whether the plan's note was posted; the mark; the first mark read back),
+// then the hand-off on the webhooks' deadline (its failure is only logged:
+// the responder's sweep posts the note later): 4 × 5 s + 1.5 s = 21.5 s,
+// under [`HOOKS_TIMEOUT`].
+
+/// One attempt of one call of the responded routes.
+pub const RESPONDED_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// One call of the responded routes, retries and backoff included.
+pub const RESPONDED_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most calls one mark makes one after the other, the hand-off aside.
+pub const RESPONDED_SEQUENTIAL_CALLS: u32 = 4;
+
+/// The responded routes' SDK timeouts (the connection: the webhooks').
+pub fn responded_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(HOOKS_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(RESPONDED_ATTEMPT_TIMEOUT)
+        .operation_timeout(RESPONDED_OPERATION_TIMEOUT)
         .build()
 }
 
@@ -137,5 +170,18 @@ mod tests {
         assert!(HOOKS_TIMEOUT < Duration::from_secs(29));
         let t = hooks_timeouts();
         assert_eq!(t.operation_timeout(), Some(HOOKS_OPERATION_TIMEOUT));
+    }
+
+    #[test]
+    fn a_mark_waits_longer_than_a_webhook_and_still_ends_before_the_function() {
+        assert!(HOOKS_ATTEMPT_TIMEOUT < RESPONDED_ATTEMPT_TIMEOUT);
+        assert!(RESPONDED_ATTEMPT_TIMEOUT < RESPONDED_OPERATION_TIMEOUT);
+        assert!(
+            RESPONDED_OPERATION_TIMEOUT * RESPONDED_SEQUENTIAL_CALLS + HOOKS_OPERATION_TIMEOUT
+                < HOOKS_TIMEOUT
+        );
+        let t = responded_timeouts();
+        assert_eq!(t.operation_attempt_timeout(), Some(RESPONDED_ATTEMPT_TIMEOUT));
+        assert_eq!(t.operation_timeout(), Some(RESPONDED_OPERATION_TIMEOUT));
     }
 }

@@ -20,8 +20,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     // The secrets are read on the first request of each route, not here.
     let mut hooks = Hooks::new(
-        a.ids.clone(),
         a.ids,
+        a.marks,
         a.hand_off,
         a.pagerduty_secret,
         a.incident_secret,

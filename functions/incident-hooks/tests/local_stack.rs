@@ -19,6 +19,7 @@ use incident_hooks::{Hooks, app};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use support_plans_aws::adapters::HooksAdapters;
 use support_plans_aws::hand_off::LambdaHandOff;
 use support_plans_aws::secrets::SecretsManagerText;
 use support_plans_domain::ports::{HandOff, PortError, SecretText, WebhookIds};
@@ -219,6 +220,68 @@ async fn put_claim(store: &support_plans_aws::DynamoStore, incident: &str, done:
         .send()
         .await
         .unwrap();
+}
+
+// ---- The responded routes' deadlines (SPEC §13) ------------------------------
+
+/// A portal's call (or a person's click) is not a webhook delivery that its
+/// sender gives up on after 5 s: through the function's own adapters, with
+/// every storage call taking 1.2 s (over the webhooks' 1 s attempt and 1.5 s
+/// call deadlines), the mark is still recorded, not answered 503.
+#[tokio::test]
+async fn a_portals_mark_waits_out_storage_slower_than_a_webhooks_deadline() {
+    let store = support_plans_tests::fresh_store().await;
+    let incident = "pagerduty:PSLOW01";
+    put_claim(&store, incident, &["NOTE#aws-business"]).await;
+    support_plans_tests::local_config().await; // refuses anything but the local stack
+    let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL of the local stack");
+    let slow = std::time::Duration::from_millis(1200);
+    assert!(slow > support_plans_aws::deadlines::HOOKS_OPERATION_TIMEOUT * 3 / 4);
+    let (url, _proxy) = support_plans_tests::proxy::latency_proxy(&moto, slow).await;
+    // Loaded again: an endpoint set on the loader wins over AWS_ENDPOINT_URL.
+    let sdk = support_plans_aws::sdk::loader().endpoint_url(url).load().await;
+    let a = HooksAdapters::new(
+        &sdk,
+        store.table(),
+        "no-pagerduty-secret",
+        "no-incident-secret",
+        "no-link-keys",
+        "no-responder",
+    );
+    let handed = FakeHandOff::default();
+    let mut hooks = Hooks::new(
+        a.ids,
+        a.marks,
+        handed.clone(),
+        a.pagerduty_secret,
+        a.incident_secret,
+        a.responded_key,
+    );
+    hooks.local_auth = true;
+    let started = std::time::Instant::now();
+    let response = app(hooks)
+        .oneshot(
+            Request::post("/incidents/PSLOW01/plans/aws-business/responded")
+                .header("x-local-principal", "portal@example.com")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "after {:?}: {}",
+        started.elapsed(),
+        String::from_utf8_lossy(&bytes)
+    );
+    let marks = store.marks(incident).await.unwrap();
+    assert_eq!(marks["aws-business"].by, "portal@example.com");
+    assert_eq!(handed.payloads().len(), 1, "handed to the responder once");
 }
 
 // ---- The secrets ------------------------------------------------------------

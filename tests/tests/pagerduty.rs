@@ -205,10 +205,23 @@ fn standard_signature(secret: &str, id: &str, ts: i64, body: &[u8]) -> String {
     format!("v1,{}", STANDARD.encode(tag))
 }
 
+/// Delivers `body` to `/hooks/{route}` as a sender does: a 503 ("deliver
+/// again": the table or the hand-off too slow for the delivery's deadline
+/// while the stack is busy) is delivered again, the same bytes, up to 3 times.
 async fn hook(route: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut all = headers.to_vec();
     all.push(("content-type", "application/json"));
-    request_bytes("POST", &format!("{}/hooks/{route}", env("HOOKS_URL")), &all, body).await
+    let url = format!("{}/hooks/{route}", env("HOOKS_URL"));
+    let mut reply = request_bytes("POST", &url, &all, body).await;
+    for wait in [1, 2, 4] {
+        if reply.status != 503 {
+            break;
+        }
+        eprintln!("{route}: 503 ({}), delivering again in {wait} s", reply.body);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        reply = request_bytes("POST", &url, &all, body).await;
+    }
+    reply
 }
 
 #[tokio::test]

@@ -81,8 +81,8 @@ pub fn responder_timeouts() -> TimeoutConfig {
 // PagerDuty gives a delivery 5 s before it counts it failed (and API Gateway
 // 29 s). `POST /hooks/pagerduty` makes at most two calls one after the other
 // (the secret, once per process and five minutes; the hand-off), `POST
-// /hooks/incident` at most four (the secret, the id, the hand-off, and the
-// id forgotten when the hand-off failed): 2 × 1.5 s = 3 s and 4 × 1.5 s = 6 s.
+// /hooks/incident` at most four (the secret, whether the id was handed off
+// before, the hand-off, the id recorded): 2 × 1.5 s = 3 s and 4 × 1.5 s = 6 s.
 // An attempt of these small calls normally takes tens of milliseconds.
 
 /// A connection of the webhook edge not made within this is given up.

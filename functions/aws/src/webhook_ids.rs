@@ -1,17 +1,17 @@
-//! The Standard Webhooks ids already accepted (SPEC §11, `POST
+//! The Standard Webhooks ids already handed off (SPEC §11, `POST
 //! /hooks/incident`), in the one table: the domain's [`WebhookIds`] port.
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | one accepted delivery | `WEBHOOK#<webhook-id>` | `STATE` | `expires_at` |
+//! | one delivery handed off | `WEBHOOK#<webhook-id>` | `STATE` | `expires_at` |
 //!
-//! `first_seen` is one conditional `PutItem` (no item, or one whose
-//! `expires_at` has passed: the table's TTL deletes expired items only
-//! eventually), so of concurrent deliveries of one id exactly one wins.
-//! `expires_at` (epoch seconds, the table's TTL attribute) is the end of the
-//! id's window. Not in any index.
+//! `handed_off_before` is one consistent `GetItem` (an item whose
+//! `expires_at` has passed does not count: the table's TTL deletes expired
+//! items only eventually); `handed_off` one `PutItem`, which a retry repeats
+//! harmlessly. `expires_at` (epoch seconds, the table's TTL attribute) is
+//! the end of the id's window. Not in any index.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata as _};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use support_plans_domain::ports::{StoreError, WebhookIds};
@@ -30,31 +30,34 @@ fn key(id: &str) -> AttributeValue {
 }
 
 impl WebhookIds for DynamoStore {
-    async fn first_seen(&self, id: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError> {
+    async fn handed_off_before(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
         let out = self
             .client()
+            .get_item()
+            .table_name(self.table())
+            .key(PK, key(id))
+            .key(SK, AttributeValue::S(STATE.into()))
+            .projection_expression("expires_at")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unexpected(DisplayErrorContext(e)))?;
+        let until = match out.item.as_ref().and_then(|item| item.get("expires_at")) {
+            None => return Ok(false),
+            Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
+            Some(_) => None,
+        };
+        // An item without a readable window is held as a replay: it was written as one.
+        Ok(until.is_none_or(|until| until >= now.as_second()))
+    }
+
+    async fn handed_off(&self, id: &str, until: Timestamp) -> Result<(), StoreError> {
+        self.client()
             .put_item()
             .table_name(self.table())
             .item(PK, key(id))
             .item(SK, AttributeValue::S(STATE.into()))
             .item("expires_at", AttributeValue::N(until.as_second().to_string()))
-            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
-            .expression_attribute_values(":now", AttributeValue::N(now.as_second().to_string()))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(unexpected(DisplayErrorContext(e))),
-        }
-    }
-
-    async fn forget(&self, id: &str) -> Result<(), StoreError> {
-        self.client()
-            .delete_item()
-            .table_name(self.table())
-            .key(PK, key(id))
-            .key(SK, AttributeValue::S(STATE.into()))
             .send()
             .await
             .map(|_| ())

@@ -256,26 +256,26 @@ pub trait RateLimit: Send + Sync {
     fn give_back(&self, key: &str, taken_at: Timestamp) -> impl Future<Output = Res<()>> + Send;
 }
 
-/// The Standard Webhooks ids already accepted (SPEC §11): `POST
-/// /hooks/incident` refuses a delivery whose `webhook-id` was seen before,
-/// within the id's window ([`webhook::Verified::remember_until`]: after it
-/// the delivery's timestamp is stale anyway, so the record may expire, e.g.
-/// through the table's TTL).
+/// The Standard Webhooks ids already handed off (SPEC §11): `POST
+/// /hooks/incident` refuses a delivery whose `webhook-id` was handed off
+/// before, within the id's window ([`webhook::Verified::remember_until`]:
+/// after it the delivery's timestamp is stale anyway, so the record may
+/// expire, e.g. through the table's TTL).
+///
+/// An id is recorded only once its delivery was handed off, so a delivery
+/// that failed for any reason (the hand-off, or the store itself answering
+/// after its deadline) leaves nothing that would refuse the sender's
+/// redelivery. Two deliveries of one id that overlap before either is
+/// handed off are both handed off: the responder's claims post an incident's
+/// parts once whatever the hand-offs (SPEC §4 "Exactly once").
 ///
 /// [`webhook::Verified::remember_until`]: crate::webhook::Verified::remember_until
 pub trait WebhookIds: Send + Sync {
-    /// Records `id` as seen until `until`, atomically: `true` for the first
-    /// caller (or when the earlier record had expired by `now`), `false` for
-    /// every other, concurrent ones included.
-    fn first_seen(
-        &self,
-        id: &str,
-        now: Timestamp,
-        until: Timestamp,
-    ) -> impl Future<Output = Res<bool>> + Send;
-    /// Forgets `id` after a hand-off that failed, so the sender's retry of
-    /// the same message is not refused as a replay.
-    fn forget(&self, id: &str) -> impl Future<Output = Res<()>> + Send;
+    /// Whether a delivery of `id` was handed off and its record holds at `now`.
+    fn handed_off_before(&self, id: &str, now: Timestamp) -> impl Future<Output = Res<bool>> + Send;
+    /// Records that a delivery of `id` was handed off, until `until`;
+    /// idempotent, so a retried call that had landed is no error.
+    fn handed_off(&self, id: &str, until: Timestamp) -> impl Future<Output = Res<()>> + Send;
 }
 
 /// The hand-off of a verified webhook delivery to the incident responder

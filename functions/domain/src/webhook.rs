@@ -19,7 +19,7 @@
 //!   the spec's reference libraries: the rest is base64 either way). The
 //!   timestamp must lie within [`TOLERANCE`] of `now`, either side; the
 //!   answer carries the id and how long to remember it, so the edge can
-//!   refuse a replay ([`first_delivery`]).
+//!   refuse a replay ([`not_replayed`], [`handed_off`]).
 //!
 //! Comparison is in constant time by construction: a tag is only ever
 //! checked with `hmac`'s `Mac::verify_slice` (a `subtle` constant-time
@@ -187,7 +187,7 @@ pub enum WebhookError {
     Stale,
     #[error("{WEBHOOK_TIMESTAMP} is more than {} seconds in the future", TOLERANCE.as_secs())]
     Future,
-    #[error("this {WEBHOOK_ID} was already received")]
+    #[error("this {WEBHOOK_ID} was already received and handed off")]
     Replayed,
     /// The replay store could not be asked: nothing was accepted; the
     /// sender should deliver again.
@@ -328,7 +328,7 @@ impl Verified {
 /// Verifies a Standard Webhooks delivery at `now`: headers present and
 /// well-formed, timestamp within [`TOLERANCE`], one `v1` signature matching
 /// one of the secrets. The replay check is the caller's next step
-/// ([`first_delivery`]).
+/// ([`not_replayed`]).
 pub fn verify_standard(
     secrets: &WebhookSecrets,
     headers: StandardHeaders<'_>,
@@ -379,18 +379,23 @@ pub fn verify_standard(
     })
 }
 
-/// Records a verified delivery's id at `now`: `Ok` the first time, or
-/// [`WebhookError::Replayed`] when the id was seen within its window. When
-/// the hand-off that follows fails, the caller gives the id back with
-/// [`WebhookIds::forget`] so the sender's retry is not taken for a replay.
-pub async fn first_delivery(
+/// Whether a verified delivery may be handed off at `now`: `Ok` unless its
+/// id was handed off within its window ([`WebhookError::Replayed`]). After
+/// the hand-off, the caller records it with [`handed_off`].
+pub async fn not_replayed(
     ids: &impl WebhookIds,
     verified: &Verified,
     now: Timestamp,
 ) -> Result<(), WebhookError> {
-    match ids.first_seen(&verified.id, now, verified.remember_until()).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(WebhookError::Replayed),
+    match ids.handed_off_before(&verified.id, now).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(WebhookError::Replayed),
         Err(e) => Err(WebhookError::Unavailable(e)),
     }
+}
+
+/// Records that a verified delivery was handed off: its id is a replay until
+/// the end of its window.
+pub async fn handed_off(ids: &impl WebhookIds, verified: &Verified) -> Result<(), StoreError> {
+    ids.handed_off(&verified.id, verified.remember_until()).await
 }

@@ -8,11 +8,10 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use sha2::Sha256;
-use support_plans_domain::ports::WebhookIds;
 use support_plans_domain::testing::webhook_ids::FakeWebhookIds;
 use support_plans_domain::webhook::{
-    MAX_BODY_BYTES, SecretError, StandardHeaders, TOLERANCE, WebhookError, WebhookSecrets, first_delivery,
-    verify_pagerduty, verify_standard,
+    MAX_BODY_BYTES, SecretError, StandardHeaders, TOLERANCE, WebhookError, WebhookSecrets, handed_off,
+    not_replayed, verify_pagerduty, verify_standard,
 };
 
 // ---- PagerDuty V3 ----------------------------------------------------------
@@ -421,30 +420,38 @@ async fn a_replayed_id_is_refused_until_its_window_ends() {
         verify_standard(&secrets, headers, SW_BODY.as_bytes(), now)
     };
     let first = deliver(SW_TS, at(SW_TS)).unwrap();
-    first_delivery(&ids, &first, at(SW_TS)).await.unwrap();
+    not_replayed(&ids, &first, at(SW_TS)).await.unwrap();
+    // Until its hand-off is recorded, nothing refuses the same delivery (a
+    // hand-off that failed, or a store that answered too late, leaves nothing).
+    assert_eq!(ids.until(SW_ID), None);
+    not_replayed(&ids, &first, at(SW_TS + 1)).await.unwrap();
+    handed_off(&ids, &first).await.unwrap();
     assert_eq!(ids.until(SW_ID), Some(at(SW_TS + 300)));
     // The same delivery again, and a re-signed one with a fresh timestamp: replays.
     let again = deliver(SW_TS, at(SW_TS + 60)).unwrap();
-    let e = first_delivery(&ids, &again, at(SW_TS + 60)).await.unwrap_err();
+    let e = not_replayed(&ids, &again, at(SW_TS + 60)).await.unwrap_err();
     assert_eq!(
         (e.status(), e.to_string()),
-        (409, "this webhook-id was already received".to_owned())
+        (
+            409,
+            "this webhook-id was already received and handed off".to_owned()
+        )
     );
     let resigned = deliver(SW_TS + 200, at(SW_TS + 200)).unwrap();
     assert!(matches!(
-        first_delivery(&ids, &resigned, at(SW_TS + 200)).await,
+        not_replayed(&ids, &resigned, at(SW_TS + 200)).await,
         Err(WebhookError::Replayed)
     ));
     // The first delivery itself, at the window's very end: still refused; past it: stale.
     assert!(matches!(
-        first_delivery(&ids, &again, at(SW_TS + 300)).await,
+        not_replayed(&ids, &again, at(SW_TS + 300)).await,
         Err(WebhookError::Replayed)
     ));
     assert!(matches!(
         deliver(SW_TS, at(SW_TS + 301)),
         Err(WebhookError::Stale)
     ));
-    // A hand-off that failed gives the id back: the sender's retry goes through.
-    ids.forget(SW_ID).await.unwrap();
-    first_delivery(&ids, &again, at(SW_TS + 60)).await.unwrap();
+    // A re-signed delivery after the window: the record has expired.
+    let later = deliver(SW_TS + 301, at(SW_TS + 301)).unwrap();
+    not_replayed(&ids, &later, at(SW_TS + 301)).await.unwrap();
 }

@@ -7,9 +7,10 @@
 //! A verified delivery is handed to the incident responder asynchronously
 //! (the [`HandOff`] port) and answered 202 at once; a failed hand-off is a
 //! 503 so the sender delivers again. `/hooks/incident` refuses a replayed
-//! `webhook-id` (the [`WebhookIds`] port), and forgets the id again when the
-//! hand-off failed. No header value, body or secret is logged; each
-//! delivery's outcome is (route, status, event type, incident id).
+//! `webhook-id` (the [`WebhookIds`] port): one whose delivery was handed off;
+//! a delivery that failed anywhere leaves nothing that refuses the
+//! redelivery. No header value, body or secret is logged; each delivery's
+//! outcome is (route, status, event type, incident id).
 //!
 //! It also serves "vendor responded" (SPEC §13, [`responded`]): the signed
 //! link of the follow-up notes (`GET`/`POST /responded/{token}`) and the
@@ -281,11 +282,15 @@ where
         Ok(g) => g,
         Err(e) => return refuse(Refusal::field(e.field, e.reason), None),
     };
-    if let Err(e) = webhook::first_delivery(&hooks.ids, &verified, now).await {
+    if let Err(e) = webhook::not_replayed(&hooks.ids, &verified, now).await {
         return refuse(refused(&e), Some(&incident.id));
     }
     match hooks.hand_off.hand_off(&incident.event()).await {
         Ok(()) => {
+            if let Err(e) = webhook::handed_off(&hooks.ids, &verified).await {
+                tracing::error!(route, incident = %incident.id, error = %e,
+                    "handed off, but the webhook id was not recorded; a replay within 5 minutes would be handed off again (the responder posts once)");
+            }
             outcome(
                 route,
                 StatusCode::ACCEPTED,
@@ -296,11 +301,8 @@ where
             accepted(json!({"handed_off": incident.id}))
         }
         Err(e) => {
+            // Nothing was recorded: the sender's redelivery is no replay.
             tracing::error!(route, incident = %incident.id, error = %e, "hand-off failed");
-            // Given back, so the sender's redelivery is not taken for a replay.
-            if let Err(e) = hooks.ids.forget(&verified.id).await {
-                tracing::error!(route, incident = %incident.id, error = %e, "could not forget the webhook id; a redelivery within 5 minutes will be refused as a replay");
-            }
             refuse(not_handed_off(), Some(&incident.id))
         }
     }

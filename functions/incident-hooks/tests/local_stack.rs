@@ -30,13 +30,26 @@ use tower::ServiceExt as _;
 // ---- WebhookIds on the table ------------------------------------------------
 
 #[tokio::test]
-async fn a_webhook_id_is_first_seen_once_until_it_expires_or_is_forgotten() {
+async fn a_webhook_id_is_a_replay_once_handed_off_until_it_expires() {
     let store = support_plans_tests::fresh_store().await;
     let now = Timestamp::now();
     let until = now + SignedDuration::from_mins(5);
-    assert!(store.first_seen("msg_a", now, until).await.unwrap());
-    assert!(!store.first_seen("msg_a", now, until).await.unwrap(), "a replay");
-    assert!(store.first_seen("msg_b", now, until).await.unwrap(), "another id");
+    assert!(
+        !store.handed_off_before("msg_a", now).await.unwrap(),
+        "never seen"
+    );
+    store.handed_off("msg_a", until).await.unwrap();
+    // Recorded twice (a retried call that had landed): no error, the same record.
+    store.handed_off("msg_a", until).await.unwrap();
+    assert!(store.handed_off_before("msg_a", now).await.unwrap(), "a replay");
+    assert!(
+        store.handed_off_before("msg_a", until).await.unwrap(),
+        "to the window's end"
+    );
+    assert!(
+        !store.handed_off_before("msg_b", now).await.unwrap(),
+        "another id"
+    );
     // The item as the table holds it: its own key, the TTL attribute.
     let item = store
         .client()
@@ -53,19 +66,9 @@ async fn a_webhook_id_is_first_seen_once_until_it_expires_or_is_forgotten() {
         .item
         .expect("the id is stored");
     assert_eq!(item["expires_at"].as_n().unwrap(), &until.as_second().to_string());
-    // Forgotten after a failed hand-off: the redelivery is a first.
-    store.forget("msg_a").await.unwrap();
-    assert!(store.first_seen("msg_a", now, until).await.unwrap());
-    // Expired (the TTL has not deleted it yet): a first again.
+    // Expired (the TTL has not deleted it yet): no replay.
     let later = until + SignedDuration::from_secs(1);
-    assert!(
-        store
-            .first_seen("msg_b", later, later + SignedDuration::from_mins(5))
-            .await
-            .unwrap()
-    );
-    // Forgetting an id never stored is no error.
-    store.forget("msg_never").await.unwrap();
+    assert!(!store.handed_off_before("msg_a", later).await.unwrap());
 }
 
 // ---- ResponseMarks and PostedNotes on the table (SPEC §13) -------------------
@@ -349,22 +352,11 @@ async fn the_secrets_are_read_from_secrets_manager_and_verify_deliveries() {
         .unwrap();
     assert_eq!(app.clone().oneshot(request).await.unwrap().status(), 202);
 
-    let id = "msg_local";
-    let ts = Timestamp::now().as_second().to_string();
-    let body = serde_json::to_vec(&json!({"id": "INC-1", "title": "Payments down"})).unwrap();
-    let key = STANDARD.decode(whsec.strip_prefix("whsec_").unwrap()).unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{ts}.").as_bytes());
-    mac.update(&body);
-    let sig = STANDARD.encode(mac.finalize().into_bytes());
-    let send = || {
-        Request::post("/hooks/incident")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", &ts)
-            .header("webhook-signature", format!("v1,{sig}"))
-            .body(Body::from(body.clone()))
-            .unwrap()
-    };
+    let send = signed_incident(
+        &whsec,
+        "msg_local",
+        &json!({"id": "INC-1", "title": "Payments down"}),
+    );
     assert_eq!(app.clone().oneshot(send()).await.unwrap().status(), 202);
     assert_eq!(
         app.clone().oneshot(send()).await.unwrap().status(),
@@ -406,6 +398,82 @@ async fn a_secret_without_a_value_makes_its_route_503() {
         let detail = serde_json::from_slice::<Value>(&bytes).unwrap()["detail"].to_string();
         assert!(detail.contains("_WEBHOOK_SECRET_ARN"), "{detail}");
     }
+}
+
+/// A `POST /hooks/incident` of `incident` as delivery `id`, signed now with
+/// `whsec` (Standard Webhooks); each call makes the same request again.
+fn signed_incident(whsec: &str, id: &str, incident: &Value) -> impl Fn() -> Request<Body> + use<> {
+    let ts = Timestamp::now().as_second().to_string();
+    let body = serde_json::to_vec(incident).unwrap();
+    let key = STANDARD.decode(whsec.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(&body);
+    let sig = STANDARD.encode(mac.finalize().into_bytes());
+    let id = id.to_owned();
+    move || {
+        Request::post("/hooks/incident")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", &ts)
+            .header("webhook-signature", format!("v1,{sig}"))
+            .body(Body::from(body.clone()))
+            .unwrap()
+    }
+}
+
+/// A delivery the table is too slow for is answered 503 (PagerDuty's 5 s
+/// leave no room to wait), and the sender's redelivery of the same message,
+/// to another instance once the table is quick again, is handed off: the
+/// slow call's write landed after its deadline, and is no replay.
+#[tokio::test]
+async fn a_delivery_answered_503_for_a_slow_table_is_handed_off_when_redelivered() {
+    let whsec = format!("whsec_{}", STANDARD.encode(made_up()));
+    let (client, std_name) = secret(Some(&whsec)).await;
+    let store = support_plans_tests::fresh_store().await;
+    let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL of the local stack");
+    let slow = std::time::Duration::from_millis(1200);
+    let (url, _proxy) = support_plans_tests::proxy::latency_proxy(&moto, slow).await;
+    // Loaded again: an endpoint set on the loader wins over AWS_ENDPOINT_URL.
+    let sdk = support_plans_aws::sdk::loader().endpoint_url(url).load().await;
+    let slow_table = HooksAdapters::new(&sdk, store.table(), "-", "-", "-", "-").ids;
+    let handed = FakeHandOff::default();
+    let instance = |ids: support_plans_aws::DynamoStore| {
+        app(Hooks::new(
+            ids.clone(),
+            ids,
+            handed.clone(),
+            SecretsManagerText::new(client.clone(), &std_name),
+            SecretsManagerText::new(client.clone(), &std_name),
+            SecretsManagerText::new(client.clone(), &std_name),
+        ))
+    };
+    let send = signed_incident(
+        &whsec,
+        "msg_slow",
+        &json!({"id": "INC-2", "title": "Checkout down"}),
+    );
+
+    let first = instance(slow_table).oneshot(send()).await.unwrap();
+    assert_eq!(
+        first.status(),
+        503,
+        "the table answered after the delivery's deadline"
+    );
+    assert!(handed.payloads().is_empty());
+    // The proxy still delivers what the abandoned attempts sent.
+    tokio::time::sleep(slow * 2).await;
+
+    let quick = instance(store.clone());
+    let again = quick.clone().oneshot(send()).await.unwrap();
+    assert_eq!(again.status(), 202, "the redelivery is not a replay");
+    assert_eq!(handed.payloads().len(), 1);
+    let replay = quick.oneshot(send()).await.unwrap();
+    assert_eq!(
+        replay.status(),
+        409,
+        "once handed off, the same message is a replay"
+    );
+    assert_eq!(handed.payloads().len(), 1);
 }
 
 // ---- The hand-off: Lambda Invoke --------------------------------------------

@@ -1,5 +1,5 @@
-//! An in-memory [`WebhookIds`] (SPEC §11): each id and until when it is
-//! remembered.
+//! An in-memory [`WebhookIds`] (SPEC §11): each id handed off and until
+//! when it is remembered.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,19 +21,12 @@ impl FakeWebhookIds {
 }
 
 impl WebhookIds for FakeWebhookIds {
-    async fn first_seen(&self, id: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError> {
-        let mut seen = self.seen.lock().unwrap();
-        match seen.get(id) {
-            Some(&held) if held >= now => Ok(false),
-            _ => {
-                seen.insert(id.to_owned(), until);
-                Ok(true)
-            }
-        }
+    async fn handed_off_before(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        Ok(self.seen.lock().unwrap().get(id).is_some_and(|&held| held >= now))
     }
 
-    async fn forget(&self, id: &str) -> Result<(), StoreError> {
-        self.seen.lock().unwrap().remove(id);
+    async fn handed_off(&self, id: &str, until: Timestamp) -> Result<(), StoreError> {
+        self.seen.lock().unwrap().insert(id.to_owned(), until);
         Ok(())
     }
 }

@@ -33,6 +33,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A request not answered within this (name resolution and TLS included) is
 /// given up.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most times one request is sent while its answers are [`transient`].
+pub const ATTEMPTS: u32 = 4;
+/// The wait before the second try; each later wait is twice the one before
+/// (0.1 + 0.2 + 0.4 s in all).
+pub const BACKOFF: Duration = Duration::from_millis(100);
 /// The API's largest page (SPEC §3: `limit` ≤ 100).
 pub const MAX_PAGE: u32 = 100;
 /// The longest answer read: a page of 100 plans of ≤ 64 KiB each, and some.
@@ -422,8 +427,31 @@ impl Client {
         }
     }
 
-    /// One request, its answer read whole; no answer is [`ClientError::Unreachable`].
+    /// One request, sent again while its answer is [`transient`] (at most
+    /// [`ATTEMPTS`] times, waiting [`BACKOFF`], then twice as long each
+    /// time); the last answer read whole. No answer is
+    /// [`ClientError::Unreachable`], at once.
     async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        if_match: Option<&Etag>,
+    ) -> Result<Answer, ClientError> {
+        let mut wait = BACKOFF;
+        for _ in 1..ATTEMPTS {
+            let answer = self.send_once(method.clone(), path, body, if_match).await?;
+            if !transient(&method, answer.status) {
+                return Ok(answer);
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+        self.send_once(method, path, body, if_match).await
+    }
+
+    /// One request, its answer read whole; no answer is [`ClientError::Unreachable`].
+    async fn send_once(
         &self,
         method: Method,
         path: &str,
@@ -527,6 +555,24 @@ impl Answer {
     fn error(&self) -> ClientError {
         Answered::read(&self.body).into_error(self.status.as_u16())
     }
+}
+
+/// Whether the same request may be answered otherwise in a moment: a
+/// throttle (429: API Gateway did nothing with it) for any request, and for
+/// a read, which changes nothing, also a failure of the service, of Lambda or
+/// of the gateway (500, 502, 503, 504). A write answered 5xx may have been
+/// done: it is not sent again, whose answer ("already exists", "changed since
+/// read") would hide what happened; the error says what the API answered.
+fn transient(method: &Method, status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (method == Method::GET
+            && matches!(
+                status,
+                StatusCode::INTERNAL_SERVER_ERROR
+                    | StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ))
 }
 
 /// `localhost`, `127.0.0.0/8` or `::1`.

@@ -353,3 +353,130 @@ async fn readiness_answers_every_figure_the_chart_draws() {
     assert_eq!(figures.gaps.len() + figures.activity.len(), 12);
     assert_eq!(Some(figures.plans), answer["plans"].as_u64());
 }
+
+// ---- Transient answers --------------------------------------------------------
+
+/// A stand-in for the API on loopback that answers each request (one per
+/// connection) with the next `(status, body)` of `script`, the last one
+/// again when the script runs out; the request lines, as they came.
+async fn scripted(
+    script: Vec<(u16, &'static str)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bound");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((stream, _)) = listener.accept().await {
+            let (status, body) = script[n.min(script.len() - 1)];
+            n += 1;
+            let mut reader = BufReader::new(stream);
+            let mut first = String::new();
+            reader.read_line(&mut first).await.expect("a request line");
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).await.expect("a header");
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().expect("a length");
+                }
+            }
+            let mut sent = vec![0; length];
+            reader.read_exact(&mut sent).await.expect("the body");
+            log.lock().unwrap().push(first.trim().to_owned());
+            let mut stream = reader.into_inner();
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\netag: \"1\"\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).await.expect("answered");
+            stream.shutdown().await.ok();
+        }
+    });
+    (url, seen)
+}
+
+async fn bearer(url: &str) -> Client {
+    Client::new(url, Auth::Bearer("t".into()))
+        .await
+        .expect("a client")
+}
+
+const PAGE: &str = r#"{"items":[{"id":"aws-business"}]}"#;
+const INTERNAL: &str = r#"{"status":500,"title":"Internal Server Error"}"#;
+
+/// A read that API Gateway, Lambda or the service answers with a 5xx (or a
+/// throttle) is asked again, with backoff: one bad second does not fail an
+/// `apply` in CI.
+#[tokio::test]
+async fn a_read_answered_5xx_or_429_is_asked_again_until_it_is_answered() {
+    let (url, seen) = scripted(vec![
+        (503, r#"{"message":"Service Unavailable"}"#),
+        (429, r#"{"message":"Too Many Requests"}"#),
+        (500, INTERNAL),
+        (200, PAGE),
+    ])
+    .await;
+    let started = Instant::now();
+    let listed = bearer(&url)
+        .await
+        .list_plans()
+        .await
+        .expect("listed on the fourth try");
+    assert_eq!(listed, vec![json!({"id": "aws-business"})]);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|l| l == &seen[0] && l.starts_with("GET /plans?limit=")),
+        "{seen:?}"
+    );
+    // Backoff between the tries, not a burst.
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_read_that_stays_unavailable_fails_with_the_last_answer_after_four_tries() {
+    let (url, seen) = scripted(vec![(502, r#"{"message":"Internal server error"}"#)]).await;
+    let e = bearer(&url)
+        .await
+        .get_plan("aws-business")
+        .await
+        .expect_err("still 502");
+    assert!(e.to_string().contains("502"), "{e}");
+    assert_eq!(seen.lock().unwrap().len(), 4);
+}
+
+/// A write the API may have done before it failed is not sent again: a
+/// second create or replace would be answered "already exists" or "changed
+/// since read" and hide what happened. A throttle (429) did nothing, so it is.
+#[tokio::test]
+async fn a_write_answered_5xx_is_sent_once_and_one_answered_429_again() {
+    let (url, seen) = scripted(vec![(500, INTERNAL), (201, PAGE)]).await;
+    let client = bearer(&url).await;
+    let e = client
+        .create(Kind::Plan, &json!({"id": "aws-business"}))
+        .await
+        .expect_err("500");
+    assert!(e.to_string().contains("500"), "{e}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "a 5xx write is not repeated");
+
+    let (url, seen) = scripted(vec![(429, r#"{"message":"Too Many Requests"}"#), (201, PAGE)]).await;
+    let (created, _) = bearer(&url)
+        .await
+        .create(Kind::Plan, &json!({"id": "aws-business"}))
+        .await
+        .expect("created on the second try");
+    assert_eq!(created["items"][0]["id"], "aws-business");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen, ["POST /plans HTTP/1.1", "POST /plans HTTP/1.1"]);
+}
